@@ -1,0 +1,3 @@
+"""sparsekws: does a sparse keyword-spotting network beat a dense one on FPGAs?"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from sparsekws.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Quantised networks and their sparse building blocks."""
