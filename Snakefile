@@ -1,0 +1,28 @@
+# sparsekws: is a sparse keyword-spotting network faster and more efficient than a dense one?
+# Run: snakemake --cores all        (config/config.yaml, the embedded offline default)
+#      snakemake --cores all --configfile config/smoke.yaml
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/dataset.smk"
+include: "rules/features.smk"
+include: "rules/train.smk"
+include: "rules/export.smk"
+include: "rules/compile.smk"
+include: "rules/measure.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

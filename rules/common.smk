@@ -1,0 +1,70 @@
+# Helpers, config validation, wildcard constraints and target lists. No rules here.
+import json
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from sparsekws.config import validate_config  # noqa: E402
+from sparsekws.errors import ConfigError  # noqa: E402
+from sparsekws.fileio import write_yaml  # noqa: E402
+import yaml  # noqa: E402
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+DATASET = config["dataset"]["name"]
+MODELS = list(config["models"])
+BOARDS = list(config["compile"]["boards"])
+FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
+
+# The library's command line, run by the interpreter that runs Snakemake.
+SPARSEKWS = f"{sys.executable} -m sparsekws"
+
+# The effective config (files + --config overrides + defaults), read by every command. It is
+# rewritten only when it changes, so it never triggers reruns by itself; each rule's params
+# carry the part of the config it depends on, so a change reruns exactly the affected jobs.
+EFFECTIVE_CONFIG = "results/config/effective.yaml"
+if not Path(EFFECTIVE_CONFIG).is_file() or yaml.safe_load(Path(EFFECTIVE_CONFIG).read_text()) != config:
+    write_yaml(EFFECTIVE_CONFIG, config)
+
+
+wildcard_constraints:
+    dataset=DATASET,
+    model="|".join(MODELS),
+    board="|".join(BOARDS),
+    frontend="|".join(FRONTENDS),
+
+
+def config_part(*keys):
+    """A JSON string of the named top-level config sections (a rule's params)."""
+    return json.dumps({key: config[key] for key in keys}, sort_keys=True)
+
+
+def model_part(model, *keys):
+    """A JSON string of a model's entry plus the named top-level sections."""
+    part = {key: config[key] for key in keys}
+    part["model"] = config["models"][model]
+    return json.dumps(part, sort_keys=True)
+
+
+def features_of(wildcards):
+    return f"results/features/{wildcards.dataset}/{config['models'][wildcards.model]['frontend']}.npz"
+
+
+def model_dir(wildcards):
+    return f"results/models/{wildcards.dataset}/{wildcards.model}"
+
+
+def all_targets():
+    return [
+        f"results/measurements/{DATASET}/throughput.csv",
+        f"results/figures/{DATASET}/throughput.png",
+        f"results/figures/{DATASET}/accuracy.png",
+        f"results/tables/{DATASET}/accuracy.csv",
+        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=MODELS, board=BOARDS),
+    ]
