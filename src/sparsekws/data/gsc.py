@@ -1,0 +1,294 @@
+"""Google Speech Commands (GSC): the split rule, the list files, and the real download.
+
+The split rule is ``which_set`` of TensorFlow's speech_commands ``input_data.py``: a file's
+split depends only on the part of its name before ``_nohash_`` (the speaker id), so one
+speaker never appears in two splits. The published ``validation_list.txt`` and
+``testing_list.txt`` were made with it; every file in neither list is training data.
+
+The download is streamed to ``<archive>.part`` (resumed with an HTTP range request when a
+partial file exists), checked against the published sha256 and only then renamed, so a file
+under the final name is always complete and verified. Extraction goes into a temporary
+folder that is renamed when complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+from sparsekws.data.labels import BACKGROUND_NOISE_DIR
+from sparsekws.errors import UserError
+from sparsekws.fileio import atomic_dir
+
+log = logging.getLogger(__name__)
+
+MAX_NUM_WAVS_PER_CLASS = 2**27 - 1  # ~134M, as in TensorFlow's input_data.py
+VALIDATION_LIST = "validation_list.txt"
+TESTING_LIST = "testing_list.txt"
+
+# Published releases (see reference/anchors.md, "Google Speech Commands").
+RELEASES = {
+    "v0.01": {
+        "url": "http://download.tensorflow.org/data/speech_commands_v0.01.tar.gz",
+        "sha256": "743935421bb51cccdb6bdd152e04c5c70274e935c82119ad7faeec31780d811d",
+        "size": None,
+    },
+    "v0.02": {
+        "url": "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz",
+        "sha256": "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58",
+        "size": 2_428_923_189,
+    },
+}
+
+
+def which_set(filename: str, validation_percentage: float = 10, testing_percentage: float = 10) -> str:
+    """The split (``train``, ``validation`` or ``test``) GSC assigns to ``filename``.
+
+    sha1 of the base name with ``_nohash_.*`` removed, taken modulo ``2**27`` and scaled to a
+    percentage: below ``validation_percentage`` is validation, below the sum is test.
+    (TensorFlow names the splits ``training``/``validation``/``testing``.)
+    """
+    base_name = os.path.basename(filename)
+    hash_name = re.sub(r"_nohash_.*$", "", base_name)
+    hash_hex = hashlib.sha1(hash_name.encode("utf-8")).hexdigest()
+    percentage_hash = (int(hash_hex, 16) % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
+    if percentage_hash < validation_percentage:
+        return "validation"
+    if percentage_hash < testing_percentage + validation_percentage:
+        return "test"
+    return "train"
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Entry:
+    """One utterance: its path relative to the dataset folder, its word and its split."""
+
+    path: str
+    word: str
+    split: str
+
+
+def read_list(path: str | os.PathLike) -> list[str]:
+    """The relative wav paths in a GSC list file (one per line; blank lines ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"split list {path} is missing; a GSC-layout dataset needs "
+                        f"{VALIDATION_LIST} and {TESTING_LIST} (rebuild it with 'sparsekws dataset')")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def split_lists(dataset_dir: str | os.PathLike) -> dict[str, str]:
+    """Map every path named in the list files to ``validation`` or ``test``."""
+    dataset_dir = Path(dataset_dir)
+    splits: dict[str, str] = {}
+    for name, split in ((VALIDATION_LIST, "validation"), (TESTING_LIST, "test")):
+        for rel in read_list(dataset_dir / name):
+            if splits.setdefault(rel, split) != split:
+                raise UserError(f"{rel} is listed in both {VALIDATION_LIST} and {TESTING_LIST}")
+    return splits
+
+
+def list_dataset(dataset_dir: str | os.PathLike, required_words: list[str] | tuple[str, ...] = ()) -> list[Entry]:
+    """All utterances of a GSC-layout folder as sorted ``Entry`` records.
+
+    Every folder not starting with ``_`` is a word. Raises ``UserError`` for a missing list
+    file, a word folder without wav files, a word in ``required_words`` that has no folder,
+    or a list file naming a file that does not exist.
+    """
+    dataset_dir = Path(dataset_dir)
+    if not dataset_dir.is_dir():
+        raise UserError(f"dataset folder {dataset_dir} does not exist (build it with 'sparsekws dataset')")
+    splits = split_lists(dataset_dir)
+    entries: list[Entry] = []
+    words = sorted(p.name for p in dataset_dir.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    for word in words:
+        files = sorted(p.name for p in (dataset_dir / word).glob("*.wav"))
+        if not files:
+            raise UserError(f"class folder {dataset_dir / word} holds no .wav files")
+        for name in files:
+            rel = f"{word}/{name}"
+            entries.append(Entry(rel, word, splits.get(rel, "train")))
+    missing = [w for w in required_words if w not in words]
+    if missing:
+        raise UserError(f"configured word(s) {', '.join(missing)} not found in {dataset_dir} "
+                        f"(it has: {', '.join(words) or 'no word folders'})")
+    known = {e.path for e in entries}
+    absent = sorted(set(splits) - known)
+    if absent:
+        raise UserError(f"{len(absent)} file(s) named in the split lists of {dataset_dir} do not exist, "
+                        f"e.g. {absent[0]}")
+    return entries
+
+
+def background_noise_files(dataset_dir: str | os.PathLike) -> list[Path]:
+    """The sorted wav files of ``_background_noise_/``; ``UserError`` if there are none."""
+    folder = Path(dataset_dir) / BACKGROUND_NOISE_DIR
+    files = sorted(folder.glob("*.wav"))
+    if not files:
+        raise UserError(f"{folder} holds no .wav files; silence samples are cut from them")
+    return files
+
+
+# --------------------------------------------------------------------------- download
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, target: str | os.PathLike, sha256: str | None, timeout: float = 60) -> Path:
+    """Stream ``url`` to ``target`` with a progress bar, verify its sha256, then rename.
+
+    Bytes go to ``<target>.part``; an existing ``.part`` is resumed with a range request when
+    the server supports it. On a checksum mismatch the ``.part`` file is deleted and a
+    ``UserError`` states the expected and the actual hash. ``sha256=None`` skips the check
+    (for a mirror of unknown content; logged as a warning).
+    """
+    target = Path(target)
+    part = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    offset = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and offset:  # range beyond the end: the .part file may be complete
+            response = None
+        else:
+            raise UserError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UserError(f"download of {url} failed: {exc}; without network access, download the archive "
+                        f"elsewhere and set dataset.gsc.archive to its local path") from None
+    if response is not None:
+        with response:
+            resumed = offset and response.status == 206
+            if offset and not resumed:
+                log.info("server ignored the range request; restarting the download of %s", url)
+                offset = 0
+            length = response.headers.get("Content-Length")
+            total = offset + int(length) if length is not None else None
+            try:
+                with open(part, "ab" if resumed else "wb") as f, tqdm(
+                        total=total, initial=offset, unit="B", unit_scale=True, desc=target.name) as bar:
+                    while block := response.read(1 << 20):
+                        f.write(block)
+                        bar.update(len(block))
+            except (OSError, urllib.error.URLError) as exc:
+                raise UserError(f"download of {url} interrupted ({exc}); rerun to resume from {part}") from None
+    if sha256 is None:
+        log.warning("no sha256 to verify %s against; accepting it unchecked", url)
+    else:
+        actual = sha256_of(part)
+        if actual != sha256.lower():
+            part.unlink()
+            raise UserError(f"checksum mismatch for {url}: expected sha256 {sha256.lower()}, got {actual}; "
+                            f"the partial download was deleted")
+    os.replace(part, target)
+    log.info("downloaded and verified %s", target)
+    return target
+
+
+def _safe_members(tar: tarfile.TarFile, archive: Path):
+    for member in tar.getmembers():
+        name = member.name
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts:
+            raise UserError(f"{archive}: refusing unsafe member path {name!r}")
+        if not (member.isfile() or member.isdir()):
+            continue  # links and devices have no place in GSC
+        yield member
+
+
+def extract_archive(archive: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Extract a GSC ``.tar.gz`` into ``target`` atomically (temporary folder, then rename).
+
+    An archive with a single top-level folder holding the dataset is unwrapped.
+    """
+    archive, target = Path(archive), Path(target)
+    try:
+        with atomic_dir(target) as tmp, tarfile.open(archive, "r:*") as tar:
+            members = list(_safe_members(tar, archive))
+            for member in tqdm(members, desc=f"extract {archive.name}", unit="file"):
+                tar.extract(member, tmp, set_attrs=False)
+            _unwrap_single_folder(tmp)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise UserError(f"cannot extract {archive}: {exc}") from None
+    return target
+
+
+def _unwrap_single_folder(folder: Path) -> None:
+    children = list(folder.iterdir())
+    if len(children) == 1 and children[0].is_dir() and (children[0] / VALIDATION_LIST).exists():
+        inner = children[0]
+        for child in list(inner.iterdir()):
+            os.replace(child, folder / child.name)
+        inner.rmdir()
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def prepare_gsc(gsc_config: dict, out_dir: str | os.PathLike, download_dir: str | os.PathLike) -> dict:
+    """Fill the (empty, temporary) folder ``out_dir`` with the real GSC release.
+
+    ``gsc_config`` is the config's ``dataset.gsc`` section: ``archive`` (a local ``.tar.gz``
+    or an extracted folder) wins; otherwise the release ``version`` is downloaded from
+    ``url`` (or the official address) into ``download_dir`` and verified against ``sha256``
+    (or the published checksum). Returns provenance for ``dataset_info.json``.
+    """
+    out_dir, download_dir = Path(out_dir), Path(download_dir)
+    version = gsc_config.get("version", "v0.02")
+    release = RELEASES[version]
+    expected = gsc_config.get("sha256")
+    info: dict = {"version": version}
+    archive = gsc_config.get("archive")
+    if archive:
+        archive = Path(archive).expanduser()
+        if archive.is_dir():
+            info["archive"] = str(archive)
+            log.info("copying (hard-linking where possible) the extracted GSC folder %s", archive)
+            shutil.copytree(archive, out_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
+            return info
+        if not archive.is_file():
+            raise UserError(f"dataset.gsc.archive {archive} is neither a file nor a folder")
+        if expected:
+            actual = sha256_of(archive)
+            if actual != expected.lower():
+                raise UserError(f"checksum mismatch for {archive}: expected sha256 {expected.lower()}, got {actual}")
+        info["archive"] = str(archive)
+        info["sha256"] = sha256_of(archive) if not expected else expected.lower()
+    else:
+        url = gsc_config.get("url") or release["url"]
+        expected = expected or release["sha256"]
+        archive = download_dir / url.rstrip("/").rsplit("/", 1)[-1]
+        if archive.is_file():
+            log.info("using the verified download %s", archive)
+        else:
+            download(url, archive, expected)
+        info.update(url=url, archive=str(archive), sha256=expected)
+    extracted = out_dir.with_name(out_dir.name + ".extract")
+    extract_archive(archive, extracted)
+    try:
+        for child in list(extracted.iterdir()):
+            os.replace(child, out_dir / child.name)
+    finally:
+        shutil.rmtree(extracted, ignore_errors=True)
+    return info

@@ -1,0 +1,243 @@
+"""Quantised features for every split of the 12-class task (the ``features`` command).
+
+The task is built TensorFlow speech_commands' way from the split lists: the configured words
+are classes; other words become ``_unknown_`` samples (a seeded draw of
+``task.unknown_percentage`` % of the split's word count); ``_silence_`` samples are seeded
+1 s windows cut from ``_background_noise_`` files (``task.silence_percentage`` %).
+
+Front end ``mfcc`` follows FINN's keyword-spotting example: 30 ms Hann windows every 20 ms
+(49 frames per 1 s clip), magnitude spectrum (FFT size the next power of two), 40 triangular
+mel filters (HTK mel scale) between 20 and 4000 Hz, natural log, orthonormal DCT-II, first 10
+coefficients. Features are quantised to int8 with one scale from the train split
+(``features.quantize_percentile`` of the absolute values / 127, values beyond clipped) and
+applied to every split: real feature = int8 * scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.fft
+from scipy import signal
+from tqdm import tqdm
+
+from sparsekws.config import load_config
+from sparsekws.data.gsc import Entry, background_noise_files, list_dataset
+from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SILENCE, SPLITS, UNKNOWN, class_names
+from sparsekws.data.synth import rng_for
+from sparsekws.data.wav import SAMPLE_RATE, fit_to_length, read_wav
+from sparsekws.errors import UserError
+from sparsekws.fileio import atomic_path, write_csv
+
+log = logging.getLogger(__name__)
+CLIP_SAMPLES = SAMPLE_RATE  # 1 s
+BATCH = 256
+
+
+# --------------------------------------------------------------------------- MFCC
+
+
+def hz_to_mel(f):
+    """HTK mel scale."""
+    return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * np.expm1(np.asarray(m, dtype=np.float64) / 1127.0)
+
+
+def mel_filterbank(num_filters: int, n_fft: int, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
+    """Triangular filters, shape ``[n_fft // 2 + 1, num_filters]``, peak 1 at each centre.
+
+    Centres are equally spaced on the mel scale; filter ``i`` rises from edge ``i`` to
+    centre ``i + 1`` and falls to edge ``i + 2`` (``num_filters + 2`` edges in all).
+    """
+    if not 0 <= low_hz < high_hz <= sample_rate / 2:
+        raise UserError(f"mel filter range {low_hz}-{high_hz} Hz must lie within 0-{sample_rate / 2} Hz")
+    edges = mel_to_hz(np.linspace(hz_to_mel(low_hz), hz_to_mel(high_hz), num_filters + 2))
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)[:, None]
+    lo, centre, hi = edges[None, :-2], edges[None, 1:-1], edges[None, 2:]
+    rising = (freqs - lo) / (centre - lo)
+    falling = (hi - freqs) / (hi - centre)
+    return np.maximum(0.0, np.minimum(rising, falling))
+
+
+@dataclasses.dataclass
+class Mfcc:
+    """Vectorised MFCC over a batch of clips (parameters = config ``features.mfcc``)."""
+
+    window_ms: float = 30
+    stride_ms: float = 20
+    num_filters: int = 40
+    num_coefficients: int = 10
+    low_hz: float = 20
+    high_hz: float = 4000
+    sample_rate: int = SAMPLE_RATE
+    log_floor: float = 1e-6
+
+    def __post_init__(self):
+        self.frame_length = int(round(self.window_ms * self.sample_rate / 1000))
+        self.hop = int(round(self.stride_ms * self.sample_rate / 1000))
+        self.n_fft = 1 << (self.frame_length - 1).bit_length()
+        self.window = signal.get_window("hann", self.frame_length)  # periodic Hann
+        self.filterbank = mel_filterbank(self.num_filters, self.n_fft, self.sample_rate, self.low_hz, self.high_hz)
+        if self.num_coefficients > self.num_filters:
+            raise UserError("features.mfcc.num_coefficients cannot exceed num_filters")
+
+    def num_frames(self, samples: int = CLIP_SAMPLES) -> int:
+        return 1 + (samples - self.frame_length) // self.hop
+
+    def log_mel(self, audio: np.ndarray) -> np.ndarray:
+        """``[B, samples]`` int16 or float -> log mel energies ``[B, frames, num_filters]``."""
+        audio = np.asarray(audio)
+        x = audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(x, self.frame_length, axis=-1)[..., :: self.hop, :]
+        spectrum = np.abs(scipy.fft.rfft(frames * self.window.astype(np.float32), n=self.n_fft, axis=-1))
+        return np.log(spectrum @ self.filterbank.astype(np.float32) + self.log_floor)
+
+    def __call__(self, audio: np.ndarray) -> np.ndarray:
+        """``[B, samples]`` -> MFCC ``[B, frames, num_coefficients]`` (float32)."""
+        coeffs = scipy.fft.dct(self.log_mel(audio), type=2, norm="ortho", axis=-1)
+        return coeffs[..., : self.num_coefficients].astype(np.float32)
+
+
+FRONTENDS = {"mfcc": lambda cfg: Mfcc(**cfg["mfcc"])}
+
+
+def quantize_scale(train_features: np.ndarray, percentile: float) -> np.float32:
+    """One int8 scale from the train split: the ``percentile`` of |x| maps to 127."""
+    if train_features.size == 0:
+        raise UserError("the train split is empty; cannot compute the quantisation scale")
+    top = float(np.percentile(np.abs(train_features), percentile))
+    return np.float32(top / 127.0 if top > 0 else 1.0)
+
+
+def quantize(features: np.ndarray, scale: np.float32) -> np.ndarray:
+    return np.clip(np.round(features / scale), -127, 127).astype(np.int8)
+
+
+# --------------------------------------------------------------------------- the task
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One task sample: a wav path or ``_background_noise_/<file>@<start>``, and its class index."""
+
+    source: str
+    label: int
+
+
+def task_samples(entries: list[Entry], noise: dict[str, np.ndarray], words: list[str], seed: int,
+                 unknown_percentage: float, silence_percentage: float) -> dict[str, list[Sample]]:
+    """The samples of every split (words, then the unknown draw, then silence windows)."""
+    classes = class_names(words)
+    index = {c: i for i, c in enumerate(classes)}
+    noise_names = sorted(noise)
+    for name in noise_names:
+        if len(noise[name]) < CLIP_SAMPLES:
+            raise UserError(f"{BACKGROUND_NOISE_DIR}/{name} is shorter than 1 s; cannot cut silence from it")
+    out: dict[str, list[Sample]] = {}
+    for split in SPLITS:
+        rng = rng_for(seed, "features", split)
+        mine = [e for e in entries if e.split == split]
+        known = [Sample(e.path, index[e.word]) for e in mine if e.word in index]
+        pool = [e.path for e in mine if e.word not in index]
+        n_unknown = int(math.ceil(len(known) * unknown_percentage / 100))
+        if n_unknown > len(pool):
+            log.warning("%s: only %d unknown-word clips for the %d wanted", split, len(pool), n_unknown)
+            n_unknown = len(pool)
+        chosen = sorted(pool[i] for i in rng.permutation(len(pool))[:n_unknown])
+        unknown = [Sample(p, index[UNKNOWN]) for p in chosen]
+        silence = []
+        for _ in range(int(math.ceil(len(known) * silence_percentage / 100))):
+            name = noise_names[int(rng.integers(len(noise_names)))]
+            start = int(rng.integers(0, len(noise[name]) - CLIP_SAMPLES + 1))
+            silence.append(Sample(f"{BACKGROUND_NOISE_DIR}/{name}@{start}", index[SILENCE]))
+        out[split] = known + unknown + silence
+    return out
+
+
+def load_audio(dataset_dir: Path, samples: list[Sample], noise: dict[str, np.ndarray]) -> np.ndarray:
+    audio = np.empty((len(samples), CLIP_SAMPLES), dtype=np.int16)
+    for i, s in enumerate(samples):
+        if "@" in s.source:
+            name, start = s.source.split("@")
+            start = int(start)
+            audio[i] = noise[name.split("/", 1)[1]][start: start + CLIP_SAMPLES]
+        else:
+            audio[i] = fit_to_length(read_wav(dataset_dir / s.source), CLIP_SAMPLES)
+    return audio
+
+
+def extract_features(config: dict, dataset_dir: str | Path, frontend: str = "mfcc") -> tuple[dict, pd.DataFrame]:
+    """The npz arrays and the per-split class counts of ``dataset_dir``."""
+    dataset_dir = Path(dataset_dir)
+    words = config["task"]["words"]
+    classes = class_names(words)
+    if frontend not in FRONTENDS:
+        raise UserError(f"unknown frontend {frontend!r}; known: {', '.join(FRONTENDS)}")
+    fe_config = config.get("features", {})
+    extractor = FRONTENDS[frontend](fe_config)
+    entries = list_dataset(dataset_dir, required_words=words)
+    noise = {p.name: read_wav(p) for p in background_noise_files(dataset_dir)}
+    samples = task_samples(entries, noise, words, config["seed"], config["task"]["unknown_percentage"],
+                           config["task"]["silence_percentage"])
+    total = sum(len(v) for v in samples.values())
+    features: dict[str, np.ndarray] = {}
+    start = time.perf_counter()
+    with tqdm(total=total, desc=f"{frontend} features", unit="clip") as bar:
+        for split in SPLITS:
+            parts = []
+            for b in range(0, len(samples[split]), BATCH):
+                batch = samples[split][b: b + BATCH]
+                parts.append(extractor(load_audio(dataset_dir, batch, noise)))
+                bar.update(len(batch))
+            shape = (0, extractor.num_frames(), extractor.num_coefficients)
+            features[split] = np.concatenate(parts) if parts else np.zeros(shape, np.float32)
+    elapsed = time.perf_counter() - start
+    log.info("%s features of %d clips in %.1f s: %.0f clips/s", frontend, total, elapsed, total / max(elapsed, 1e-9))
+    scale = quantize_scale(features["train"], fe_config.get("quantize_percentile", 99.9))
+    arrays: dict[str, np.ndarray] = {}
+    rows = []
+    for split in SPLITS:
+        labels = np.array([s.label for s in samples[split]], dtype=np.int64)
+        arrays[f"x_{split}"] = quantize(features[split], scale)
+        arrays[f"y_{split}"] = labels
+        arrays[f"files_{split}"] = np.array([s.source for s in samples[split]], dtype=str)
+        counts = np.bincount(labels, minlength=len(classes))
+        rows += [{"split": split, "class": c, "count": int(n)} for c, n in zip(classes, counts)]
+        clipped = float(np.mean(np.abs(features[split] / scale) > 127)) if features[split].size else 0.0
+        log.info("%s: %d samples, %.2f %% of feature values clipped", split, len(labels), 100 * clipped)
+    arrays["classes"] = np.array(classes, dtype=str)
+    arrays["scale"] = np.float32(scale)
+    return arrays, pd.DataFrame(rows, columns=["split", "class", "count"])
+
+
+def save_npz(path: str | Path, arrays: dict) -> None:
+    """``np.savez`` atomically (through a file object, so no ``.npz`` is appended to the name)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="workflow config (YAML)")
+    parser.add_argument("--dataset-dir", required=True, help="dataset folder in the GSC layout")
+    parser.add_argument("--frontend", default="mfcc", choices=sorted(FRONTENDS), help="feature front end")
+    parser.add_argument("--out", required=True, help="output .npz file")
+    parser.add_argument("--counts", required=True, help="output CSV of samples per split and class")
+
+
+def run(args: argparse.Namespace) -> None:
+    config = load_config(args.config)
+    arrays, counts = extract_features(config, args.dataset_dir, args.frontend)
+    save_npz(args.out, arrays)
+    write_csv(args.counts, counts)
+    log.info("wrote %s (scale %.6g) and %s", args.out, float(arrays["scale"]), args.counts)
