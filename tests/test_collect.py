@@ -9,9 +9,9 @@ from sparsekws.measure.collect import collect, estimate_records
 
 def estimate(model="sparse", board="zcu104", copies=3):
     return {"model": model, "board": board, "part": "xczu7ev-ffvc1156-2-e", "clock_mhz": 100.0,
-            "estimator": "finn-estimate", "fps": 25000.0, "latency_ms": 0.1,
+            "estimator": "finn-estimate", "fps": 25000.0, "latency": {"cycles": 10000, "ms": 0.1},
             "networks_per_chip": copies, "full_chip_fps": 25000.0 * copies,
-            "config_hash": "abc", "git_revision": "def"}
+            "provenance": {"config_hash": "abc", "git_revision": "def"}}
 
 
 def test_estimate_rows_are_labelled_estimated():

@@ -26,16 +26,15 @@ def estimate_records(estimate: dict) -> list[dict]:
         "batch_size": 1, "power_w": NAN, "energy_per_word_j": NAN, "source": "estimated",
         "method": f"{estimate['estimator']}: FINN analytic cycle model (no FIFOs, no shell)",
         "accuracy_on_measured": NAN, "n_measured": 0, "timestamp": "",
-        "config_hash": estimate["config_hash"], "git_revision": estimate["git_revision"],
+        **estimate["provenance"],
     }
+    latency = {"latency_p50_ms": estimate["latency"]["ms"], "latency_p95_ms": estimate["latency"]["ms"]}
     rows = [{**common, "scope": "single network", "networks": 1,
-             "throughput_words_per_s": estimate["fps"],
-             "latency_p50_ms": estimate["latency_ms"], "latency_p95_ms": estimate["latency_ms"]}]
+             "throughput_words_per_s": estimate["fps"], **latency}]
     copies = estimate.get("networks_per_chip", 0)
     if copies:
         rows.append({**common, "scope": "full chip", "networks": copies,
-                     "throughput_words_per_s": estimate["full_chip_fps"],
-                     "latency_p50_ms": estimate["latency_ms"], "latency_p95_ms": estimate["latency_ms"]})
+                     "throughput_words_per_s": estimate["full_chip_fps"], **latency})
     return rows
 
 

@@ -1,0 +1,168 @@
+"""FINN dataflow build (estimates) of one exported model for one board.
+
+Runs the FINN estimate flow (``sparsekws.hw.finn_build``) for the board's FPGA part and clock,
+checks the resource fit (``sparsekws.hw.fit``) and writes, atomically, into ``--out-dir``:
+
+- ``estimate.json``: per-layer folding, cycles and resources, totals, throughput at the board
+  clock, latency, fit and networks per chip, the Python-execution check, what FINN steps ran
+  and which need Vivado, provenance;
+- ``folding_config.json``: the folding FINN chose, in FINN's ``ApplyConfig`` format (reusable
+  with ``--folding-config``);
+- ``finn/``: FINN's own reports (``report/``), the graph after the main steps (``onnx/``),
+  the dataflow partition and the per-layer HLS code (``codegen/``).
+
+Without Vivado the flow stops at estimates and HLS code; no bitstream is produced and the
+record says so. FINN's estimate flow uses the part only to pick layer implementations and the
+clock only for the folding target, so boards may get identical per-layer estimates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from sparsekws.config import load_board, load_config, model_config
+from sparsekws.fileio import atomic_dir, read_json, write_json
+from sparsekws.hw.finn_build import BuildTarget, estimate_dataflow
+from sparsekws.hw.fit import DEFAULT_BUDGET, describe_fit, fit_design
+from sparsekws.provenance import stamp
+
+log = logging.getLogger(__name__)
+
+ESTIMATOR = "finn-estimate"
+SPARSITY_NOTE = ("FINN's MVAU cost depends on the matrix shape and folding only: zero weights are "
+                 "stored and multiplied like any other, so unstructured sparsity changes neither "
+                 "cycles nor memory in these estimates")
+BOARD_NOTE = ("FINN's estimate flow does not differentiate boards beyond layer specialisation for the "
+              "part and the folding target at the board clock: per-layer estimates may be identical "
+              "across boards; clock, fps and fit differ")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, type=Path, help="workflow config (YAML)")
+    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    parser.add_argument("--board", required=True, help="board name (config/boards/<board>.yaml)")
+    parser.add_argument("--qonnx", required=True, type=Path, help="exported QONNX model (model.qonnx.onnx)")
+    parser.add_argument("--reference-io", required=True, type=Path,
+                        help="reference inputs/outputs (reference_io.npz) for the Python-execution check")
+    parser.add_argument("--out-dir", required=True, type=Path, help="output folder (replaced atomically)")
+    parser.add_argument("--folding-config", type=Path, default=None,
+                        help="FINN folding config (JSON) to apply instead of SetFolding")
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                        help=f"usable fraction of each FPGA resource for the fit (default {DEFAULT_BUDGET})")
+
+
+def build_target(cfg: dict[str, Any], board: dict[str, Any], folding_config: Path | None = None) -> BuildTarget:
+    return BuildTarget(fpga_part=board["part"], clock_mhz=float(board["clock_mhz"]),
+                       target_fps=float(cfg["compile"]["target_fps"]),
+                       mvau_wwidth_max=int(cfg["compile"]["mvau_wwidth_max"]),
+                       folding_config=folding_config)
+
+
+def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, result: dict[str, Any],
+              budget: float) -> dict[str, Any]:
+    """The ``estimate.json`` record from the FINN flow's result."""
+    layers = []
+    for name, cycles in result["layer_cycles"].items():
+        res = result["layer_resources"].get(name, {})
+        fold = result["folding"].get(name, {})
+        layers.append({
+            "name": name,
+            "op_type": fold.get("op_type", ""),
+            "PE": fold.get("PE"),
+            "SIMD": fold.get("SIMD"),
+            "cycles": int(cycles),
+            "LUT": float(res.get("LUT", 0)),
+            "BRAM_18K": float(res.get("BRAM_18K", 0)),
+            "URAM": float(res.get("URAM", 0)),
+            "DSP": float(res.get("DSP", 0)),
+            "weight_zero_fraction": result["weight_zero_fraction"].get(name),
+        })
+    totals = {key: float(sum(layer[key] for layer in layers)) for key in ("LUT", "BRAM_18K", "URAM", "DSP")}
+    max_cycles = max(layer["cycles"] for layer in layers)
+    latency_cycles = sum(layer["cycles"] for layer in layers)
+    clock_hz = target.clock_mhz * 1e6
+    fps = clock_hz / max_cycles
+    fit = fit_design(totals, board, budget)
+    networks = fit["networks_per_chip"] or 0
+    macs = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("op_")}
+    params = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("param_")}
+    return {
+        "model": model_name,
+        "board": board["name"],
+        "part": board["part"],
+        "clock_mhz": target.clock_mhz,
+        "estimator": ESTIMATOR,
+        "provenance_kind": "estimated",
+        "finn_plus_version": result["finn_version"],
+        "layers": layers,
+        "totals": totals,
+        "max_cycles": max_cycles,
+        "bottleneck_layer": result["performance"].get("max_cycles_node_name"),
+        "fps": fps,
+        "latency": {"cycles": latency_cycles, "ms": latency_cycles / clock_hz * 1e3,
+                    "finn_critical_path_cycles": int(result["performance"].get("critical_path_cycles", 0))},
+        "folding": {
+            "method": "folding_config" if target.folding_config else "SetFolding",
+            "folding_config_file": str(target.folding_config) if target.folding_config else None,
+            "target_fps": target.target_fps,
+            "target_cycles_per_frame": result["target_cycles_per_frame"],
+            "target_met": (max_cycles <= result["target_cycles_per_frame"]
+                           if result["target_cycles_per_frame"] else None),
+            "mvau_wwidth_max": target.mvau_wwidth_max,
+            "layers": result["folding"],
+        },
+        "ops": macs,
+        "params": params,
+        "fit": fit,
+        "networks_per_chip": networks,
+        "full_chip_fps": networks * fps,
+        "sparsity": {"weight_zero_fraction": result["weight_zero_fraction"],
+                     "visible_to_finn": False, "note": SPARSITY_NOTE},
+        "host_nodes": result["host_nodes"],
+        "dataflow_partitions": 1,
+        "python_execution": {"passed": all(c["passed"] for c in result["python_checks"]),
+                             "checks": result["python_checks"]},
+        "codegen": {k: v for k, v in result["codegen"].items() if k != "files"},
+        "steps": result["steps"],
+        "steps_not_run": result["steps_not_run"],
+        "vivado": {"available": result["vivado"]["available"], "reason": result["vivado"]["reason"]},
+        "bitstream": None,
+        "notes": [BOARD_NOTE, fit["note"],
+                  "full_chip_fps assumes every copy runs at the board clock with its own I/O"],
+    }
+
+
+def compile_model(cfg: dict[str, Any], model_name: str, board_name: str, qonnx: Path, reference_io: Path,
+                  out_dir: Path, folding_config: Path | None = None, budget: float = DEFAULT_BUDGET) -> dict[str, Any]:
+    """Build one model for one board; write ``out_dir`` atomically; return the estimate record."""
+    model_cfg = model_config(cfg, model_name)
+    board = load_board(board_name)  # ConfigError naming an unknown board
+    target = build_target(cfg, board, folding_config)
+    start = time.perf_counter()
+    with atomic_dir(out_dir) as staging:
+        result = estimate_dataflow(qonnx, reference_io, target, staging / "finn")
+        record = summarise(model_name, board, target, result, budget)
+        record["compile_seconds"] = round(time.perf_counter() - start, 3)
+        record["provenance"] = stamp({"model": model_cfg, "compile": cfg["compile"], "board": board})
+        folding = {"Defaults": {}}
+        for name, attrs in result["folding"].items():
+            folding[name] = {k: v for k, v in attrs.items() if k != "op_type"}
+        write_json(staging / "folding_config.json", folding)
+        write_json(staging / "estimate.json", record)
+    log.info("%s on %s: %d cycles/frame, %.0f fps at %g MHz; %s", model_name, board_name, record["max_cycles"],
+             record["fps"], target.clock_mhz, describe_fit(record["fit"], board_name))
+    return record
+
+
+def run(args: argparse.Namespace) -> None:
+    cfg = load_config(args.config)
+    compile_model(cfg, args.model, args.board, args.qonnx, args.reference_io, args.out_dir,
+                  folding_config=args.folding_config, budget=args.budget)
+
+
+def load_estimate(out_dir: Path) -> dict[str, Any]:
+    return read_json(Path(out_dir) / "estimate.json")

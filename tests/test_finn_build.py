@@ -1,0 +1,155 @@
+"""FINN estimate flow on small dense and sparse MLPs (no Vivado needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sparsekws.hw import finn_build
+from sparsekws.hw.finn_build import BuildTarget, FinnBuildError, compare_outputs, estimate_dataflow
+
+HIDDEN = [32, 32]
+ZCU104 = BuildTarget(fpga_part="xczu7ev-ffvc1156-2-e", clock_mhz=100, target_fps=100_000)
+
+
+def write_mlp_fixture(folder, density: float, hidden=HIDDEN, annotate_int8: bool = True, samples: int = 16):
+    """Write ``model.qonnx.onnx`` and ``reference_io.npz`` like the export stage does.
+
+    A Brevitas MLP (random weights, batch-norm statistics from a few training-mode passes)
+    exported to QONNX, cleaned up, its input annotated INT8; reference = torch logits.
+    """
+    from brevitas.export import export_qonnx
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.cleanup import cleanup_model
+
+    from sparsekws.models.mlp import build_mlp
+
+    cfg = {"family": "mlp", "frontend": "mfcc", "hidden_units": list(hidden), "weight_bits": 3,
+           "activation_bits": 3, "input_bits": 8, "weight_density": density}
+    torch.manual_seed(0)
+    model = build_mlp(cfg, 490, 12, seed=5)
+    generator = torch.Generator().manual_seed(1)
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randint(-128, 128, (64, 490), generator=generator).float())
+    model.eval()
+    inputs = torch.randint(-128, 128, (samples, 490), generator=generator).float()
+    with torch.no_grad():
+        outputs = model(inputs)
+    folder.mkdir(parents=True, exist_ok=True)
+    qonnx_path, ref_path = folder / "model.qonnx.onnx", folder / "reference_io.npz"
+    export_qonnx(model, torch.zeros(1, 490), export_path=str(qonnx_path), dynamo=False)
+    wrapper = cleanup_model(ModelWrapper(str(qonnx_path)))
+    if annotate_int8:
+        wrapper.set_tensor_datatype(wrapper.graph.input[0].name, DataType["INT8"])
+    wrapper.save(str(qonnx_path))
+    np.savez(ref_path, inputs=inputs.numpy().astype(np.float32), outputs=outputs.numpy().astype(np.float32))
+    return qonnx_path, ref_path
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory):
+    """FINN estimate flow results for a dense and a 10 %-dense MLP (ZCU104 part)."""
+    results = {}
+    for name, density in (("dense", 1.0), ("sparse", 0.1)):
+        root = tmp_path_factory.mktemp(name)
+        qonnx, ref = write_mlp_fixture(root / "in", density)
+        results[name] = (estimate_dataflow(qonnx, ref, ZCU104, root / "finn"), root / "finn")
+    return results
+
+
+def test_flow_maps_mlp_to_one_partition_of_mvaus(flows):
+    result, _ = flows["dense"]
+    ops = {attrs["op_type"] for attrs in result["folding"].values()}
+    assert ops == {"MVAU_hls"} or ops <= {"MVAU_hls", "MVAU_rtl", "Thresholding_hls", "Thresholding_rtl"}
+    assert len(result["layer_cycles"]) == len(HIDDEN) + 1
+    assert [n["op_type"] for n in result["host_nodes"]] == ["Mul"]  # the final float scale only
+
+
+def test_python_execution_matches_reference(flows):
+    for result, _ in flows.values():
+        stages = [c["stage"] for c in result["python_checks"]]
+        assert stages == ["streamlined", "dataflow_partition"]
+        assert all(c["passed"] for c in result["python_checks"]), result["python_checks"]
+        assert all(c["max_abs_diff"] <= c["tolerance"] for c in result["python_checks"])
+
+
+def test_estimates_are_positive_and_reports_written(flows):
+    result, work = flows["dense"]
+    assert all(c > 0 for c in result["layer_cycles"].values())
+    assert all(r["LUT"] > 0 for r in result["layer_resources"].values())
+    assert result["performance"]["max_cycles"] == max(result["layer_cycles"].values())
+    for name in ("estimate_layer_cycles.json", "estimate_layer_resources.json", "op_and_param_counts.json",
+                 "estimate_network_performance.json"):
+        assert (work / "report" / name).is_file()
+    for name in ("streamlined.onnx", "hw_layers.onnx", "dataflow_parent.onnx", "dataflow_model.onnx"):
+        assert (work / "onnx" / name).is_file()
+    assert not list(work.glob("finn_build_*"))  # FINN's scratch folder is removed
+
+
+def test_folding_meets_target(flows):
+    result, _ = flows["dense"]
+    assert result["target_cycles_per_frame"] == 1000
+    assert max(result["layer_cycles"].values()) <= 1000
+    for attrs in result["folding"].values():
+        assert attrs["PE"] >= 1 and attrs["SIMD"] >= 1
+
+
+def test_codegen_without_vivado_and_ipgen_refused(flows, monkeypatch):
+    result, work = flows["dense"]
+    assert result["codegen"]["status"] == "ok"
+    for layer, files in result["codegen"]["files"].items():
+        assert any(f.endswith(".cpp") for f in files) and any(f.endswith(".tcl") for f in files)
+        assert (work / "codegen" / layer).is_dir()
+    if not result["vivado"]["available"]:
+        assert result["vivado"]["reason"] == finn_build.NO_VIVADO_MESSAGE
+        ipgen = result["steps_not_run"][0]
+        assert ipgen["step"] == "hw_ipgen" and "XILINX_VIVADO" in ipgen["finn_error"]
+        assert {s["step"] for s in result["steps_not_run"]} >= {"synthesize_bitfile", "create_stitched_ip"}
+
+
+def test_unstructured_sparsity_is_invisible_to_finn(flows):
+    dense, _ = flows["dense"]
+    sparse, _ = flows["sparse"]
+    assert dense["layer_cycles"] == sparse["layer_cycles"]
+    assert {k: (v["PE"], v["SIMD"]) for k, v in dense["folding"].items()} == \
+           {k: (v["PE"], v["SIMD"]) for k, v in sparse["folding"].items()}
+    # the zeros are there, FINN just does not use them
+    assert min(sparse["weight_zero_fraction"].values()) > 0.85
+    assert max(dense["weight_zero_fraction"].values()) < 0.5
+
+
+def test_unannotated_float_input_is_refused(tmp_path):
+    qonnx, ref = write_mlp_fixture(tmp_path / "in", 1.0, hidden=[16], annotate_int8=False, samples=2)
+    with pytest.raises(FinnBuildError, match="could not map"):
+        estimate_dataflow(qonnx, ref, ZCU104, tmp_path / "finn")
+
+
+def test_compare_outputs_tolerance_and_ties():
+    want = np.array([[0.0, 1.0, 0.5], [2.0, 0.0, 2.0]], dtype=np.float32)
+    assert compare_outputs("s", want.copy(), want)["passed"]
+    off = want.copy()
+    off[0, 0] += 0.01
+    check = compare_outputs("s", off, want)
+    assert not check["passed"] and check["max_abs_diff"] == pytest.approx(0.01)
+    tie = want.copy()
+    tie[1, 2] += 1e-6  # flips the argmax of a tied sample within tolerance
+    assert compare_outputs("s", tie, want)["passed"]
+
+
+def test_vivado_status(monkeypatch):
+    monkeypatch.delenv("XILINX_VIVADO", raising=False)
+    monkeypatch.setattr(finn_build.shutil, "which", lambda name: None)
+    status = finn_build.vivado_status()
+    assert status == {"available": False, "path": None, "reason": finn_build.NO_VIVADO_MESSAGE}
+    monkeypatch.setenv("XILINX_VIVADO", "/opt/Xilinx/Vivado/2024.2")
+    assert finn_build.vivado_status()["available"] is True
+
+
+def test_build_target_cycles():
+    assert BuildTarget("p", clock_mhz=200, target_fps=100_000).target_cycles_per_frame == 2000
+    assert BuildTarget("p", clock_mhz=100, target_fps=1e9).target_cycles_per_frame == 1
+    assert BuildTarget("p", clock_mhz=250, target_fps=1).clock_period_ns == pytest.approx(4.0)
