@@ -39,3 +39,18 @@ def build_mlp(model_cfg: dict[str, Any], in_features: int, num_classes: int, see
             layers.append(QuantReLU(bit_width=model_cfg["activation_bits"]))
         width = units
     return nn.Sequential(*layers)
+
+
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Module, SparseWeights | None]]:
+    """The network's weight layers in forward order: ``(name, quant_linear, sparse_wrapper)``.
+
+    ``name`` is the module path of the linear layer (``"0.module"`` inside a sparse wrapper, ``"0"``
+    otherwise); ``sparse_wrapper`` is ``None`` for a dense layer.
+    """
+    layers = []
+    for name, module in model.named_children():
+        if isinstance(module, SparseWeights):
+            layers.append((f"{name}.module", module.module, module))
+        elif isinstance(module, QuantLinear):
+            layers.append((name, module, None))
+    return layers

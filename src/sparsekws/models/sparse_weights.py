@@ -15,7 +15,12 @@ from torch import nn
 
 
 def fan_in_for_density(in_features: int, density: float) -> int:
-    """Non-zero inputs per output unit for a target density (at least 1, at most all)."""
+    """Non-zero inputs per output unit for a target density: ``round(density * in_features)``
+    (Python rounding, half to even).
+
+    Clamped to at least 1 and at most ``in_features``; e.g. 490 inputs at density 0.1 -> 49,
+    256 inputs at 0.1 -> 26 (so the realised density is 26/256 = 0.1016).
+    """
     if not 0.0 < density <= 1.0:
         raise ValueError(f"weight density must be in (0, 1], got {density}")
     return max(1, min(in_features, round(density * in_features)))
@@ -23,7 +28,11 @@ def fan_in_for_density(in_features: int, density: float) -> int:
 
 def fixed_fan_in_mask(out_features: int, in_features: int, fan_in: int,
                       generator: torch.Generator) -> torch.Tensor:
-    """A {0,1} float mask of shape (out, in) with exactly ``fan_in`` ones per row."""
+    """A {0,1} float mask of shape (out, in) with exactly ``fan_in`` ones per row.
+
+    Each row keeps the ``fan_in`` inputs with the smallest uniform random scores, so rows are
+    independent uniformly random subsets.
+    """
     scores = torch.rand(out_features, in_features, generator=generator)
     keep = scores.argsort(dim=1)[:, :fan_in]
     mask = torch.zeros(out_features, in_features)
@@ -45,11 +54,17 @@ class SparseWeights(nn.Module):
         weight = module.weight
         out_features = weight.shape[0]
         in_features = math.prod(weight.shape[1:])
+        self.in_features = in_features
         self.fan_in = fan_in_for_density(in_features, density)
         generator = torch.Generator().manual_seed(seed)
         mask = fixed_fan_in_mask(out_features, in_features, self.fan_in, generator)
         self.register_buffer("mask", mask.reshape(weight.shape))
         self.rezero()
+
+    @property
+    def mask_density(self) -> float:
+        """The density the mask actually has: ``fan_in / in_features`` (after rounding)."""
+        return self.fan_in / self.in_features
 
     @torch.no_grad()
     def rezero(self) -> None:

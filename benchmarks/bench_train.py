@@ -1,0 +1,89 @@
+"""Training throughput (samples/s) of every model of a config, on the CPU.
+
+Times full training epochs (forward, backward, optimizer step, mask re-zeroing) with the
+config's batch size, optimizer and thread count, on a features file or, without one, on random
+int8 features of the same shape. Writes results/benchmarks/train.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "src"))
+
+from sparsekws.config import load_config  # noqa: E402
+from sparsekws.fileio import write_json  # noqa: E402
+from sparsekws.models.mlp import build_mlp  # noqa: E402
+from sparsekws.provenance import package_versions, stamp, utc_now  # noqa: E402
+from sparsekws.train import _make_optimizer, _train_epoch, load_features, model_seed  # noqa: E402
+
+log = logging.getLogger("bench_train")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(REPO_ROOT / "config" / "config.yaml"), help="config YAML")
+    parser.add_argument("--features", help="features .npz (default: random int8 features)")
+    parser.add_argument("--samples", type=int, default=1500, help="random training samples (default %(default)s)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per model (default %(default)s)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: the config's train.threads)")
+    parser.add_argument("--out", default=str(REPO_ROOT / "results" / "benchmarks" / "train.json"))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    cfg = load_config(args.config)
+    tcfg = cfg["train"]
+    threads = args.threads or tcfg["threads"]
+    torch.set_num_threads(threads)
+    if args.features:
+        features = load_features(args.features)
+        x, y, classes = features.x["train"], features.y["train"], len(features.classes)
+    else:
+        rng = np.random.default_rng(0)
+        x = torch.from_numpy(rng.integers(-128, 128, size=(args.samples, 490)).astype(np.float32))
+        y = torch.from_numpy(rng.integers(0, 12, size=args.samples))
+        classes = 12
+    results = []
+    for name, mcfg in cfg["models"].items():
+        seed = model_seed(cfg["seed"], name)
+        torch.manual_seed(seed)
+        model = build_mlp(mcfg, x.shape[1], classes, seed)
+        optimizer = _make_optimizer(model.parameters(), tcfg)
+        loader = DataLoader(TensorDataset(x, y), batch_size=tcfg["batch_size"], shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+        _train_epoch(model, loader, optimizer, torch.device("cpu"), "warm-up")
+        times = []
+        for _ in range(args.epochs):
+            start = time.perf_counter()
+            _train_epoch(model, loader, optimizer, torch.device("cpu"), name)
+            times.append(time.perf_counter() - start)
+        median = float(np.median(times))
+        results.append({"model": name, "model_config": mcfg, "samples_per_epoch": len(x),
+                        "epoch_seconds": times, "median_epoch_seconds": median,
+                        "samples_per_second": len(x) / median})
+        log.info("%s: %.2f s per epoch of %d samples, %.0f samples/s", name, median, len(x), len(x) / median)
+    write_json(args.out, {
+        "benchmark": "train", "device": "cpu", "processor": platform.processor() or platform.machine(),
+        "threads": threads, "batch_size": tcfg["batch_size"], "optimizer": tcfg["optimizer"],
+        "features": args.features or f"random int8, {len(x)} samples", "results": results,
+        "provenance": {**stamp({"models": cfg["models"], "train": tcfg}), "measured": "wall clock",
+                       "time": utc_now(), "packages": package_versions(("torch", "brevitas"))},
+    })
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

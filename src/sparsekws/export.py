@@ -1,0 +1,257 @@
+"""Export a trained model to QONNX and verify that the graph computes what the torch model does.
+
+The graph comes from Brevitas' TorchScript-based QONNX exporter (``dynamo=False``): it gives
+``Quant -> MatMul -> BatchNormalization -> Relu -> Quant`` nodes with batch size 1, which FINN's
+``ConvertQONNXtoFINN`` turns into MatMul/Mul/MultiThreshold (the dynamo exporter gives the same
+structure with ``Gemm`` nodes and takes ten times longer). After ``cleanup_model`` the input
+tensor is annotated with the integer datatype of the features (``INT8``).
+
+Verification runs the saved graph with ``qonnx.core.onnx_exec.execute_onnx`` on test-split
+samples (one at a time: the graph has batch 1) and compares the logits with the torch model in
+eval mode; it also checks that every masked weight of a sparse layer is zero in the exported
+(quantised) weights. On a mismatch nothing is written and the command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from sparsekws.config import load_config, model_config
+from sparsekws.errors import UserError
+from sparsekws.fileio import atomic_path, write_json
+from sparsekws.models.mlp import build_mlp, input_datatype, linear_layers
+from sparsekws.provenance import stamp
+from sparsekws.train import load_features
+
+log = logging.getLogger(__name__)
+
+RTOL = 1e-4  # relative to the largest |logit| of the torch model on the checked samples
+ATOL = 1e-5
+DEFAULT_SAMPLES = 64
+
+
+def load_trained_model(checkpoint: str | os.PathLike, mcfg: dict[str, Any] | None = None) -> tuple[nn.Module, dict]:
+    """Rebuild the model saved by ``train`` (``model.pt``) in eval mode; check its config matches."""
+    try:
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserError(f"checkpoint not found: {checkpoint}") from None
+    if mcfg is not None and saved["model_config"] != mcfg:
+        raise UserError(f"checkpoint {checkpoint} was trained with model config {saved['model_config']}, "
+                        f"but the config now says {mcfg}; retrain it")
+    model = build_mlp(saved["model_config"], saved["in_features"], len(saved["classes"]), saved["seed"])
+    model.load_state_dict(saved["state_dict"])
+    model.eval()
+    return model, saved
+
+
+def export_qonnx_model(model: nn.Module, in_features: int, input_bits: int, path: str | os.PathLike):
+    """Export ``model`` to QONNX at ``path`` (batch 1), clean it up, annotate the input datatype.
+
+    Returns the qonnx ``ModelWrapper`` (also saved at ``path``).
+    """
+    from brevitas.export import export_qonnx
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.cleanup import cleanup_model
+
+    model.eval()
+    example = torch.zeros(1, in_features)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_qonnx(model, args=example, export_path=str(path), dynamo=False)
+    wrapper = cleanup_model(ModelWrapper(str(path)))
+    wrapper.set_tensor_datatype(wrapper.graph.input[0].name, DataType[input_datatype(input_bits)])
+    wrapper.save(str(path))
+    return wrapper
+
+
+def execute_graph(wrapper, inputs: np.ndarray) -> np.ndarray:
+    """Run the QONNX graph on each row of ``inputs`` (float32 [n, features]); logits [n, classes]."""
+    from qonnx.core.onnx_exec import execute_onnx
+
+    in_name, out_name = wrapper.graph.input[0].name, wrapper.graph.output[0].name
+    batch = wrapper.get_tensor_shape(in_name)[0]
+    outputs = []
+    for start in range(0, len(inputs), batch):
+        chunk = inputs[start:start + batch].astype(np.float32)
+        outputs.append(execute_onnx(wrapper, {in_name: chunk})[out_name])
+    return np.concatenate(outputs).reshape(len(inputs), -1)
+
+
+def exported_weights(wrapper) -> list[dict[str, Any]]:
+    """Each MatMul/Gemm weight of the graph in node order: initializer name, float and quantised values.
+
+    A weight is either an initializer or the output of a ``Quant`` node whose input is one; the
+    quantised values are computed by executing that ``Quant`` node alone.
+    """
+    from qonnx.custom_op.registry import getCustomOp
+
+    weights = []
+    for node in wrapper.graph.node:
+        if node.op_type not in ("MatMul", "Gemm"):
+            continue
+        tensor = node.input[1]
+        raw = wrapper.get_initializer(tensor)
+        quantised = raw
+        name = tensor
+        producer = wrapper.find_producer(tensor)
+        if raw is None and producer is not None and producer.op_type == "Quant":
+            name = producer.input[0]
+            raw = wrapper.get_initializer(name)
+            if raw is None:
+                continue
+            context = {i: wrapper.get_initializer(i) for i in producer.input}
+            getCustomOp(producer).execute_node(context, wrapper.graph)
+            quantised = context[producer.output[0]]
+        if raw is None:
+            continue
+        if node.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in node.attribute):
+            raw, quantised = raw.T, quantised.T
+        weights.append({"node": node.name, "initializer": name, "raw": np.asarray(raw),
+                        "quantised": np.asarray(quantised)})
+    return weights
+
+
+def _argmax_agreement(produced: np.ndarray, expected: np.ndarray, tolerance: float) -> tuple[float, float]:
+    """Fraction of samples whose top classes agree, tie-aware and exact.
+
+    Tie-aware: the class the graph ranks first has a torch logit within ``tolerance`` of the
+    torch maximum (quantised logits tie exactly, and rounding noise then picks either class).
+    """
+    if produced.shape != expected.shape or len(expected) == 0:
+        return 0.0, 0.0
+    top = produced.argmax(axis=1)
+    rows = np.arange(len(expected))
+    tie_aware = expected[rows, top] >= expected.max(axis=1) - tolerance
+    exact = top == expected.argmax(axis=1)
+    return float(np.mean(tie_aware)), float(np.mean(exact))
+
+
+def check_export(wrapper, model: nn.Module, inputs: np.ndarray) -> dict[str, Any]:
+    """Compare the graph with the torch model on ``inputs`` and check the sparse masks survived.
+
+    Returns the check record; ``passed`` is False on any mismatch (the caller decides what to do).
+    """
+    with torch.no_grad():
+        expected = model.eval()(torch.from_numpy(inputs.astype(np.float32))).numpy()
+    produced = execute_graph(wrapper, inputs)
+    max_abs_diff = float(np.max(np.abs(produced - expected))) if produced.shape == expected.shape else float("inf")
+    scale = float(np.max(np.abs(expected)))
+    tolerance = RTOL * scale + ATOL
+    agreement, exact_agreement = _argmax_agreement(produced, expected, tolerance)
+
+    layers = linear_layers(model)
+    graph_weights = exported_weights(wrapper)
+    weights_ok = len(graph_weights) == len(layers)
+    initializers = []
+    for index, entry in enumerate(graph_weights):
+        record = {"initializer": entry["initializer"], "node": entry["node"],
+                  "shape": list(entry["raw"].shape),
+                  "zero_fraction": float(np.mean(entry["raw"] == 0)),
+                  "quantised_zero_fraction": float(np.mean(entry["quantised"] == 0))}
+        if index < len(layers):
+            _, _, sparse = layers[index]
+            mask = sparse.mask.numpy().T if sparse is not None else None  # graph weights are (in, out)
+            if mask is not None:
+                if mask.shape != entry["quantised"].shape:
+                    weights_ok = False
+                    record["mask_zeros_preserved"] = False
+                else:
+                    preserved = bool(np.all(entry["quantised"][mask == 0] == 0))
+                    record["mask_zeros_preserved"] = preserved
+                    weights_ok = weights_ok and preserved
+                record["mask_density"] = sparse.mask_density
+        initializers.append(record)
+
+    passed = bool(max_abs_diff <= tolerance and agreement == 1.0 and weights_ok)
+    return {
+        "samples": int(len(inputs)),
+        "max_abs_diff": max_abs_diff,
+        "max_abs_logit": scale,
+        "tolerance": tolerance,
+        "tolerance_rule": f"max_abs_diff <= {RTOL:g} * max|torch logit| + {ATOL:g}; argmax identical up to "
+                          "ties (the graph's top class is a top class of the torch logits within the "
+                          "tolerance: low-bit logits often tie exactly); "
+                          "every masked weight zero in the exported quantised weights",
+        "argmax_agreement": agreement,
+        "argmax_exact_agreement": exact_agreement,
+        "weights_checked": weights_ok,
+        "weight_initializers": initializers,
+        "node_types": [node.op_type for node in wrapper.graph.node],
+        "passed": passed,
+        "_expected": expected,
+    }
+
+
+def export_model(cfg: dict[str, Any], model_name: str, checkpoint: str | os.PathLike,
+                 features_path: str | os.PathLike, out: str | os.PathLike,
+                 check_out: str | os.PathLike | None = None, reference_out: str | os.PathLike | None = None,
+                 samples: int = DEFAULT_SAMPLES) -> dict[str, Any]:
+    """Export, verify and (only when the check passes) write the QONNX model and its records."""
+    mcfg = model_config(cfg, model_name)
+    model, saved = load_trained_model(checkpoint, mcfg)
+    features = load_features(features_path)
+    if features.in_features != saved["in_features"] or features.classes != list(saved["classes"]):
+        raise UserError(f"features file {features_path} does not match checkpoint {checkpoint} "
+                        "(feature size or classes differ)")
+    split = "test" if len(features.x["test"]) else "validation"
+    inputs = features.x[split][:samples].numpy().astype(np.float32)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".export.", dir=out.parent) as tmp:
+        tmp_model = Path(tmp) / "model.qonnx.onnx"
+        wrapper = export_qonnx_model(model, saved["in_features"], mcfg["input_bits"], tmp_model)
+        check = check_export(wrapper, model, inputs)
+        expected = check.pop("_expected")
+        log.info("%s: QONNX graph %s", model_name, " -> ".join(check["node_types"]))
+        log.info("%s: %d %s samples, max |diff| %.3g (tolerance %.3g), argmax agreement %.3f",
+                 model_name, check["samples"], split, check["max_abs_diff"], check["tolerance"],
+                 check["argmax_agreement"])
+        if not check["passed"]:
+            raise UserError(f"exported graph of '{model_name}' does not match the torch model: max |diff| "
+                            f"{check['max_abs_diff']:.3g} (tolerance {check['tolerance']:.3g}), argmax "
+                            f"agreement {check['argmax_agreement']:.3f}, masked weights zero: "
+                            f"{check['weights_checked']}; nothing written")
+        check.update({"model": model_name, "split": split, "input_datatype": input_datatype(mcfg["input_bits"]),
+                      "exporter": "brevitas.export.export_qonnx(dynamo=False) + qonnx cleanup_model",
+                      "provenance": stamp({"model": model_name, "model_config": mcfg, "seed": cfg["seed"]})})
+        with atomic_path(out, suffix=".onnx") as target:
+            os.replace(tmp_model, target)
+    if reference_out is not None:
+        with atomic_path(reference_out, suffix=".npz") as target:
+            with open(target, "wb") as handle:
+                np.savez(handle, inputs=inputs, outputs=expected.astype(np.float32),
+                         labels=features.y[split][:samples].numpy())
+    if check_out is not None:
+        write_json(check_out, check)
+    return check
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="workflow config YAML")
+    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    parser.add_argument("--checkpoint", required=True, help="model.pt written by the train stage")
+    parser.add_argument("--features", required=True, help="features .npz (test samples for the check)")
+    parser.add_argument("--out", required=True, help="QONNX model to write (e.g. model.qonnx.onnx)")
+    parser.add_argument("--check-out", help="write the verification record (JSON) here")
+    parser.add_argument("--reference-out", help="write reference inputs/torch logits (npz) here")
+    parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
+                        help="test samples to compare (default %(default)s)")
+
+
+def run(args: argparse.Namespace) -> None:
+    cfg = load_config(args.config)
+    torch.set_num_threads(cfg["train"]["threads"])
+    export_model(cfg, args.model, args.checkpoint, args.features, args.out,
+                 check_out=args.check_out, reference_out=args.reference_out, samples=args.samples)

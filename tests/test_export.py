@@ -1,0 +1,144 @@
+"""QONNX export: the graph equals the torch model, masks survive, tampering is caught."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_train import make_features, tiny_config  # noqa: E402
+
+from sparsekws import export, train  # noqa: E402
+from sparsekws.errors import UserError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny trained dense and sparse model on fake features."""
+    root = tmp_path_factory.mktemp("export")
+    features = make_features(root / "features.npz")
+    cfg = tiny_config(epochs=2)
+    for name in ("dense", "sparse"):
+        train.train_model(cfg, name, features, root / name)
+    return root, features, cfg
+
+
+@pytest.mark.parametrize("name", ["dense", "sparse"])
+def test_export_passes_and_writes_outputs(trained, tmp_path, name):
+    root, features, cfg = trained
+    out = tmp_path / "model.qonnx.onnx"
+    check = export.export_model(cfg, name, root / name / "model.pt", features, out,
+                                check_out=tmp_path / "check.json", reference_out=tmp_path / "ref.npz",
+                                samples=16)
+    assert check["passed"] and out.exists()
+    on_disk = json.loads((tmp_path / "check.json").read_text())
+    assert on_disk["samples"] == 16 and on_disk["argmax_agreement"] == 1.0
+    assert on_disk["max_abs_diff"] <= on_disk["tolerance"]
+    assert on_disk["node_types"].count("MatMul") == 3
+    assert {"Quant", "MatMul", "BatchNormalization", "Relu"} == set(on_disk["node_types"])
+    assert on_disk["input_datatype"] == "INT8"
+    weights = on_disk["weight_initializers"]
+    assert [w["shape"] for w in weights] == [[490, 16], [16, 16], [16, 12]]
+    if name == "sparse":
+        assert all(w["mask_zeros_preserved"] for w in weights)
+        assert weights[0]["quantised_zero_fraction"] >= 1 - 122 / 490 - 1e-9
+    else:
+        assert all("mask_zeros_preserved" not in w for w in weights)
+
+    ref = np.load(tmp_path / "ref.npz")
+    assert ref["inputs"].shape == (16, 490) and ref["inputs"].dtype == np.float32
+    assert ref["outputs"].shape == (16, 12)
+    model, _ = export.load_trained_model(root / name / "model.pt")
+    with torch.no_grad():
+        np.testing.assert_array_equal(model(torch.from_numpy(ref["inputs"])).numpy(), ref["outputs"])
+
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    graph = ModelWrapper(str(out))
+    assert graph.get_tensor_datatype(graph.graph.input[0].name) == DataType["INT8"]
+    np.testing.assert_allclose(export.execute_graph(graph, ref["inputs"][:3]), ref["outputs"][:3],
+                               rtol=0, atol=on_disk["tolerance"])
+
+
+def test_sparse_export_keeps_exact_masked_zeros(trained, tmp_path):
+    root, features, cfg = trained
+    model, _ = export.load_trained_model(root / "sparse" / "model.pt")
+    wrapper = export.export_qonnx_model(model, 490, 8, tmp_path / "m.onnx")
+    for (_, _, sparse), weight in zip(train.linear_layers(model), export.exported_weights(wrapper)):
+        masked = sparse.mask.numpy().T == 0
+        assert np.all(weight["raw"][masked] == 0) and np.all(weight["quantised"][masked] == 0)
+        assert np.all((weight["quantised"] != 0).sum(axis=0) <= sparse.fan_in)
+
+
+def _tamper_weight(wrapper, value: float, masked_only: bool = False, mask=None):
+    weight = export.exported_weights(wrapper)[0]
+    raw = weight["raw"].copy()
+    if masked_only:
+        raw[mask == 0] = value
+    else:
+        raw[0, :] = value
+    wrapper.set_initializer(weight["initializer"], raw)
+    return wrapper
+
+
+def test_check_fails_on_tampered_weights(trained, tmp_path):
+    root, features, _ = trained
+    model, _ = export.load_trained_model(root / "dense" / "model.pt")
+    inputs = train.load_features(features).x["test"][:8].numpy()
+    wrapper = export.export_qonnx_model(model, 490, 8, tmp_path / "m.onnx")
+    assert export.check_export(wrapper, model, inputs)["passed"]
+    bad = export.check_export(_tamper_weight(wrapper, 5.0), model, inputs)
+    assert not bad["passed"] and bad["max_abs_diff"] > bad["tolerance"]
+
+
+def test_check_fails_when_masked_weights_become_nonzero(trained, tmp_path):
+    root, features, _ = trained
+    model, _ = export.load_trained_model(root / "sparse" / "model.pt")
+    inputs = train.load_features(features).x["test"][:4].numpy()
+    wrapper = export.export_qonnx_model(model, 490, 8, tmp_path / "m.onnx")
+    mask = train.linear_layers(model)[0][2].mask.numpy().T
+    bad = export.check_export(_tamper_weight(wrapper, 1.0, masked_only=True, mask=mask), model, inputs)
+    assert not bad["passed"]
+    assert bad["weight_initializers"][0]["mask_zeros_preserved"] is False
+
+
+def test_export_raises_and_writes_nothing_when_graph_is_wrong(trained, tmp_path, monkeypatch):
+    root, features, cfg = trained
+    real = export.export_qonnx_model
+
+    def tampered(*args, **kwargs):
+        return _tamper_weight(real(*args, **kwargs), 3.0)
+
+    monkeypatch.setattr(export, "export_qonnx_model", tampered)
+    out = tmp_path / "model.qonnx.onnx"
+    with pytest.raises(UserError, match="does not match"):
+        export.export_model(cfg, "dense", root / "dense" / "model.pt", features, out,
+                            check_out=tmp_path / "check.json", reference_out=tmp_path / "ref.npz", samples=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_export_rejects_checkpoint_of_another_config(trained, tmp_path):
+    root, features, cfg = trained
+    cfg = {**cfg, "models": {**cfg["models"], "dense": {**cfg["models"]["dense"], "hidden_units": [8, 8]}}}
+    with pytest.raises(UserError, match="retrain"):
+        export.export_model(cfg, "dense", root / "dense" / "model.pt", features, tmp_path / "m.onnx")
+
+
+def test_cli_export(trained, tmp_path):
+    import yaml
+
+    from sparsekws.cli import main
+
+    root, features, cfg = trained
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    assert main(["export", "--config", str(config), "--model", "sparse", "--checkpoint",
+                 str(root / "sparse" / "model.pt"), "--features", str(features), "--out",
+                 str(tmp_path / "m.qonnx.onnx"), "--check-out", str(tmp_path / "c.json"), "--samples", "8"]) == 0
+    assert json.loads((tmp_path / "c.json").read_text())["passed"] is True
