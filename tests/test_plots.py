@@ -47,12 +47,14 @@ def test_throughput_figure_hatches_estimates_only(tmp_path, monkeypatch):
 
 def test_accuracy_table_and_figure(tmp_path):
     metrics = [{"model": name, "test_accuracy": acc, "validation_accuracy": acc, "model_config": {"weight_density": d},
-                "mask_density": d, "nonzero_weights": int(1000 * d), "total_weights": 1000, "macs_dense": 1000,
-                "macs_weight_sparse": int(1000 * d), "test_samples": 50}
+                "layers": [{"mask_density": d, "total_weights": 600}, {"mask_density": 1.0, "total_weights": 400}],
+                "nonzero_weights": int(1000 * d), "total_weights": 1000, "macs_dense": 1000,
+                "macs_weight_sparse": int(1000 * d), "sizes": {"test": 50}}
                for name, acc, d in (("sparse", 0.8, 0.1), ("dense", 0.82, 1.0))]
     frame = accuracy_table(metrics)
     assert list(frame["model"]) == ["dense", "sparse"]
     assert frame.loc[1, "nonzero_weights"] == 100
+    assert frame.loc[1, "mask_density"] == pytest.approx(0.1 * 0.6 + 0.4)
     paths = plot_table(frame, tmp_path / "accuracy", "footer", "title")
     assert all(p.exists() for p in paths)
 

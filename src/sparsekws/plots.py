@@ -13,6 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -34,8 +36,14 @@ def model_palette(models: list[str]) -> dict[str, tuple]:
 
 
 def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
-    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` atomically, with a provenance footer."""
-    fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=7, color="0.4")
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` atomically, with a footer below the axes.
+
+    ``footer`` (provenance, notes; may have several lines) gets its own strip of the figure.
+    """
+    lines = footer.count("\n") + 1
+    strip = 0.12 * lines / fig.get_figheight()
+    fig.tight_layout(rect=(0, strip, 1, 1))
+    fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=7, color="0.3")
     paths = []
     for fmt in FORMATS:
         path = Path(f"{stem}.{fmt}")
@@ -71,31 +79,34 @@ def plot_throughput(table: pd.DataFrame, stem: str | Path, footer: str) -> list[
                 bar.set_hatch(ESTIMATE_HATCH)
                 bar.set_edgecolor("0.25")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=10 ** np.floor(np.log10(rows["throughput_words_per_s"].min())))
     ax.set_xlabel("")
     ax.set_ylabel("throughput (words/s, log scale)")
     ax.set_title("Single-network throughput, dense vs sparse")
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     methods = sorted(rows.loc[rows["source"] == "estimated", "method"].unique())
-    note = "hatched = estimated (" + "; ".join(methods) + ")" if methods else "all values measured"
-    ax.text(0.0, -0.28, note, transform=ax.transAxes, fontsize=7, va="top", wrap=True)
-    ax.legend(title="model", fontsize=8)
-    return save_figure(fig, stem, footer)
+    note = "hatched = estimated: " + "; ".join(methods) if methods else "all values measured"
+    return save_figure(fig, stem, f"{note}\n{footer}")
 
 
 def accuracy_table(metrics: list[dict]) -> pd.DataFrame:
     """One row per model: accuracy on the test split and how sparse its weights are."""
     rows = []
     for m in metrics:
+        kept = sum(layer["mask_density"] * layer["total_weights"] for layer in m["layers"])
         rows.append({
             "model": m["model"],
             "test_accuracy": m["test_accuracy"],
             "validation_accuracy": m["validation_accuracy"],
             "configured_weight_density": m["model_config"]["weight_density"],
-            "mask_density": m["mask_density"],
+            "mask_density": kept / m["total_weights"],
             "nonzero_weights": m["nonzero_weights"],
             "total_weights": m["total_weights"],
             "macs_dense": m["macs_dense"],
             "macs_weight_sparse": m["macs_weight_sparse"],
-            "test_samples": m["test_samples"],
+            "test_samples": m["sizes"]["test"],
         })
     return pd.DataFrame(rows).sort_values("model", ignore_index=True)
 

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from sparsekws.errors import UserError
+from sparsekws import verify
 from sparsekws.fileio import write_json
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,6 @@ ALLOWED_HOST_OPS = frozenset({"Mul", "Add", "Reshape", "Flatten", "Transpose", "
 
 #: Per-layer attributes written to the folding config (FINN's ``ApplyConfig`` format).
 FOLDING_ATTRS = ("PE", "SIMD", "ram_style", "resType", "mem_mode", "runtime_writeable_weights")
-
-#: Python-execution check: |FINN graph - reference| <= RTOL * max|reference| + ATOL.
-VERIFY_RTOL = 1e-4
-VERIFY_ATOL = 1e-5
 
 NO_VIVADO_MESSAGE = "XILINX_VIVADO not set: stopping at estimates; no bitstream produced"
 
@@ -152,29 +149,8 @@ def execute_graph(model, inputs: np.ndarray) -> np.ndarray:
 
 
 def compare_outputs(stage: str, got: np.ndarray, want: np.ndarray) -> dict[str, Any]:
-    """Python-execution check of one graph stage against the reference logits.
-
-    Passes when ``max|got - want| <= VERIFY_RTOL * max|want| + VERIFY_ATOL`` and the predicted
-    classes agree on every sample (the export stage's rule), ties within the tolerance excepted.
-    """
-    got = got.reshape(want.shape)
-    diff = float(np.abs(got - want).max()) if want.size else 0.0
-    tolerance = VERIFY_RTOL * (float(np.abs(want).max()) if want.size else 0.0) + VERIFY_ATOL
-    agree = got.argmax(1) == want.argmax(1)
-    if want.shape[1] > 1:  # a tie (top-2 margin within tolerance) may break either way
-        top2 = np.sort(want, axis=1)[:, -2:]
-        agree |= (top2[:, 1] - top2[:, 0]) <= tolerance
-    agreement = float(np.mean(agree)) if want.size else 1.0
-    return {
-        "stage": stage,
-        "samples": int(want.shape[0]),
-        "max_abs_diff": diff,
-        "tolerance": tolerance,
-        "tolerance_rule": f"max_abs_diff <= {VERIFY_RTOL:g} * max|reference| + {VERIFY_ATOL:g}, identical argmax "
-                          "(except ties: reference top-2 margin within the tolerance)",
-        "argmax_agreement": agreement,
-        "passed": bool(diff <= tolerance and agreement == 1.0),
-    }
+    """Python-execution check of one graph stage against the reference logits (``sparsekws.verify``)."""
+    return {"stage": stage, **verify.compare_outputs(np.asarray(got).reshape(want.shape), want)}
 
 
 class _StepTimer:
