@@ -28,7 +28,7 @@ SPARSEKWS = f"{sys.executable} -m sparsekws"
 # The effective config (files + --config overrides + defaults), read by every command. It is
 # rewritten only when it changes, so it never triggers reruns by itself; each rule's params
 # carry the part of the config it depends on, so a change reruns exactly the affected jobs.
-EFFECTIVE_CONFIG = "results/config/effective.yaml"
+EFFECTIVE_CONFIG = f"results/config/{DATASET}.yaml"
 if not Path(EFFECTIVE_CONFIG).is_file() or yaml.safe_load(Path(EFFECTIVE_CONFIG).read_text()) != config:
     write_yaml(EFFECTIVE_CONFIG, config)
 

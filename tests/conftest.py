@@ -1,52 +1,70 @@
-"""Shared fixtures: a tiny trained-looking quantised MLP exported to QONNX, and fake features."""
+"""Shared test helpers: fake features in the features stage's format, and small exported MLPs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-TINY_MODEL = {"family": "mlp", "frontend": "mfcc", "hidden_units": [16, 16], "weight_bits": 3,
-              "activation_bits": 3, "input_bits": 8, "weight_density": 0.5}
+SIZES = {"train": 192, "validation": 48, "test": 48}
 
 
-def fake_features(path, n_per_split=(40, 12, 12), classes=12, seed=0):
-    """Write an npz in the features stage's format with class-dependent int8 patterns."""
+def make_features(path: Path, seed: int = 0, shuffle_test_labels: bool = False) -> Path:
+    """A small learnable stand-in for the features stage's npz (12 classes, int8 49x10)."""
     rng = np.random.default_rng(seed)
-    prototypes = rng.integers(-60, 60, size=(classes, 49, 10))
-    arrays = {"classes": np.array(["_silence_", "_unknown_"] + [f"w{i}" for i in range(classes - 2)]),
-              "scale": np.float32(0.05)}
-    for split, n in zip(("train", "validation", "test"), n_per_split):
-        y = np.arange(n) % classes
-        x = prototypes[y] + rng.integers(-20, 20, size=(n, 49, 10))
-        arrays[f"x_{split}"] = np.clip(x, -128, 127).astype(np.int8)
+    classes = np.array(["_silence_", "_unknown_", "yes", "no", "up", "down", "left", "right", "on", "off",
+                        "stop", "go"])
+    prototypes = rng.normal(0, 40, size=(len(classes), 49, 10))
+    arrays = {"classes": classes, "scale": np.float32(0.05)}
+    for split, n in SIZES.items():
+        y = np.arange(n) % len(classes)
+        rng.shuffle(y)
+        x = prototypes[y] + rng.normal(0, 60, size=(n, 49, 10))
+        arrays[f"x_{split}"] = np.clip(np.round(x), -128, 127).astype(np.int8)
         arrays[f"y_{split}"] = y.astype(np.int64)
-        arrays[f"files_{split}"] = np.array([f"w/{i}.wav" for i in range(n)])
+        arrays[f"files_{split}"] = np.array([f"{split}/{i}.wav" for i in range(n)])
+    if shuffle_test_labels:
+        arrays["y_test"] = np.random.default_rng(99).permutation(arrays["y_test"])
     np.savez(path, **arrays)
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_qonnx(tmp_path_factory):
-    """(qonnx path, torch model in eval mode, test inputs) of a small random sparse MLP."""
-    from brevitas.export import export_qonnx
-    from qonnx.core.datatype import DataType
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.util.cleanup import cleanup_model
+def mlp_config(density: float, hidden=(32, 32)) -> dict:
+    """A ``models`` entry for a small W3A3 MLP."""
+    return {"family": "mlp", "frontend": "mfcc", "hidden_units": list(hidden), "weight_bits": 3,
+            "activation_bits": 3, "input_bits": 8, "weight_density": density}
 
+
+def write_mlp_fixture(folder: Path, density: float, hidden=(32, 32), samples: int = 16):
+    """Write ``model.qonnx.onnx`` and ``reference_io.npz`` as the export stage does.
+
+    A Brevitas MLP with random weights and batch-norm statistics from a few training-mode
+    passes, exported by the export stage's own function; reference = the torch logits.
+    """
+    from sparsekws.export import export_qonnx_model
     from sparsekws.models.mlp import build_mlp
 
     torch.manual_seed(0)
-    model = build_mlp(TINY_MODEL, 490, 12, seed=3)
+    model = build_mlp(mlp_config(density, hidden), 490, 12, seed=5)
+    generator = torch.Generator().manual_seed(1)
     model.train()
     with torch.no_grad():
         for _ in range(3):
-            model(torch.randint(-128, 128, (32, 490)).float())
+            model(torch.randint(-128, 128, (64, 490), generator=generator).float())
     model.eval()
-    path = tmp_path_factory.mktemp("qonnx") / "tiny.qonnx.onnx"
-    export_qonnx(model, torch.zeros(1, 490), export_path=str(path))
-    wrapper = cleanup_model(ModelWrapper(str(path)))
-    wrapper.set_tensor_datatype(wrapper.graph.input[0].name, DataType["INT8"])
-    wrapper.save(str(path))
-    inputs = torch.randint(-128, 128, (20, 490)).float()
-    return path, model, inputs
+    inputs = torch.randint(-128, 128, (samples, 490), generator=generator).float()
+    with torch.no_grad():
+        outputs = model(inputs)
+    folder.mkdir(parents=True, exist_ok=True)
+    qonnx_path, ref_path = folder / "model.qonnx.onnx", folder / "reference_io.npz"
+    export_qonnx_model(model, 490, 8, qonnx_path)
+    np.savez(ref_path, inputs=inputs.numpy().astype(np.float32), outputs=outputs.numpy().astype(np.float32))
+    return qonnx_path, ref_path
+
+
+@pytest.fixture(scope="session")
+def tiny_qonnx(tmp_path_factory):
+    """(qonnx path, reference_io path) of a small sparse MLP with 20 reference words."""
+    return write_mlp_fixture(tmp_path_factory.mktemp("tiny"), 0.5, hidden=(16, 16), samples=20)

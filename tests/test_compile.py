@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_finn_build import write_mlp_fixture
+from conftest import write_mlp_fixture
 
 from sparsekws.cli import main
 from sparsekws.config import REPO_ROOT, load_board, load_config

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_train import make_features, tiny_config  # noqa: E402
+from conftest import make_features
+from test_train import tiny_config
 
-from sparsekws import export, train  # noqa: E402
-from sparsekws.errors import UserError  # noqa: E402
+from sparsekws import export, train
+from sparsekws.errors import UserError
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from sparsekws.errors import UserError
 from sparsekws.measure import RECORD_COLUMNS
@@ -12,12 +11,11 @@ from sparsekws.measure.cpu import cpu_description, measure_model, read_cpu_power
 
 @pytest.fixture(scope="module")
 def ort_model(tiny_qonnx, tmp_path_factory):
-    path, model, inputs = tiny_qonnx
+    path, reference_io = tiny_qonnx
     out = tmp_path_factory.mktemp("ort") / "tiny.qcdq.onnx"
     to_onnxruntime_model(path, out)
-    with torch.no_grad():
-        reference = model(inputs).numpy()
-    return out, inputs.numpy(), reference
+    reference = np.load(reference_io)
+    return out, reference["inputs"], reference["outputs"]
 
 
 def test_lowered_model_matches_torch_for_any_batch(ort_model):
@@ -74,16 +72,16 @@ def test_power_is_missing_not_zero_and_device_is_described():
 
 
 def test_cli_writes_tidy_records(ort_model, tiny_qonnx, tmp_path):
-    from conftest import TINY_MODEL, fake_features
     import yaml
+    from conftest import make_features, mlp_config
 
     from sparsekws.cli import main
     from sparsekws.config import REPO_ROOT
 
     config = yaml.safe_load((REPO_ROOT / "config" / "smoke.yaml").read_text())
-    config["models"] = {"tiny": TINY_MODEL}
+    config["models"] = {"tiny": mlp_config(0.5, (16, 16))}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-    features = fake_features(tmp_path / "f.npz")
+    features = make_features(tmp_path / "f.npz")
     out = tmp_path / "cpu.csv"
     assert main(["measure-cpu", "--config", str(tmp_path / "c.yaml"), "--model", "tiny", "--qonnx", str(tiny_qonnx[0]),
                  "--features", str(features), "--onnx-out", str(tmp_path / "m.onnx"), "--out", str(out)]) == 0

@@ -11,32 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import SIZES, make_features
+
 from sparsekws import train
 from sparsekws.config import REPO_ROOT, load_config
 from sparsekws.errors import UserError
-
-SIZES = {"train": 192, "validation": 48, "test": 48}
-
-
-def make_features(path: Path, seed: int = 0, shuffle_test_labels: bool = False) -> Path:
-    """A small learnable stand-in for the features stage's npz (12 classes, int8 49x10)."""
-    rng = np.random.default_rng(seed)
-    classes = np.array(["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
-                        "_silence_", "_unknown_"])
-    prototypes = rng.normal(0, 40, size=(len(classes), 49, 10))
-    arrays = {"classes": classes, "scale": np.float32(0.05)}
-    for split, n in SIZES.items():
-        y = np.arange(n) % len(classes)
-        rng.shuffle(y)
-        x = prototypes[y] + rng.normal(0, 60, size=(n, 49, 10))
-        arrays[f"x_{split}"] = np.clip(np.round(x), -128, 127).astype(np.int8)
-        arrays[f"y_{split}"] = y.astype(np.int64)
-        arrays[f"files_{split}"] = np.array([f"{split}/{i}.wav" for i in range(n)])
-    if shuffle_test_labels:
-        arrays["y_test"] = np.random.default_rng(99).permutation(arrays["y_test"])
-    np.savez(path, **arrays)
-    return path
-
 
 def tiny_config(epochs: int = 3, density: float = 0.25, optimizer: str = "adam", **train_overrides) -> dict:
     cfg = load_config(REPO_ROOT / "config" / "smoke.yaml")
@@ -93,7 +72,7 @@ def test_outputs_and_formats(features, tmp_path):
     assert on_disk["macs_mask"] == 16 * 122 + 16 * 4 + 12 * 4
     assert on_disk["macs_weight_sparse"] == on_disk["nonzero_weights"] <= on_disk["macs_mask"]
     saved = torch.load(tmp_path / "model.pt", weights_only=True)
-    assert saved["classes"][-1] == "_unknown_" and saved["in_features"] == 490
+    assert saved["classes"][1] == "_unknown_" and saved["in_features"] == 490
     assert saved["best_epoch"] == on_disk["best_epoch"] and saved["seed"] == on_disk["seed"]
 
 
