@@ -61,10 +61,19 @@ def model_dir(wildcards):
 
 
 def all_targets():
+    """Every file the workflow promises. Per-model files are listed too, so that deleting one
+    (say a QONNX export) regenerates it and, through it, everything that depends on it."""
+    per_model = expand(
+        "results/models/{dataset}/{model}/{name}",
+        dataset=DATASET,
+        model=MODELS,
+        name=["metrics.json", "model.qonnx.onnx", "export_check.json"],
+    )
     return [
+        *per_model,
+        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=MODELS, board=BOARDS),
         f"results/measurements/{DATASET}/throughput.csv",
         f"results/figures/{DATASET}/throughput.png",
         f"results/figures/{DATASET}/accuracy.png",
         f"results/tables/{DATASET}/accuracy.csv",
-        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=MODELS, board=BOARDS),
     ]

@@ -104,21 +104,20 @@ def measure_model(onnx_path: Path, inputs: np.ndarray, labels: np.ndarray, refer
 
     The timed outputs are checked: their accuracy against ``labels`` is recorded, and the
     outputs for the words covered by ``reference`` (torch outputs of the first words) must
-    agree with it (``sparsekws.verify``). Inputs are cycled when a batch is larger than the
-    words available.
+    agree with it (``sparsekws.verify``). Inputs are cycled to fill the last batch; accuracy
+    counts each word once.
     """
     session = make_session(onnx_path, threads)
     name = session.get_inputs()[0].name
     records = []
     for batch_size in batch_sizes:
-        n = max(len(inputs), batch_size)
-        n -= n % batch_size
+        n = -(-len(inputs) // batch_size) * batch_size  # every word, the last batch filled by cycling
         order = np.arange(n) % len(inputs)
         batches = [inputs[order[i:i + batch_size]] for i in range(0, n, batch_size)]
         outputs, latencies, seconds = time_batches(lambda b: session.run(None, {name: b})[0], batches,
                                                    warmup_runs, duration_s)
-        logits = np.concatenate(outputs)
-        accuracy = float((logits.argmax(1) == labels[order]).mean())
+        logits = np.concatenate(outputs)[:len(inputs)]
+        accuracy = float((logits.argmax(1) == labels).mean())
         if reference is not None:
             check = compare_outputs(logits[:len(reference)], reference)
             if not check["passed"]:
@@ -132,7 +131,7 @@ def measure_model(onnx_path: Path, inputs: np.ndarray, labels: np.ndarray, refer
             "latency_p50_ms": float(np.percentile(latencies, 50) * 1e3),
             "latency_p95_ms": float(np.percentile(latencies, 95) * 1e3),
             "accuracy_on_measured": accuracy,
-            "n_measured": len(np.unique(order)),
+            "n_measured": len(inputs),
             "power_w": read_cpu_power_w(),
         })
         log.info("batch %d: %.0f words/s, p50 %.3f ms, accuracy on measured words %.3f",
