@@ -12,7 +12,7 @@ rule measure_cpu:
         "results/logs/measure/{dataset}_cpu_{model}.log",
     # All cores: no other job runs beside a timing run (ONNX Runtime itself uses
     # measure.cpu.threads of them).
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores
     resources:
         mem_mb=2000,
         runtime=20,
