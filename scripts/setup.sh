@@ -13,7 +13,9 @@ VENV=${VENV:-.venv}
 STAMP="$VENV/.sparsekws-installed"
 
 need_apt=()
-command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+while read -r package; do
+  dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
+done < <(grep -vE '^\s*(#|$)' env/apt-packages.txt)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "[setup] installing system packages: ${need_apt[*]}"
