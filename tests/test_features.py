@@ -10,6 +10,7 @@ from sparsekws.cli import main
 from sparsekws.config import validate_config
 from sparsekws.data import build
 from sparsekws.data.wav import fit_to_length, read_wav
+from sparsekws.errors import UserError
 
 KEYS = {"x_train", "x_validation", "x_test", "y_train", "y_validation", "y_test", "classes", "scale",
         "files_train", "files_validation", "files_test"}
@@ -155,3 +156,70 @@ def test_cli(dataset, tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["counts.csv", "mfcc.npz"]
     assert main(["features", "--config", str(cfg), "--dataset-dir", str(tmp_path / "none"),
                  "--out", str(out), "--counts", str(csv)]) == 1
+
+
+def _slaney_mel(f):
+    return f / (200 / 3) if f < 1000 else 15 + math.log(f / 1000) / (math.log(6.4) / 27)
+
+
+def _slaney_hz(m):
+    return m * (200 / 3) if m < 15 else 1000 * math.exp((m - 15) * math.log(6.4) / 27)
+
+
+def test_slaney_filterbank_matches_independent_construction():
+    fb = features.slaney_filterbank(32, 2048, 16000, 0, 8000)
+    assert fb.shape == (1025, 32)
+    edges = [_slaney_hz(_slaney_mel(8000) * k / 33) for k in range(34)]
+    for j in range(0, 32, 3):
+        for b in range(0, 1025, 7):
+            f = b * 8000 / 1024
+            lo, c, hi = edges[j], edges[j + 1], edges[j + 2]
+            tri = max(0.0, min((f - lo) / (c - lo), (hi - f) / (hi - c)))
+            assert fb[b, j] == pytest.approx(tri * 2 / (hi - lo), rel=1e-6, abs=1e-9)
+    # Slaney normalisation: every triangle has unit area in Hz (bands wide enough to sample well)
+    area = fb.sum(axis=0) * (16000 / 2048)
+    assert np.allclose(area[8:], 1.0, rtol=0.02)
+
+
+def test_logmel_shape_db_range_and_tone_band():
+    logmel = features.make_frontend("logmel", {"logmel": {}})
+    t = np.arange(16000) / 16000
+    tones = np.stack([0.3 * np.sin(2 * np.pi * f * t) for f in (440.0, 3000.0)]).astype(np.float32)
+    db = logmel(tones)
+    assert db.shape == (2, 32, 32) and db.dtype == np.float32 and logmel.shape == (32, 32)
+    assert np.allclose(db.max(axis=(1, 2)), 0.0) and db.min() >= -80.0
+    edges = features.slaney_mel_to_hz(np.linspace(0, features.slaney_hz_to_mel(8000), 34))
+    for clip, f in zip(db, (440.0, 3000.0)):
+        band = int(np.argmax(clip[16]))  # a middle frame
+        assert edges[band] <= f <= edges[band + 2]
+    # 'one' keeps absolute levels: 20 dB quieter input is 20 dB lower
+    absolute = features.make_frontend("logmel", {"logmel": {"ref": "one", "top_db": 200}})
+    noise = 0.1 * np.random.default_rng(0).standard_normal((1, 16000)).astype(np.float32)
+    loud, quiet = absolute(noise), absolute(noise / 10)
+    assert quiet.min() > -90 and np.allclose(loud - quiet, 20.0, atol=1e-2)  # above the -100 dB power floor
+    # int16 input is read as samples / 32768
+    from_int16 = logmel(np.round(tones * 32767).astype(np.int16))
+    assert np.allclose(from_int16[db > -40], db[db > -40], atol=0.01)  # below, int16 rounding noise shows
+
+
+def test_make_frontend():
+    mfcc = features.make_frontend("mfcc", {"mfcc": {"num_coefficients": 13}})
+    assert mfcc(np.zeros((3, 16000), np.int16)).shape == (3, 49, 13) and mfcc.shape == (49, 13)
+    assert features.make_frontend("mfcc", {})(np.zeros((1, 16000), np.float32)).shape == (1, 49, 10)
+    with pytest.raises(UserError, match="unknown frontend 'fbank'"):
+        features.make_frontend("fbank", {})
+
+
+def test_logmel_features_and_train_audio_for_augmentation(dataset):
+    from sparsekws import augment
+
+    config, root, mfcc_arrays, _ = dataset
+    arrays, _ = features.extract_features(config, root / "ds", "logmel")
+    assert arrays["x_train"].shape[1:] == (32, 32) and arrays["x_train"].dtype == np.int8
+    assert np.array_equal(arrays["y_test"], mfcc_arrays["y_test"])
+    saved = augment.train_audio_arrays(config, root / "ds")
+    assert np.array_equal(saved["files"], arrays["files_train"]) and np.array_equal(saved["y"], arrays["y_train"])
+    frontend = features.make_frontend("logmel", config["features"])
+    again = features.quantize(frontend(saved["audio"][:20]), arrays["scale"])
+    assert np.array_equal(again, arrays["x_train"][:20])
+    assert sum(k.startswith("noise_") for k in saved) == 2

@@ -208,3 +208,117 @@ def test_prepare_gsc_local_archive_checksum(tmp_path):
     extract_archive(archive, folder)
     gsc.prepare_gsc({"archive": str(folder)}, out, tmp_path / "dl")
     assert len(list_dataset(out)) == len(FILES)
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.files`` with Range support; ``server.drop_after`` bytes, then hangs up."""
+
+    def do_GET(self):
+        body = self.server.files.get(self.path.lstrip("/"))
+        if body is None:
+            self.send_error(404)
+            return
+        self.server.ranges.append(self.headers.get("Range"))
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            if start >= len(body):
+                self.send_error(416)
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        chunk = body[start:]
+        if self.server.drop_after is not None:
+            chunk = chunk[: self.server.drop_after]
+        self.wfile.write(chunk)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def range_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    server.files, server.ranges, server.drop_after = {}, [], None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_dropped_connection_then_resume(tmp_path, range_server):
+    server, base = range_server
+    payload = np.random.default_rng(1).bytes(300_000)
+    server.files["big.tar.gz"] = payload
+    server.drop_after = 120_000
+    dest = tmp_path / "dl" / "big.tar.gz"
+    good = hashlib.sha256(payload).hexdigest()
+    with pytest.raises(UserError, match="interrupted.*rerun to resume"):
+        download(f"{base}/big.tar.gz", dest, good, timeout=5)
+    part = dest.with_name("big.tar.gz.part")
+    assert not dest.exists() and part.stat().st_size == 120_000  # kept for the rerun, not under the final name
+    server.drop_after = None
+    assert download(f"{base}/big.tar.gz", dest, good, timeout=5) == dest
+    assert server.ranges == [None, "bytes=120000-"]  # the rerun asked only for the missing bytes
+    assert dest.read_bytes() == payload and not part.exists()
+
+
+def test_truncated_archive_refused_and_nothing_extracted(tmp_path, range_server):
+    server, base = range_server
+    truncated = _tiny_archive(tmp_path).read_bytes()[:400]
+    server.files["speech_commands_v0.02.tar.gz"] = truncated
+    out = tmp_path / "ds"
+    out.mkdir()
+    cfg = {"version": "v0.02", "url": f"{base}/speech_commands_v0.02.tar.gz",
+           "sha256": hashlib.sha256(truncated).hexdigest()}  # a checksum that matches the bad bytes
+    with pytest.raises(UserError, match="cannot extract"):
+        gsc.prepare_gsc(cfg, out, tmp_path / "downloads")
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads", "ds", "src", "tiny.tar.gz"]
+    # with the published checksum the same bytes are refused before extraction
+    server.files["x/speech_commands_v0.02.tar.gz"] = truncated
+    with pytest.raises(UserError) as info:
+        gsc.prepare_gsc({"version": "v0.02", "url": f"{base}/x/speech_commands_v0.02.tar.gz"}, out, tmp_path / "dl2")
+    assert gsc.RELEASES["v0.02"]["sha256"] in str(info.value)
+    assert hashlib.sha256(truncated).hexdigest() in str(info.value)
+    assert list(out.iterdir()) == [] and list((tmp_path / "dl2").iterdir()) == []
+
+
+def _official_test_archive(tmp_path, words=("yes", "no")):
+    src = tmp_path / "official_src"
+    for cls in (*words, "_silence_", "_unknown_"):
+        (src / cls).mkdir(parents=True)
+        write_wav(src / cls / f"t{cls.strip('_')}_nohash_0.wav", np.full(16000, 3, dtype=np.int16))
+    archive = tmp_path / "speech_commands_test_set_v0.02.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(src, arcname=".")
+    return archive
+
+
+def test_official_test_set_replaces_testing_list(tmp_path, range_server):
+    server, base = range_server
+    main_archive = _tiny_archive(tmp_path)
+    test_archive = _official_test_archive(tmp_path)
+    server.files["test.tar.gz"] = test_archive.read_bytes()
+    out = tmp_path / "ds"
+    out.mkdir()
+    cfg = {"version": "v0.02", "archive": str(main_archive), "test_set": "official", "test_url": f"{base}/test.tar.gz",
+           "test_sha256": hashlib.sha256(test_archive.read_bytes()).hexdigest()}
+    info = gsc.prepare_gsc(cfg, out, tmp_path / "dl")
+    assert info["test"]["url"] == cfg["test_url"] and info["test_set"] == "official"
+    entries = list_dataset(out, required_words=["yes", "no"])
+    test = sorted((e.word, e.path) for e in entries if e.split == "test")
+    assert [w for w, _ in test] == ["_silence_", "_unknown_", "no", "yes"]
+    assert all(p.startswith("_official_test_/") for _, p in test)
+    assert "no/cc_nohash_0.wav" not in {e.path for e in entries}  # the testing_list file is used by no split
+    with pytest.raises(UserError, match="only fits the 12-class task"):
+        list_dataset(out, required_words=["yes"])
+    with pytest.raises(UserError, match="test_set: lists"):
+        gsc.prepare_gsc({**cfg, "version": "v0.01"}, out, tmp_path / "dl")

@@ -9,7 +9,7 @@ from sparsekws.data.wav import read_wav
 from sparsekws.errors import UserError
 
 TINY = {"speakers": 4, "takes_per_word": 2, "unknown_words": ["cat"], "background_noise_files": 5,
-        "background_noise_seconds": 1.5, "snr_db": [10, 30]}
+        "background_noise_seconds": 1.5, "snr_db": [10, 30], "flite_share": 0.5}
 WORDS = ["yes", "no"]
 
 
@@ -92,3 +92,49 @@ def test_missing_espeak_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(synth, "ESPEAK", "espeak-ng-not-installed-here")
     with pytest.raises(UserError, match="apt-get install espeak-ng"):
         synth.generate(tmp_path, WORDS, TINY, seed=1)
+
+
+def test_both_engines_speak(trees):
+    _, info = trees[1]
+    assert {sp["engine"] for sp in info["speakers"]} == {"espeak-ng", "flite"}
+    assert set(info["engine_versions"]) == {"espeak-ng", "flite"}
+    assert all(sp["voice"] in synth.FLITE_VOICES for sp in info["speakers"] if sp["engine"] == "flite")
+
+
+def test_flite_is_deterministic():
+    a, rate = synth.run_flite("seven", "slt", 40, 150)
+    b, _ = synth.run_flite("seven", "slt", 40, 150)
+    c, _ = synth.run_flite("seven", "slt", 70, 150)
+    assert rate == 16000 and len(a) > 2000 and np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_unknown_words_subset_per_speaker():
+    speakers = synth.make_speakers(30, seed=2, flite_share=0.25)
+    words = ["zero", "one"]
+    said = [synth.speaker_words(sp, words, list(synth.GSC_V2_OTHER_WORDS), 5, seed=2) for sp in speakers]
+    assert all(w[:2] == words and len(w) == 7 and not set(w[2:]) & set(words) for w in said)
+    assert len({tuple(w) for w in said}) > 20  # different subsets per speaker
+    assert len({x for w in said for x in w[2:]}) == 23  # together they cover every other word
+    assert synth.speaker_words(speakers[0], words, ["cat", "one"], None, seed=2) == ["zero", "one", "cat"]
+    assert len(synth.GSC_V2_OTHER_WORDS) == 25
+
+
+def test_digits_task(tmp_path):
+    digits = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    info = synth.generate(tmp_path, digits, {"speakers": 3, "unknown_words": ["bed", "one"],
+                                             "unknown_words_per_speaker": 1, "background_noise_files": 1,
+                                             "background_noise_seconds": 1.5, "flite_share": 0.0, "workers": 1},
+                         seed=4)
+    entries = list_dataset(tmp_path, required_words=digits)
+    assert collections.Counter(e.word for e in entries) == {**{d: 3 for d in digits}, "bed": 3}
+    assert info["words"] == [*digits, "bed"]
+
+
+def test_mic_tilt_slope():
+    x = np.random.default_rng(0).standard_normal(16000)
+    y = synth.mic_tilt(x, -6.0)
+    f = np.fft.rfftfreq(16000, 1 / 16000)
+    gain = np.abs(np.fft.rfft(y)) / np.abs(np.fft.rfft(x))
+    assert gain[f == 1000][0] == pytest.approx(1.0)
+    assert 20 * np.log10(gain[f == 4000][0]) == pytest.approx(-12.0, abs=1e-6)
+    assert 20 * np.log10(gain[f == 250][0]) == pytest.approx(12.0, abs=1e-6)

@@ -3,14 +3,24 @@
 The task is built TensorFlow speech_commands' way from the split lists: the configured words
 are classes; other words become ``_unknown_`` samples (a seeded draw of
 ``task.unknown_percentage`` % of the split's word count); ``_silence_`` samples are seeded
-1 s windows cut from ``_background_noise_`` files (``task.silence_percentage`` %).
+1 s windows cut from ``_background_noise_`` files (``task.silence_percentage`` %). A split
+that is already labelled (GSC's official test set holds ``_silence_`` and ``_unknown_``
+folders) is taken as it is. Files rejected when the dataset was built are left out.
 
-Front end ``mfcc`` follows FINN's keyword-spotting example: 30 ms Hann windows every 20 ms
-(49 frames per 1 s clip), magnitude spectrum (FFT size the next power of two), 40 triangular
-mel filters (HTK mel scale) between 20 and 4000 Hz, natural log, orthonormal DCT-II, first 10
-coefficients. Features are quantised to int8 with one scale from the train split
-(``features.quantize_percentile`` of the absolute values / 127, values beyond clipped) and
-applied to every split: real feature = int8 * scale.
+Two front ends, chosen per model (``models.<name>.frontend``), built by ``make_frontend``:
+
+- ``mfcc`` follows FINN's keyword-spotting example: 30 ms Hann windows every 20 ms
+  (49 frames per 1 s clip), magnitude spectrum (FFT size the next power of two), 40
+  triangular mel filters (HTK mel scale) between 20 and 4000 Hz, natural log, orthonormal
+  DCT-II, first 10 coefficients: ``[49, 10]``;
+- ``logmel`` follows Numenta's GSC network: 32 Slaney-mel bands of the power spectrum
+  (n_fft 2048, hop 512, centred frames), ``power_to_db`` relative to the clip maximum with an
+  80 dB floor: ``[32, 32]`` (frames x bands).
+
+Both are vectorised over batches of clips and quantised to int8 with one scale from the
+train split (``features.quantize_percentile`` of the absolute values / 127, values beyond
+clipped) applied to every split: real feature = int8 * scale. Snakemake caches the result
+per dataset and front end (``results/features/<dataset>/<frontend>.npz``).
 """
 
 from __future__ import annotations
@@ -29,7 +39,8 @@ from scipy import signal
 from tqdm import tqdm
 
 from sparsekws.config import load_config
-from sparsekws.data.gsc import Entry, background_noise_files, list_dataset
+from sparsekws.data.build import usable_entries
+from sparsekws.data.gsc import Entry
 from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SILENCE, SPLITS, UNKNOWN, class_names
 from sparsekws.data.synth import rng_for
 from sparsekws.data.wav import SAMPLE_RATE, fit_to_length, read_wav
@@ -42,6 +53,11 @@ BATCH = 256
 
 
 # --------------------------------------------------------------------------- MFCC
+
+
+def _matmul_last(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``x @ matrix`` over the last axis as one 2-D product (much faster than batched matmul)."""
+    return (x.reshape(-1, x.shape[-1]) @ matrix).reshape(*x.shape[:-1], matrix.shape[1])
 
 
 def hz_to_mel(f):
@@ -94,13 +110,17 @@ class Mfcc:
     def num_frames(self, samples: int = CLIP_SAMPLES) -> int:
         return 1 + (samples - self.frame_length) // self.hop
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.num_frames(), self.num_coefficients)
+
     def log_mel(self, audio: np.ndarray) -> np.ndarray:
         """``[B, samples]`` int16 or float -> log mel energies ``[B, frames, num_filters]``."""
         audio = np.asarray(audio)
         x = audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(x, self.frame_length, axis=-1)[..., :: self.hop, :]
         spectrum = np.abs(scipy.fft.rfft(frames * self.window.astype(np.float32), n=self.n_fft, axis=-1))
-        return np.log(spectrum @ self.filterbank.astype(np.float32) + self.log_floor)
+        return np.log(_matmul_last(spectrum, self.filterbank.astype(np.float32)) + self.log_floor)
 
     def __call__(self, audio: np.ndarray) -> np.ndarray:
         """``[B, samples]`` -> MFCC ``[B, frames, num_coefficients]`` (float32)."""
@@ -108,7 +128,107 @@ class Mfcc:
         return coeffs[..., : self.num_coefficients].astype(np.float32)
 
 
-FRONTENDS = {"mfcc": lambda cfg: Mfcc(**cfg["mfcc"])}
+def slaney_hz_to_mel(f):
+    """Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above."""
+    f = np.asarray(f, dtype=np.float64)
+    linear = f / (200.0 / 3)
+    logarithmic = 15.0 + np.log(np.maximum(f, 1e-12) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(f >= 1000.0, logarithmic, linear)
+
+
+def slaney_mel_to_hz(m):
+    m = np.asarray(m, dtype=np.float64)
+    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), (200.0 / 3) * m)
+
+
+def slaney_filterbank(num_bands: int, n_fft: int, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
+    """Area-normalised triangular filters on Slaney's mel scale, shape ``[n_fft // 2 + 1, num_bands]``.
+
+    The construction of librosa's ``filters.mel`` (``htk=False, norm="slaney"``), which
+    Numenta's GSC preprocessing used: each triangle is scaled by ``2 / bandwidth``.
+    """
+    if not 0 <= low_hz < high_hz <= sample_rate / 2:
+        raise UserError(f"features.logmel: band range {low_hz}-{high_hz} Hz must lie within 0-{sample_rate / 2} Hz")
+    edges = slaney_mel_to_hz(np.linspace(slaney_hz_to_mel(low_hz), slaney_hz_to_mel(high_hz), num_bands + 2))
+    freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)[:, None]
+    widths = np.diff(edges)
+    rising = (freqs - edges[None, :-2]) / widths[None, :-1]
+    falling = (edges[None, 2:] - freqs) / widths[None, 1:]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return weights * (2.0 / (edges[2:] - edges[:-2]))[None, :]
+
+
+@dataclasses.dataclass
+class LogMel:
+    """Vectorised log-mel spectrogram as in Numenta's GSC network (parameters = ``features.logmel``).
+
+    librosa's defaults as Numenta used them: centred frames (input reflect-padded by
+    ``n_fft // 2``), periodic Hann window of ``n_fft`` samples every ``hop`` samples (32 frames
+    for 1 s at 16 kHz), power spectrum, ``num_bands`` Slaney-mel filters between ``low_hz`` and
+    ``high_hz`` (0 means Nyquist), then ``power_to_db``: ``10 log10(max(S, 1e-10))`` relative
+    to the clip's maximum (``ref: max``; ``ref: one`` keeps absolute dB), floored ``top_db``
+    below the maximum. Output ``[B, frames, num_bands]`` (time first, as for MFCC).
+    """
+
+    num_bands: int = 32
+    n_fft: int = 2048
+    hop: int = 512
+    low_hz: float = 0
+    high_hz: float = 0
+    top_db: float = 80.0
+    ref: str = "max"
+    sample_rate: int = SAMPLE_RATE
+
+    def __post_init__(self):
+        if self.ref not in ("max", "one"):
+            raise UserError(f"features.logmel.ref must be 'max' or 'one', not {self.ref!r}")
+        high = self.high_hz or self.sample_rate / 2
+        self.window = signal.get_window("hann", self.n_fft).astype(np.float32)
+        self.filterbank = slaney_filterbank(self.num_bands, self.n_fft, self.sample_rate, self.low_hz,
+                                            high).astype(np.float32)
+
+    def num_frames(self, samples: int = CLIP_SAMPLES) -> int:
+        return 1 + samples // self.hop
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.num_frames(), self.num_bands)
+
+    def power_mel(self, audio: np.ndarray) -> np.ndarray:
+        """``[B, samples]`` int16 or float -> mel power ``[B, frames, num_bands]`` (float32)."""
+        audio = np.asarray(audio)
+        x = audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
+        pad = self.n_fft // 2
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], mode="reflect")
+        frames = np.lib.stride_tricks.sliding_window_view(x, self.n_fft, axis=-1)[..., :: self.hop, :]
+        spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
+        power = spectrum.real**2 + spectrum.imag**2
+        return _matmul_last(power, self.filterbank)
+
+    def __call__(self, audio: np.ndarray) -> np.ndarray:
+        """``[B, samples]`` -> log-mel in dB ``[B, frames, num_bands]`` (float32)."""
+        db = 10.0 * np.log10(np.maximum(self.power_mel(audio), 1e-10))
+        if self.ref == "max":
+            db = db - db.max(axis=(-2, -1), keepdims=True)
+        if self.top_db is not None:
+            db = np.maximum(db, db.max(axis=(-2, -1), keepdims=True) - self.top_db)
+        return db.astype(np.float32)
+
+
+FRONTENDS = {"mfcc": Mfcc, "logmel": LogMel}
+
+
+def make_frontend(name: str, features_cfg: dict):
+    """The front end ``name`` (``mfcc`` or ``logmel``) with the parameters of ``features_cfg[name]``.
+
+    The result maps audio ``[N, samples]`` (int16, or float in [-1, 1]) to float32 features:
+    MFCC ``[N, 49, 10]``, log-mel ``[N, 32, 32]`` (frames x coefficients/bands); its ``shape``
+    attribute is the per-clip feature shape. ``features_cfg`` is the config's ``features``
+    section (missing parameters take the defaults).
+    """
+    if name not in FRONTENDS:
+        raise UserError(f"unknown frontend {name!r}; known: {', '.join(FRONTENDS)}")
+    return FRONTENDS[name](**(features_cfg or {}).get(name, {}))
 
 
 def quantize_scale(train_features: np.ndarray, percentile: float) -> np.float32:
@@ -120,6 +240,7 @@ def quantize_scale(train_features: np.ndarray, percentile: float) -> np.float32:
 
 
 def quantize(features: np.ndarray, scale: np.float32) -> np.ndarray:
+    """Float features -> the accelerator's int8 input: ``round(x / scale)`` clipped to [-127, 127]."""
     return np.clip(np.round(features / scale), -127, 127).astype(np.int8)
 
 
@@ -147,9 +268,18 @@ def task_samples(entries: list[Entry], noise: dict[str, np.ndarray], words: list
     for split in SPLITS:
         rng = rng_for(seed, "features", split)
         mine = [e for e in entries if e.split == split]
+        empty = [w for w in words if not any(e.word == w for e in mine)]
+        if empty:
+            raise UserError(f"the {split} split has no clips of task word(s) {', '.join(empty)}")
+        if any(e.word in (SILENCE, UNKNOWN) for e in mine):  # pre-labelled (GSC's official test set)
+            out[split] = [Sample(e.path, index[e.word]) for e in mine if e.word in index]
+            continue
         known = [Sample(e.path, index[e.word]) for e in mine if e.word in index]
         pool = [e.path for e in mine if e.word not in index]
         n_unknown = int(math.ceil(len(known) * unknown_percentage / 100))
+        if n_unknown and not pool:
+            raise UserError(f"the {split} split has no clips of non-task words for the {UNKNOWN} class "
+                            f"(task.unknown_percentage is {unknown_percentage}); add unknown words or set it to 0")
         if n_unknown > len(pool):
             log.warning("%s: only %d unknown-word clips for the %d wanted", split, len(pool), n_unknown)
             n_unknown = len(pool)
@@ -176,19 +306,25 @@ def load_audio(dataset_dir: Path, samples: list[Sample], noise: dict[str, np.nda
     return audio
 
 
+def task_of(config: dict, dataset_dir: str | Path) -> tuple[dict[str, list[Sample]], dict[str, np.ndarray], list[dict]]:
+    """(samples per split, background noise by file name, rejected-file records) of a dataset."""
+    words = config["task"]["words"]
+    entries, noise_files, rejected = usable_entries(dataset_dir, words)
+    noise = {p.name: read_wav(p) for p in noise_files}
+    samples = task_samples(entries, noise, words, config["seed"], config["task"]["unknown_percentage"],
+                           config["task"]["silence_percentage"])
+    return samples, noise, rejected
+
+
 def extract_features(config: dict, dataset_dir: str | Path, frontend: str = "mfcc") -> tuple[dict, pd.DataFrame]:
     """The npz arrays and the per-split class counts of ``dataset_dir``."""
     dataset_dir = Path(dataset_dir)
-    words = config["task"]["words"]
-    classes = class_names(words)
-    if frontend not in FRONTENDS:
-        raise UserError(f"unknown frontend {frontend!r}; known: {', '.join(FRONTENDS)}")
+    classes = class_names(config["task"]["words"])
     fe_config = config.get("features", {})
-    extractor = FRONTENDS[frontend](fe_config)
-    entries = list_dataset(dataset_dir, required_words=words)
-    noise = {p.name: read_wav(p) for p in background_noise_files(dataset_dir)}
-    samples = task_samples(entries, noise, words, config["seed"], config["task"]["unknown_percentage"],
-                           config["task"]["silence_percentage"])
+    extractor = make_frontend(frontend, fe_config)
+    samples, noise, rejected = task_of(config, dataset_dir)
+    if rejected:
+        log.warning("leaving out %d file(s) rejected when the dataset was built", len(rejected))
     total = sum(len(v) for v in samples.values())
     features: dict[str, np.ndarray] = {}
     start = time.perf_counter()
@@ -199,8 +335,7 @@ def extract_features(config: dict, dataset_dir: str | Path, frontend: str = "mfc
                 batch = samples[split][b: b + BATCH]
                 parts.append(extractor(load_audio(dataset_dir, batch, noise)))
                 bar.update(len(batch))
-            shape = (0, extractor.num_frames(), extractor.num_coefficients)
-            features[split] = np.concatenate(parts) if parts else np.zeros(shape, np.float32)
+            features[split] = np.concatenate(parts) if parts else np.zeros((0, *extractor.shape), np.float32)
     elapsed = time.perf_counter() - start
     log.info("%s features of %d clips in %.1f s: %.0f clips/s", frontend, total, elapsed, total / max(elapsed, 1e-9))
     scale = quantize_scale(features["train"], fe_config.get("quantize_percentile", 99.9))

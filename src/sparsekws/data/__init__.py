@@ -2,7 +2,7 @@
 
 - ``labels``: the 12-class label convention and split names.
 - ``gsc``: GSC's split rule, list files, folder listing, and the real download/extraction.
-- ``wav``: strict 16-bit PCM WAV reading and writing.
-- ``synth``: the offline stand-in generator (espeak-ng voices plus channel effects).
+- ``wav``: strict 16-bit PCM WAV reading and writing, and the rule that rejects or pads clips.
+- ``synth``: the offline stand-in generator (espeak-ng and flite voices plus channel effects).
 - ``build``: the ``dataset`` command that builds a dataset folder atomically.
 """

@@ -3,6 +3,9 @@
 ``dataset.source: synthetic`` runs the offline espeak-ng generator; ``gsc`` uses the real
 release (a local archive or folder, or a verified download). The folder is assembled beside
 ``--out`` and renamed into place only when complete, with ``dataset_info.json`` describing it.
+Every clip is validated (``wav.clip_problem``); rejected clips are logged by name, recorded
+under ``rejected`` in ``dataset_info.json`` and left out of the counts and of every split
+(``usable_entries``).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import logging
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from sparsekws.config import load_config
 from sparsekws.data import gsc, synth
-from sparsekws.data.labels import SPLITS
+from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SPLITS
+from sparsekws.data.wav import clip_problem
 from sparsekws.errors import UserError
-from sparsekws.fileio import atomic_dir, write_json
+from sparsekws.fileio import atomic_dir, read_json, write_json
 
 log = logging.getLogger(__name__)
 INFO_FILE = "dataset_info.json"
@@ -38,11 +44,31 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
             source_info = gsc.prepare_gsc(dataset.get("gsc", {}), tmp, download_dir)
         else:  # the schema prevents this
             raise UserError(f"unknown dataset.source {dataset['source']!r}")
-        entries = gsc.list_dataset(tmp, required_words=words)
-        noise = gsc.background_noise_files(tmp)
+        listed = gsc.list_dataset(tmp, required_words=words)
+        rejected = []
+        for entry in tqdm(listed, desc="validate clips", unit="clip"):
+            problem = clip_problem(tmp / entry.path)
+            if problem:
+                log.warning("rejected %s: %s", entry.path, problem)
+                rejected.append({"path": entry.path, "word": entry.word, "split": entry.split, "reason": problem})
+        for path in sorted(p.relative_to(tmp).as_posix() for p in gsc.background_noise_files(tmp)):
+            problem = clip_problem(tmp / path)
+            if problem:
+                log.warning("rejected background noise %s: %s", path, problem)
+                rejected.append({"path": path, "word": BACKGROUND_NOISE_DIR, "split": None, "reason": problem})
+        bad = {r["path"] for r in rejected}
+        entries = [e for e in listed if e.path not in bad]
+        noise = [p for p in gsc.background_noise_files(tmp) if p.relative_to(tmp).as_posix() not in bad]
+        if not noise:
+            raise UserError(f"every file of {tmp.name}/{BACKGROUND_NOISE_DIR} was rejected; silence is cut from them")
         counts: dict[str, dict[str, int]] = {s: collections.Counter() for s in SPLITS}
         for entry in entries:
             counts[entry.split][entry.word] += 1
+        for split in SPLITS:
+            empty = [w for w in words if counts[split][w] == 0]
+            if empty:
+                raise UserError(f"the {split} split has no usable clips of task word(s) {', '.join(empty)} "
+                                f"(dataset {dataset['name']}); check the data or the split lists")
         info = {
             "name": dataset["name"],
             "source": dataset["source"],
@@ -51,12 +77,29 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
             "files": len(entries),
             "counts": {s: dict(sorted(c.items())) for s, c in counts.items()},
             "background_noise_files": [p.name for p in noise],
+            "rejected": rejected,
             "source_info": source_info,
         }
         write_json(tmp / INFO_FILE, info)
+    if rejected:
+        log.warning("%d file(s) rejected (listed under 'rejected' in %s)", len(rejected), INFO_FILE)
     log.info("built %s: %d utterances (%s) in %.1f s", out_dir, len(entries),
              ", ".join(f"{s} {sum(counts[s].values())}" for s in SPLITS), time.perf_counter() - start)
     return info
+
+
+def usable_entries(dataset_dir: str | Path, words: list[str]) -> tuple[list[gsc.Entry], list[Path], list[dict]]:
+    """(entries, background-noise files, rejected records) of a dataset folder, leaving out the
+    files its ``dataset_info.json`` rejected (a folder without that file is taken as it is)."""
+    dataset_dir = Path(dataset_dir)
+    info_path = dataset_dir / INFO_FILE
+    rejected = read_json(info_path).get("rejected", []) if info_path.is_file() else []
+    bad = {r["path"] for r in rejected}
+    entries = [e for e in gsc.list_dataset(dataset_dir, required_words=words) if e.path not in bad]
+    noise = [p for p in gsc.background_noise_files(dataset_dir) if p.relative_to(dataset_dir).as_posix() not in bad]
+    if not noise:
+        raise UserError(f"{dataset_dir}/{BACKGROUND_NOISE_DIR} has no usable .wav files")
+    return entries, noise, rejected
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,12 +9,20 @@ The download is streamed to ``<archive>.part`` (resumed with an HTTP range reque
 partial file exists), checked against the published sha256 and only then renamed, so a file
 under the final name is always complete and verified. Extraction goes into a temporary
 folder that is renamed when complete.
+
+Test split (``dataset.gsc.test_set``): ``lists`` takes it from ``testing_list.txt`` of the
+main archive (TensorFlow's speech_commands example); ``official`` replaces it with the
+separately published, already balanced v0.02 test set (12 class folders including
+``_silence_`` and ``_unknown_``), as TensorFlow Datasets does. It is extracted into
+``OFFICIAL_TEST_DIR`` inside the dataset folder and listed with split ``test``; the files of
+``testing_list.txt`` are then used by no split.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import logging
 import os
 import re
@@ -26,7 +34,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sparsekws.data.labels import BACKGROUND_NOISE_DIR
+from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN
 from sparsekws.errors import UserError
 from sparsekws.fileio import atomic_dir
 
@@ -35,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_NUM_WAVS_PER_CLASS = 2**27 - 1  # ~134M, as in TensorFlow's input_data.py
 VALIDATION_LIST = "validation_list.txt"
 TESTING_LIST = "testing_list.txt"
+OFFICIAL_TEST_DIR = "_official_test_"
 
 # Published releases (see reference/anchors.md, "Google Speech Commands").
 RELEASES = {
@@ -47,6 +56,14 @@ RELEASES = {
         "url": "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz",
         "sha256": "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58",
         "size": 2_428_923_189,
+    },
+}
+# The separately published, balanced v0.02 test set (TensorFlow Datasets' test split).
+TEST_SETS = {
+    "v0.02": {
+        "url": "http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz",
+        "sha256": "cc2a00c1147c2254e9be3fa0f779d8c17421dc349b86366567a8edfa9acd51df",
+        "size": 112_563_277,
     },
 }
 
@@ -127,6 +144,29 @@ def list_dataset(dataset_dir: str | os.PathLike, required_words: list[str] | tup
     if absent:
         raise UserError(f"{len(absent)} file(s) named in the split lists of {dataset_dir} do not exist, "
                         f"e.g. {absent[0]}")
+    official = dataset_dir / OFFICIAL_TEST_DIR
+    if official.is_dir():
+        entries = [e for e in entries if e.split != "test"] + official_test_entries(dataset_dir, required_words)
+    return sorted(entries)
+
+
+def official_test_entries(dataset_dir: str | os.PathLike, words: list[str] | tuple[str, ...] = ()) -> list[Entry]:
+    """The pre-labelled test split of ``OFFICIAL_TEST_DIR``: class folders of task words,
+    ``_silence_`` and ``_unknown_``. ``UserError`` for a folder that is none of these (the
+    official set only fits the 12-class task) or a task word without files."""
+    folder = Path(dataset_dir) / OFFICIAL_TEST_DIR
+    allowed = {*words, SILENCE, UNKNOWN}
+    entries = []
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    strange = [c for c in classes if words and c not in allowed]
+    if strange:
+        raise UserError(f"the official test set in {folder} has class folder(s) {', '.join(strange)} that are not "
+                        f"task words; it only fits the 12-class task: set dataset.gsc.test_set: lists")
+    for cls in classes:
+        entries += [Entry(f"{OFFICIAL_TEST_DIR}/{cls}/{p.name}", cls, "test") for p in sorted((folder / cls).glob("*.wav"))]
+    missing = [w for w in words if not any(e.word == w for e in entries)]
+    if missing:
+        raise UserError(f"the official test set in {folder} has no files for task word(s) {', '.join(missing)}")
     return entries
 
 
@@ -184,11 +224,15 @@ def download(url: str, target: str | os.PathLike, sha256: str | None, timeout: f
             try:
                 with open(part, "ab" if resumed else "wb") as f, tqdm(
                         total=total, initial=offset, unit="B", unit_scale=True, desc=target.name) as bar:
-                    while block := response.read(1 << 20):
+                    while block := response.read1(1 << 20):
                         f.write(block)
                         bar.update(len(block))
-            except (OSError, urllib.error.URLError) as exc:
-                raise UserError(f"download of {url} interrupted ({exc}); rerun to resume from {part}") from None
+            except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+                raise UserError(f"download of {url} interrupted ({type(exc).__name__}: {exc}); "
+                                f"rerun to resume from {part}") from None
+            if total is not None and part.stat().st_size < total:
+                raise UserError(f"download of {url} interrupted: got {part.stat().st_size} of {total} bytes; "
+                                f"rerun to resume from {part}")
     if sha256 is None:
         log.warning("no sha256 to verify %s against; accepting it unchecked", url)
     else:
@@ -230,8 +274,9 @@ def extract_archive(archive: str | os.PathLike, target: str | os.PathLike) -> Pa
 
 
 def _unwrap_single_folder(folder: Path) -> None:
+    """Move the content of a lone top-level folder up, unless that folder is itself a class."""
     children = list(folder.iterdir())
-    if len(children) == 1 and children[0].is_dir() and (children[0] / VALIDATION_LIST).exists():
+    if len(children) == 1 and children[0].is_dir() and not any(children[0].glob("*.wav")):
         inner = children[0]
         for child in list(inner.iterdir()):
             os.replace(child, folder / child.name)
@@ -246,49 +291,74 @@ def _link_or_copy(src: str, dst: str) -> str:
     return dst
 
 
+def _obtain_archive(local, url: str, expected: str | None, download_dir: Path, key: str, info: dict) -> Path:
+    """A verified archive (or extracted folder): ``local`` when given, else a download of ``url``."""
+    if local:
+        local = Path(local).expanduser()
+        info["archive"] = str(local)
+        if local.is_dir():
+            return local
+        if not local.is_file():
+            raise UserError(f"dataset.gsc.{key} {local} is neither a file nor a folder")
+        actual = sha256_of(local)
+        if expected and actual != expected.lower():
+            raise UserError(f"checksum mismatch for {local}: expected sha256 {expected.lower()}, got {actual}")
+        info["sha256"] = actual
+        return local
+    archive = download_dir / url.rstrip("/").rsplit("/", 1)[-1]
+    if archive.is_file():
+        log.info("using the verified download %s", archive)
+    else:
+        download(url, archive, expected)
+    info.update(url=url, archive=str(archive), sha256=expected)
+    return archive
+
+
+def _install(source: Path, out_dir: Path) -> None:
+    """Put the content of an extracted folder or an archive into ``out_dir`` (which may exist)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        log.info("copying (hard-linking where possible) the extracted folder %s", source)
+        shutil.copytree(source, out_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
+        return
+    extracted = out_dir.with_name(out_dir.name + ".extract")
+    extract_archive(source, extracted)
+    try:
+        for child in list(extracted.iterdir()):
+            os.replace(child, out_dir / child.name)
+    finally:
+        shutil.rmtree(extracted, ignore_errors=True)
+
+
 def prepare_gsc(gsc_config: dict, out_dir: str | os.PathLike, download_dir: str | os.PathLike) -> dict:
     """Fill the (empty, temporary) folder ``out_dir`` with the real GSC release.
 
     ``gsc_config`` is the config's ``dataset.gsc`` section: ``archive`` (a local ``.tar.gz``
     or an extracted folder) wins; otherwise the release ``version`` is downloaded from
     ``url`` (or the official address) into ``download_dir`` and verified against ``sha256``
-    (or the published checksum). Returns provenance for ``dataset_info.json``.
+    (or the published checksum). With ``test_set: official`` the v0.02 test set is obtained
+    the same way (``test_archive``, ``test_url``, ``test_sha256``) into ``OFFICIAL_TEST_DIR``.
+    Returns provenance for ``dataset_info.json``.
     """
     out_dir, download_dir = Path(out_dir), Path(download_dir)
     version = gsc_config.get("version", "v0.02")
+    test_set = gsc_config.get("test_set", "lists")
+    if test_set == "official" and version not in TEST_SETS:
+        raise UserError(f"dataset.gsc.test_set: official needs version {', '.join(TEST_SETS)} (the test set "
+                        f"published with checksum); for {version} use test_set: lists")
     release = RELEASES[version]
-    expected = gsc_config.get("sha256")
-    info: dict = {"version": version}
-    archive = gsc_config.get("archive")
-    if archive:
-        archive = Path(archive).expanduser()
-        if archive.is_dir():
-            info["archive"] = str(archive)
-            log.info("copying (hard-linking where possible) the extracted GSC folder %s", archive)
-            shutil.copytree(archive, out_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
-            return info
-        if not archive.is_file():
-            raise UserError(f"dataset.gsc.archive {archive} is neither a file nor a folder")
-        if expected:
-            actual = sha256_of(archive)
-            if actual != expected.lower():
-                raise UserError(f"checksum mismatch for {archive}: expected sha256 {expected.lower()}, got {actual}")
-        info["archive"] = str(archive)
-        info["sha256"] = sha256_of(archive) if not expected else expected.lower()
-    else:
-        url = gsc_config.get("url") or release["url"]
-        expected = expected or release["sha256"]
-        archive = download_dir / url.rstrip("/").rsplit("/", 1)[-1]
-        if archive.is_file():
-            log.info("using the verified download %s", archive)
-        else:
-            download(url, archive, expected)
-        info.update(url=url, archive=str(archive), sha256=expected)
-    extracted = out_dir.with_name(out_dir.name + ".extract")
-    extract_archive(archive, extracted)
-    try:
-        for child in list(extracted.iterdir()):
-            os.replace(child, out_dir / child.name)
-    finally:
-        shutil.rmtree(extracted, ignore_errors=True)
+    info: dict = {"version": version, "test_set": test_set}
+    main = _obtain_archive(gsc_config.get("archive"), gsc_config.get("url") or release["url"],
+                           gsc_config.get("sha256") or (None if gsc_config.get("archive") else release["sha256"]),
+                           download_dir, "archive", info)
+    if test_set == "official":
+        published = TEST_SETS[version]
+        local = gsc_config.get("test_archive")
+        info["test"] = {}
+        test = _obtain_archive(local, gsc_config.get("test_url") or published["url"],
+                               gsc_config.get("test_sha256") or (None if local else published["sha256"]),
+                               download_dir, "test_archive", info["test"])
+    _install(main, out_dir)
+    if test_set == "official":
+        _install(test, out_dir / OFFICIAL_TEST_DIR)
     return info

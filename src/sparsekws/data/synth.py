@@ -1,14 +1,20 @@
-"""Offline stand-in for Google Speech Commands: spoken words synthesised with espeak-ng.
+"""Offline stand-in for Google Speech Commands: spoken words from two offline TTS engines.
 
 Clean text-to-speech is far too easy a task, so every clip passes through a simulated
 recording chain, all in numpy/scipy with a generator seeded per clip:
 
-- a *speaker* is a fixed espeak-ng voice + variant, pitch, rate and amplitude, a vocal-tract
-  warp (resampling factor), a room (reverb time and mix), a microphone (band-pass corners)
-  and a recording level; each take jitters pitch, rate and level a little;
+- a *speaker* uses one engine (espeak-ng for most, flite for a share ``flite_share``): an
+  espeak-ng voice + variant, or a flite voice, with its pitch, rate and amplitude, a
+  vocal-tract warp (resampling factor), a room (reverb time and mix), a microphone
+  (band-pass corners and a spectral tilt in dB/octave) and a recording level; each take
+  jitters pitch, rate and level a little;
 - the word is resampled to 16 kHz, trimmed, reverberated, placed at a random offset in a
-  1 s clip, mixed with coloured room noise at an SNR drawn from ``snr_db``, band-limited by
-  the microphone and scaled to the speaker's level.
+  1 s clip (the time shift), mixed with coloured room noise at an SNR drawn from ``snr_db``,
+  filtered by the microphone and scaled to the speaker's level.
+
+Every speaker says every task word; of the ``unknown_words`` each speaker says a seeded
+subset of ``unknown_words_per_speaker`` (all when null), which keeps the build fast while
+every unknown word still comes from many speakers.
 
 The output is the exact GSC on-disk layout: ``<word>/<speakerid>_nohash_<take>.wav``
 (1 s, 16 kHz, mono, int16), ``_background_noise_/*.wav`` and the ``validation_list.txt`` /
@@ -48,6 +54,9 @@ from sparsekws.fileio import write_text
 log = logging.getLogger(__name__)
 
 ESPEAK = "espeak-ng"
+FLITE = "flite"
+# flite's built-in general-domain voices (awb_time only speaks times; kal is an 8 kHz diphone voice).
+FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 # espeak-ng's own English voices (no MBROLA needed) and natural-sounding variants; a speaker
 # is one (voice, variant) pair. Fixed lists keep the output independent of what else is installed.
 VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
@@ -55,7 +64,12 @@ VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f
             "klatt", "klatt2", "klatt3", "Andy", "Annie", "david", "linda", "robert")
 NOISE_KINDS = ("white", "pink", "brown", "hum")
 CLIP_SECONDS = 1.0
-DEFAULTS = {"speakers": 48, "takes_per_word": 1, "unknown_words": ["bed", "bird", "cat", "dog"],
+# The 25 words of GSC v0.02 that are not among its 10 command words.
+GSC_V2_OTHER_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four",
+                      "happy", "house", "learn", "marvin", "nine", "one", "seven", "sheila", "six", "three",
+                      "tree", "two", "visual", "wow", "zero")
+DEFAULTS = {"speakers": 48, "takes_per_word": 1, "unknown_words": list(GSC_V2_OTHER_WORDS),
+            "unknown_words_per_speaker": None, "flite_share": 0.25,
             "background_noise_files": 4, "background_noise_seconds": 30, "snr_db": [8, 40], "workers": 2}
 
 
@@ -75,16 +89,18 @@ class Speaker:
 
     id: str
     split: str
+    engine: str         # espeak-ng or flite
     voice: str
-    variant: str
-    pitch: int          # espeak-ng -p, 0..99
-    speed: int          # espeak-ng -s, words per minute
+    variant: str        # espeak-ng voice variant ("" for flite)
+    pitch: int          # espeak-ng -p, 0..99 (flite: mean f0 = 60 + 2 * pitch Hz)
+    speed: int          # espeak-ng -s, words per minute (flite: duration stretch 160 / speed)
     amplitude: int      # espeak-ng -a, 0..200
     warp: float         # resampling factor: >1 raises formants and pitch and shortens the word
     rt60_s: float       # reverb decay time of the speaker's room
     reverb_mix: float   # wet/dry ratio of the reverb
     low_hz: float       # microphone band-pass corners
     high_hz: float
+    mic_tilt_db: float  # microphone spectral tilt in dB per octave (around 1 kHz)
     level_dbfs: float   # speech RMS level in dB relative to full scale
     noise_tilt: float   # room-noise spectral slope: 0 white, 1 pink, 2 brown
 
@@ -110,20 +126,27 @@ def choose_speaker_ids(count: int, seed: int) -> list[tuple[str, str]]:
     return chosen
 
 
-def make_speakers(count: int, seed: int) -> list[Speaker]:
-    """The deterministic speaker set of a seed."""
+def make_speakers(count: int, seed: int, flite_share: float = 0.0) -> list[Speaker]:
+    """The deterministic speaker set of a seed; about ``flite_share`` of them speak with flite."""
     combos = list(itertools.product(VOICES, VARIANTS))
     rng_for(seed, "voices").shuffle(combos)
     speakers = []
-    for i, (sid, split) in enumerate(choose_speaker_ids(count, seed)):
+    n_espeak = n_flite = 0
+    for sid, split in choose_speaker_ids(count, seed):
         r = rng_for(seed, "speaker", sid)
-        voice, variant = combos[i % len(combos)]
+        if r.uniform() < flite_share:
+            engine, voice, variant = FLITE, FLITE_VOICES[n_flite % len(FLITE_VOICES)], ""
+            n_flite += 1
+        else:
+            engine, (voice, variant) = ESPEAK, combos[n_espeak % len(combos)]
+            n_espeak += 1
         speakers.append(Speaker(
-            id=sid, split=split, voice=voice, variant=variant,
+            id=sid, split=split, engine=engine, voice=voice, variant=variant,
             pitch=int(r.integers(15, 86)), speed=int(r.integers(120, 200)), amplitude=int(r.integers(70, 171)),
             warp=round(float(r.uniform(0.88, 1.12)), 4),
             rt60_s=round(float(r.uniform(0.05, 0.5)), 4), reverb_mix=round(float(r.uniform(0.0, 0.4)), 4),
             low_hz=round(float(r.uniform(60, 350)), 1), high_hz=round(float(r.uniform(3400, 7600)), 1),
+            mic_tilt_db=round(float(r.uniform(-4.0, 3.0)), 2),
             level_dbfs=round(float(r.uniform(-34, -14)), 2), noise_tilt=round(float(r.uniform(0, 2)), 3)))
     return speakers
 
@@ -182,6 +205,31 @@ def run_espeak(text: str, voice: str, variant: str, pitch: int, speed: int, ampl
     return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
 
 
+def run_flite(text: str, voice: str, pitch: int, speed: int) -> tuple[np.ndarray, int]:
+    """Synthesise ``text`` with flite (deterministic for equal arguments); float samples and rate."""
+    fd, name = tempfile.mkstemp(prefix="sparsekws-flite-", suffix=".wav")
+    os.close(fd)
+    try:
+        cmd = [FLITE, "-voice", voice, "--setf", f"int_f0_target_mean={60 + 2 * pitch}",
+               "--setf", f"duration_stretch={160 / speed:.4f}", "-t", text, "-o", name]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise UserError(f"flite failed ({' '.join(cmd)}): {done.stderr.strip()}")
+        with wave.open(name, "rb") as w:
+            rate, data = w.getframerate(), w.readframes(w.getnframes())
+    finally:
+        os.unlink(name)
+    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
+
+
+def mic_tilt(x: np.ndarray, db_per_octave: float) -> np.ndarray:
+    """Apply a spectral tilt of ``db_per_octave`` around 1 kHz (flat below 100 Hz)."""
+    spectrum = np.fft.rfft(x)
+    f = np.maximum(np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE), 100.0)
+    spectrum *= 10 ** (db_per_octave * np.log2(f / 1000.0) / 20)
+    return np.fft.irfft(spectrum, len(x))
+
+
 @dataclasses.dataclass(frozen=True)
 class ClipTask:
     out_dir: str
@@ -202,7 +250,10 @@ def render_clip(task: ClipTask) -> np.ndarray:
     rng = np.random.default_rng(derive_seed(task.seed, s.id, task.word, task.take))
     pitch = int(np.clip(s.pitch + rng.integers(-6, 7), 0, 99))
     speed = int(np.clip(s.speed + rng.integers(-12, 13), 80, 450))
-    speech, rate = run_espeak(task.word, s.voice, s.variant, pitch, speed, s.amplitude)
+    if s.engine == FLITE:
+        speech, rate = run_flite(task.word, s.voice, pitch, speed)
+    else:
+        speech, rate = run_espeak(task.word, s.voice, s.variant, pitch, speed, s.amplitude)
     # resample to 16 kHz; the warp factor changes pitch, formants and duration together
     up = SAMPLE_RATE // 100
     down = max(1, int(round(rate / 100 * s.warp)))
@@ -223,7 +274,7 @@ def render_clip(task: ClipTask) -> np.ndarray:
     clip += coloured_noise(rng, n, tilt) * speech_rms / 10 ** (snr / 20)
     sos = signal.butter(4, [s.low_hz, min(s.high_hz, 0.45 * SAMPLE_RATE)], btype="bandpass", fs=SAMPLE_RATE,
                         output="sos")
-    clip = signal.sosfilt(sos, clip)
+    clip = mic_tilt(signal.sosfilt(sos, clip), s.mic_tilt_db)
     level = s.level_dbfs + rng.uniform(-4, 4)
     active = clip[offset: offset + len(speech)]
     gain = 10 ** (level / 20) / (_rms(active) + 1e-12)
@@ -270,6 +321,24 @@ def espeak_version() -> str:
     return out.split("Data at")[0].strip()
 
 
+def flite_version() -> str:
+    if shutil.which(FLITE) is None:
+        raise UserError("flite is not installed; the synthetic dataset uses it for a share of the speakers: "
+                        "apt-get install flite (or set dataset.synthetic.flite_share: 0)")
+    out = subprocess.run([FLITE, "--version"], capture_output=True, text=True).stdout.strip()
+    return out.splitlines()[-1].strip() if out else "unknown"
+
+
+def speaker_words(speaker: Speaker, words: list[str], unknown_words: list[str], per_speaker: int | None,
+                  seed: int) -> list[str]:
+    """The words one speaker says: every task word, and a seeded subset of the unknown words."""
+    others = [w for w in unknown_words if w not in words]
+    if per_speaker is not None and per_speaker < len(others):
+        pick = rng_for(seed, "unknown-words", speaker.id).permutation(len(others))[:per_speaker]
+        others = [others[i] for i in sorted(pick)]
+    return [*words, *others]
+
+
 def generate(out_dir: str | os.PathLike, words: list[str], synthetic: dict, seed: int) -> dict:
     """Write a synthetic GSC-layout dataset of ``words`` into the existing folder ``out_dir``.
 
@@ -277,19 +346,23 @@ def generate(out_dir: str | os.PathLike, words: list[str], synthetic: dict, seed
     defaults). Returns the generator parameters and counts for ``dataset_info.json``.
     """
     cfg = {**DEFAULTS, **synthetic}
-    version = espeak_version()
+    versions = {"espeak-ng": espeak_version()}
+    if cfg["flite_share"] > 0:
+        versions["flite"] = flite_version()
     out_dir = Path(out_dir)
     all_words = list(dict.fromkeys([*words, *cfg["unknown_words"]]))
-    speakers = make_speakers(cfg["speakers"], seed)
+    speakers = make_speakers(cfg["speakers"], seed, cfg["flite_share"])
     snr = (float(cfg["snr_db"][0]), float(cfg["snr_db"][1]))
     if snr[0] > snr[1]:
         raise UserError(f"dataset.synthetic.snr_db must be [low, high], got {list(snr)}")
     tasks = [ClipTask(str(out_dir), sp, word, take, seed, snr)
-             for sp in speakers for word in all_words for take in range(cfg["takes_per_word"])]
+             for sp in speakers
+             for word in speaker_words(sp, words, cfg["unknown_words"], cfg["unknown_words_per_speaker"], seed)
+             for take in range(cfg["takes_per_word"])]
     for word in all_words:
         (out_dir / word).mkdir(parents=True, exist_ok=True)
     workers = max(1, int(cfg["workers"]))
-    log.info("synthesising %d clips (%d speakers x %d words x %d takes) with %d worker(s)",
+    log.info("synthesising %d clips (%d speakers, %d words, %d take(s)) with %d worker(s)",
              len(tasks), len(speakers), len(all_words), cfg["takes_per_word"], workers)
     bar = tqdm(total=len(tasks), desc="synthesise", unit="clip")
     if workers == 1:
@@ -318,8 +391,8 @@ def generate(out_dir: str | os.PathLike, words: list[str], synthetic: dict, seed
     write_text(out_dir / VALIDATION_LIST, "".join(f"{p}\n" for p in sorted(lists["validation"])))
     write_text(out_dir / TESTING_LIST, "".join(f"{p}\n" for p in sorted(lists["test"])))
     return {
-        "generator": "espeak-ng",
-        "espeak_version": version,
+        "generator": "+".join(versions),
+        "engine_versions": versions,
         "parameters": cfg,
         "words": all_words,
         "speakers": [dataclasses.asdict(sp) for sp in speakers],

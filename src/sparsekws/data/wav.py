@@ -1,7 +1,13 @@
 """Strict WAV input/output for the GSC format: 16 kHz, mono, 16-bit signed PCM.
 
-Anything else is rejected with a ``UserError`` naming the file and the problem, rather than
-being silently converted: a dataset with a wrong rate or width is a data problem to fix.
+The rule for input clips (applied by ``clip_problem`` when a dataset is built):
+
+- corrupt or truncated files, sample widths other than 16 bit, more than one channel, other
+  sample rates, and empty files are **rejected**: never converted, reported by name in the
+  log, listed in ``dataset_info.json`` and counted in the dataset card, and left out of
+  every split;
+- clips shorter than 1 s (GSC has many) are **padded** with trailing zeros, clips longer
+  than 1 s are **cut** at 1 s (``fit_to_length``), as TensorFlow's speech_commands does.
 """
 
 from __future__ import annotations
@@ -69,3 +75,12 @@ def fit_to_length(samples: np.ndarray, length: int = SAMPLE_RATE) -> np.ndarray:
     out = np.zeros(length, dtype=samples.dtype)
     out[: len(samples)] = samples
     return out
+
+
+def clip_problem(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> str | None:
+    """Why the clip at ``path`` is rejected (see the module rule), or ``None`` if it is usable."""
+    try:
+        samples = read_wav(path, sample_rate)
+    except UserError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return "empty (no samples)" if len(samples) == 0 else None
