@@ -90,3 +90,48 @@ def test_without_rezero_momentum_revives_masked_weights():
     assert (wrapper.module.weight[wrapper.mask == 0] != 0).any()
     rezero_weights(net)
     assert (wrapper.module.weight[wrapper.mask == 0] == 0).all()
+
+
+def test_conv_mask_fan_in_counts_over_in_channels_and_kernel():
+    from brevitas.nn import QuantConv2d
+
+    conv = SparseWeights(QuantConv2d(16, 8, 5, bias=False, weight_bit_width=4), density=0.2, seed=3)
+    assert conv.in_features == 16 * 25 and conv.fan_in == 80
+    assert conv.mask.shape == (8, 16, 5, 5)
+    per_filter = (conv.module.weight != 0).flatten(1).sum(dim=1)
+    assert (per_filter == 80).all()
+    assert (conv.mask.flatten(1).sum(dim=1) == 80).all()
+    # the kept inputs differ between filters (independent random subsets)
+    assert not torch.equal(conv.mask[0], conv.mask[1])
+    out = conv(torch.randn(2, 16, 9, 9))
+    assert out.shape == (2, 8, 5, 5)
+
+
+def test_conv_masked_weights_stay_zero_through_training_and_quantisation():
+    from brevitas.nn import QuantConv2d
+
+    torch.manual_seed(0)
+    net = nn.Sequential(SparseWeights(QuantConv2d(4, 6, 3, bias=False, weight_bit_width=3), 0.3, seed=1),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(6 * 6 * 6, 3))
+    mask = net[0].mask.clone()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    x, y = torch.randn(16, 4, 8, 8), torch.randint(0, 3, (16,))
+    for _ in range(100):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        optimizer.step()
+        rezero_weights(net)
+    weight = net[0].module.weight
+    assert torch.equal(net[0].mask, mask)
+    assert (weight[mask == 0] == 0).all()
+    assert ((weight != 0).flatten(1).sum(dim=1) == net[0].fan_in).all()
+    assert (net[0].module.quant_weight().value[mask == 0] == 0).all()
+
+
+def test_weight_layers_lists_conv_and_linear_with_masks():
+    from sparsekws.models.sparse_weights import weight_layers
+
+    net = nn.Sequential(SparseWeights(nn.Conv2d(1, 2, 3), 0.5, seed=1), nn.Flatten(), nn.Linear(8, 2))
+    layers = weight_layers(net)
+    assert [(name, type(layer).__name__, sparse is not None) for name, layer, sparse in layers] == [
+        ("0.module", "Conv2d", True), ("2", "Linear", False)]

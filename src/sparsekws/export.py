@@ -3,19 +3,24 @@
 The graph comes from Brevitas' TorchScript-based QONNX exporter (``dynamo=False``): it gives
 ``Quant -> MatMul -> BatchNormalization -> Relu -> Quant`` nodes with batch size 1, which FINN's
 ``ConvertQONNXtoFINN`` turns into MatMul/Mul/MultiThreshold (the dynamo exporter gives the same
-structure with ``Gemm`` nodes and takes ten times longer). After ``cleanup_model`` the input
-tensor is annotated with the integer datatype of the features (``INT8``).
+structure with ``Gemm`` nodes and takes ten times longer). The CNN adds ``Conv`` and ``MaxPool``
+nodes, and every k-WTA module becomes a ``KWinners`` node of the project's own domain
+``sparsekws.custom_op`` (numpy implementation in ``sparsekws.custom_op``, which QONNX's
+``execute_onnx`` finds by the domain name). After ``cleanup_model`` the input tensor is annotated
+with the integer datatype of the features (``INT8``).
 
 Verification runs the saved graph with ``qonnx.core.onnx_exec.execute_onnx`` on test-split
 samples (one at a time: the graph has batch 1) and compares the logits with the torch model in
 eval mode; it also checks that every masked weight of a sparse layer is zero in the exported
-(quantised) weights. On a mismatch nothing is written and the command fails.
+(quantised) weights (MatMul weights are [in, out], Conv weights [out, in, kh, kw]). On a mismatch
+nothing is written and the command fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import tempfile
 import warnings
@@ -29,7 +34,9 @@ from torch import nn
 from sparsekws.config import load_config, model_config
 from sparsekws.errors import UserError
 from sparsekws.fileio import atomic_path, write_json
-from sparsekws.models.mlp import build_mlp, input_datatype, linear_layers
+from sparsekws.models.mlp import input_datatype
+from sparsekws.models.sparse_weights import weight_layers
+from sparsekws.models.zoo import build_model
 from sparsekws.provenance import stamp
 from sparsekws.train import load_features
 from sparsekws.verify import compare_outputs
@@ -48,16 +55,25 @@ def load_trained_model(checkpoint: str | os.PathLike, mcfg: dict[str, Any] | Non
     if mcfg is not None and saved["model_config"] != mcfg:
         raise UserError(f"checkpoint {checkpoint} was trained with model config {saved['model_config']}, "
                         f"but the config now says {mcfg}; retrain it")
-    model = build_mlp(saved["model_config"], saved["in_features"], len(saved["classes"]), saved["seed"])
+    model = build_model(saved["model_config"], saved_input_shape(saved), len(saved["classes"]), saved["seed"])
     model.load_state_dict(saved["state_dict"])
     model.eval()
     return model, saved
 
 
-def export_qonnx_model(model: nn.Module, in_features: int, input_bits: int, path: str | os.PathLike):
+def saved_input_shape(saved: dict[str, Any]) -> tuple[int, ...]:
+    """The per-sample model input shape of a ``model.pt``: ``input_shape``, else ``(in_features,)``."""
+    if saved.get("input_shape") is not None:
+        return tuple(int(d) for d in saved["input_shape"])
+    return (int(saved["in_features"]),)
+
+
+def export_qonnx_model(model: nn.Module, input_shape: int | tuple[int, ...], input_bits: int,
+                       path: str | os.PathLike):
     """Export ``model`` to QONNX at ``path`` (batch 1), clean it up, annotate the input datatype.
 
-    Returns the qonnx ``ModelWrapper`` (also saved at ``path``).
+    ``input_shape`` is the per-sample input shape (an int for a flat input). Returns the qonnx
+    ``ModelWrapper`` (also saved at ``path``).
     """
     from brevitas.export import export_qonnx
     from qonnx.core.datatype import DataType
@@ -65,7 +81,8 @@ def export_qonnx_model(model: nn.Module, in_features: int, input_bits: int, path
     from qonnx.util.cleanup import cleanup_model
 
     model.eval()
-    example = torch.zeros(1, in_features)
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    example = torch.zeros(1, *shape)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         export_qonnx(model, args=example, export_path=str(path), dynamo=False)
@@ -76,7 +93,7 @@ def export_qonnx_model(model: nn.Module, in_features: int, input_bits: int, path
 
 
 def execute_graph(wrapper, inputs: np.ndarray) -> np.ndarray:
-    """Run the QONNX graph on each row of ``inputs`` (float32 [n, features]); logits [n, classes]."""
+    """Run the QONNX graph on each sample of ``inputs`` (float32 [n, ...]); logits [n, classes]."""
     from qonnx.core.onnx_exec import execute_onnx
 
     in_name, out_name = wrapper.graph.input[0].name, wrapper.graph.output[0].name
@@ -89,7 +106,7 @@ def execute_graph(wrapper, inputs: np.ndarray) -> np.ndarray:
 
 
 def exported_weights(wrapper) -> list[dict[str, Any]]:
-    """Each MatMul/Gemm weight of the graph in node order: initializer name, float and quantised values.
+    """Each MatMul/Gemm/Conv weight of the graph in node order: initializer name, float and quantised values.
 
     A weight is either an initializer or the output of a ``Quant`` node whose input is one; the
     quantised values are computed by executing that ``Quant`` node alone.
@@ -98,7 +115,7 @@ def exported_weights(wrapper) -> list[dict[str, Any]]:
 
     weights = []
     for node in wrapper.graph.node:
-        if node.op_type not in ("MatMul", "Gemm"):
+        if node.op_type not in ("MatMul", "Gemm", "Conv"):
             continue
         tensor = node.input[1]
         raw = wrapper.get_initializer(tensor)
@@ -117,9 +134,14 @@ def exported_weights(wrapper) -> list[dict[str, Any]]:
             continue
         if node.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in node.attribute):
             raw, quantised = raw.T, quantised.T
-        weights.append({"node": node.name, "initializer": name, "raw": np.asarray(raw),
+        weights.append({"node": node.name, "op_type": node.op_type, "initializer": name, "raw": np.asarray(raw),
                         "quantised": np.asarray(quantised)})
     return weights
+
+
+def _graph_layout(mask: np.ndarray, op_type: str) -> np.ndarray:
+    """A torch weight mask in the graph's layout: MatMul weights are (in, out), Conv as in torch."""
+    return mask if op_type == "Conv" else mask.T
 
 
 def check_export(wrapper, model: nn.Module, inputs: np.ndarray) -> dict[str, Any]:
@@ -131,7 +153,7 @@ def check_export(wrapper, model: nn.Module, inputs: np.ndarray) -> dict[str, Any
         expected = model.eval()(torch.from_numpy(inputs.astype(np.float32))).numpy()
     outputs = compare_outputs(execute_graph(wrapper, inputs), expected)
 
-    layers = linear_layers(model)
+    layers = weight_layers(model)
     graph_weights = exported_weights(wrapper)
     weights_ok = len(graph_weights) == len(layers)
     initializers = []
@@ -142,7 +164,7 @@ def check_export(wrapper, model: nn.Module, inputs: np.ndarray) -> dict[str, Any
                   "quantised_zero_fraction": float(np.mean(entry["quantised"] == 0))}
         if index < len(layers):
             _, _, sparse = layers[index]
-            mask = sparse.mask.numpy().T if sparse is not None else None  # graph weights are (in, out)
+            mask = _graph_layout(sparse.mask.numpy(), entry["op_type"]) if sparse is not None else None
             if mask is not None:
                 if mask.shape != entry["quantised"].shape:
                     weights_ok = False
@@ -161,6 +183,8 @@ def check_export(wrapper, model: nn.Module, inputs: np.ndarray) -> dict[str, Any
         "weights_checked": weights_ok,
         "weight_initializers": initializers,
         "node_types": [node.op_type for node in wrapper.graph.node],
+        "custom_nodes": [{"op_type": node.op_type, "domain": node.domain} for node in wrapper.graph.node
+                         if node.domain not in ("", "qonnx.custom_op.general")],
         "passed": bool(outputs["passed"] and weights_ok),
         "_expected": expected,
     }
@@ -174,16 +198,18 @@ def export_model(cfg: dict[str, Any], model_name: str, checkpoint: str | os.Path
     mcfg = model_config(cfg, model_name)
     model, saved = load_trained_model(checkpoint, mcfg)
     features = load_features(features_path)
-    if features.in_features != saved["in_features"] or features.classes != list(saved["classes"]):
+    input_shape = saved_input_shape(saved)
+    split = "test" if len(features.x["test"]) else "validation"
+    x = features.x[split][:samples]
+    if x[0].numel() != math.prod(input_shape) or features.classes != list(saved["classes"]):
         raise UserError(f"features file {features_path} does not match checkpoint {checkpoint} "
                         "(feature size or classes differ)")
-    split = "test" if len(features.x["test"]) else "validation"
-    inputs = features.x[split][:samples].numpy().astype(np.float32)
+    inputs = x.reshape(len(x), *input_shape).numpy().astype(np.float32)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".export.", dir=out.parent) as tmp:
         tmp_model = Path(tmp) / "model.qonnx.onnx"
-        wrapper = export_qonnx_model(model, saved["in_features"], mcfg["input_bits"], tmp_model)
+        wrapper = export_qonnx_model(model, input_shape, mcfg["input_bits"], tmp_model)
         check = check_export(wrapper, model, inputs)
         expected = check.pop("_expected")
         log.info("%s: QONNX graph %s", model_name, " -> ".join(check["node_types"]))

@@ -15,7 +15,7 @@ from brevitas.nn import QuantLinear, QuantReLU
 from brevitas.quant import Int8WeightPerTensorFloat
 from torch import nn
 
-from sparsekws.models.sparse_weights import SparseWeights
+from sparsekws.models.sparse_weights import SparseWeights, weight_layers
 
 
 def input_datatype(input_bits: int) -> str:
@@ -41,16 +41,5 @@ def build_mlp(model_cfg: dict[str, Any], in_features: int, num_classes: int, see
     return nn.Sequential(*layers)
 
 
-def linear_layers(model: nn.Module) -> list[tuple[str, nn.Module, SparseWeights | None]]:
-    """The network's weight layers in forward order: ``(name, quant_linear, sparse_wrapper)``.
-
-    ``name`` is the module path of the linear layer (``"0.module"`` inside a sparse wrapper, ``"0"``
-    otherwise); ``sparse_wrapper`` is ``None`` for a dense layer.
-    """
-    layers = []
-    for name, module in model.named_children():
-        if isinstance(module, SparseWeights):
-            layers.append((f"{name}.module", module.module, module))
-        elif isinstance(module, QuantLinear):
-            layers.append((name, module, None))
-    return layers
+# The weight-layer listing works for every family; the old name stays for existing callers.
+linear_layers = weight_layers

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+WEIGHT_LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)  # Brevitas QuantLinear/QuantConv2d subclass these
+
 
 def fan_in_for_density(in_features: int, density: float) -> int:
     """Non-zero inputs per output unit for a target density: ``round(density * in_features)``
@@ -82,3 +84,15 @@ def rezero_weights(model: nn.Module) -> None:
     for module in model.modules():
         if isinstance(module, SparseWeights):
             module.rezero()
+
+
+def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module, SparseWeights | None]]:
+    """The weight layers (conv and linear) in forward order: ``(name, layer, sparse_wrapper)``.
+
+    ``name`` is the module path of the layer (``"0.module"`` inside a sparse wrapper, ``"0"``
+    otherwise); ``sparse_wrapper`` is the ``SparseWeights`` holding its mask, or ``None`` for a
+    dense layer. Works for every model family (``sparsekws.models.mlp.linear_layers`` is this).
+    """
+    wrapped = {id(m.module): m for m in model.modules() if isinstance(m, SparseWeights)}
+    return [(name, module, wrapped.get(id(module)))
+            for name, module in model.named_modules() if isinstance(module, WEIGHT_LAYER_TYPES)]
