@@ -1,8 +1,9 @@
 """Training throughput (samples/s) of every model of a config, on the CPU.
 
-Times full training epochs (forward, backward, optimizer step, mask re-zeroing) with the
-config's batch size, optimizer and thread count, on a features file or, without one, on random
-int8 features of the same shape. Writes results/benchmarks/train.json (or --out).
+Times full training epochs (forward, backward, optimizer step, mask re-zeroing, k-WTA duty
+cycles) with the config's batch size, optimizer and thread count, on a features file or, without
+one, on random int8 features of each model's front-end shape (MFCC 49x10, log-mel 32x32).
+Writes results/benchmarks/train.json (or --out).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from sparsekws.config import load_config  # noqa: E402
 from sparsekws.fileio import write_json  # noqa: E402
-from sparsekws.models.mlp import build_mlp  # noqa: E402
+from sparsekws.features import make_frontend  # noqa: E402
 from sparsekws.provenance import package_versions, stamp, utc_now  # noqa: E402
-from sparsekws.train import _make_optimizer, _train_epoch, load_features, model_seed  # noqa: E402
+from sparsekws.train import (build_network, load_features, make_optimizer, model_seed, train_config,  # noqa: E402
+                             train_epoch)
 
 log = logging.getLogger("bench_train")
 
@@ -33,7 +35,8 @@ log = logging.getLogger("bench_train")
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO_ROOT / "config" / "config.yaml"), help="config YAML")
-    parser.add_argument("--features", help="features .npz (default: random int8 features)")
+    parser.add_argument("--features", help="features .npz of every model's front end (default: random int8 features)")
+    parser.add_argument("--models", nargs="+", help="models to time (default: every model of the config)")
     parser.add_argument("--samples", type=int, default=1500, help="random training samples (default %(default)s)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per model (default %(default)s)")
     parser.add_argument("--threads", type=int, help="torch threads (default: the config's train.threads)")
@@ -48,37 +51,42 @@ def main(argv=None) -> int:
     tcfg = cfg["train"]
     threads = args.threads or tcfg["threads"]
     torch.set_num_threads(threads)
-    if args.features:
-        features = load_features(args.features)
-        x, y, classes = features.x["train"], features.y["train"], len(features.classes)
-    else:
-        rng = np.random.default_rng(0)
-        x = torch.from_numpy(rng.integers(-128, 128, size=(args.samples, 490)).astype(np.float32))
-        y = torch.from_numpy(rng.integers(0, 12, size=args.samples))
-        classes = 12
+    rng = np.random.default_rng(0)
     results = []
-    for name, mcfg in cfg["models"].items():
+    for name in args.models or list(cfg["models"]):
+        mcfg = cfg["models"][name]
+        if args.features:
+            features = load_features(args.features)
+            feature_shape, classes = features.feature_shape, len(features.classes)
+            x_flat, y = features.x["train"], features.y["train"]
+        else:
+            feature_shape, classes = make_frontend(mcfg["frontend"], cfg.get("features", {})).shape, 12
+            x_flat = torch.from_numpy(rng.integers(-127, 128, size=(args.samples, int(np.prod(feature_shape))))
+                                      .astype(np.float32))
+            y = torch.from_numpy(rng.integers(0, classes, size=args.samples))
         seed = model_seed(cfg["seed"], name)
         torch.manual_seed(seed)
-        model = build_mlp(mcfg, x.shape[1], classes, seed)
-        optimizer = _make_optimizer(model.parameters(), tcfg)
-        loader = DataLoader(TensorDataset(x, y), batch_size=tcfg["batch_size"], shuffle=True,
+        model, input_shape = build_network(mcfg, feature_shape, classes, seed)
+        x = x_flat.reshape(len(x_flat), *input_shape)
+        model_train = train_config(cfg, name)
+        optimizer = make_optimizer(model.parameters(), model_train)
+        loader = DataLoader(TensorDataset(x, y), batch_size=model_train["batch_size"], shuffle=True,
                             generator=torch.Generator().manual_seed(seed))
-        _train_epoch(model, loader, optimizer, torch.device("cpu"), "warm-up")
+        train_epoch(model, loader, optimizer, torch.device("cpu"), "warm-up")
         times = []
         for _ in range(args.epochs):
             start = time.perf_counter()
-            _train_epoch(model, loader, optimizer, torch.device("cpu"), name)
+            train_epoch(model, loader, optimizer, torch.device("cpu"), name)
             times.append(time.perf_counter() - start)
         median = float(np.median(times))
-        results.append({"model": name, "model_config": mcfg, "samples_per_epoch": len(x),
-                        "epoch_seconds": times, "median_epoch_seconds": median,
-                        "samples_per_second": len(x) / median})
+        results.append({"model": name, "model_config": mcfg, "train_config": model_train, "input_shape": list(input_shape),
+                        "samples_per_epoch": len(x), "epoch_seconds": times, "median_epoch_seconds": median,
+                        "samples_per_second": len(x) / median, "source": "measured (wall clock, median of epochs)"})
         log.info("%s: %.2f s per epoch of %d samples, %.0f samples/s", name, median, len(x), len(x) / median)
     write_json(args.out, {
         "benchmark": "train", "device": "cpu", "processor": platform.processor() or platform.machine(),
         "threads": threads, "batch_size": tcfg["batch_size"], "optimizer": tcfg["optimizer"],
-        "features": args.features or f"random int8, {len(x)} samples", "results": results,
+        "features": args.features or f"random int8, {args.samples} samples", "results": results,
         "provenance": {**stamp({"models": cfg["models"], "train": tcfg}), "measured": "wall clock",
                        "time": utc_now(), "packages": package_versions(("torch", "brevitas"))},
     })
