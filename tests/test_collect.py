@@ -3,8 +3,8 @@ import math
 import pandas as pd
 
 from sparsekws.fileio import write_csv, write_json
-from sparsekws.measure import RECORD_COLUMNS
-from sparsekws.measure.collect import collect, estimate_records
+from sparsekws.measure import RECORD_COLUMNS, SKIPPED_COLUMNS
+from sparsekws.measure.collect import collect, collect_skipped, estimate_records
 
 
 def estimate(model="sparse", board="zcu104", copies=3):
@@ -37,3 +37,28 @@ def test_collect_keeps_measured_and_estimated_apart(tmp_path):
     assert len(table) == 3
     assert table.set_index(["platform", "scope"]).loc[("cpu", "single network"), "source"] == "measured"
     assert set(table.loc[table["platform"] == "zcu104", "source"]) == {"estimated"}
+
+
+def test_missing_power_survives_collect_and_the_energy_figure_says_so(tmp_path):
+    from sparsekws.plots import energy_rows, plot_energy
+
+    measured = pd.DataFrame([{c: None for c in RECORD_COLUMNS} | {
+        "model": "sparse", "platform": "cpu", "backend": "sparse", "scope": "single network", "batch_size": 1,
+        "throughput_words_per_s": 1000.0, "power_w": float("nan"), "source": "measured", "method": "m"}],
+        columns=RECORD_COLUMNS)
+    write_csv(tmp_path / "cpu.csv", measured)
+    write_json(tmp_path / "e.json", estimate())
+    table = collect([tmp_path / "cpu.csv"], [tmp_path / "e.json"])
+    assert table["power_w"].isna().all() and not (table["power_w"] == 0).any()
+    assert energy_rows(table).empty  # no invented energy
+    paths, any_power = plot_energy(table, tmp_path / "energy", footer="f")
+    assert any_power is False and "No power reading" in (tmp_path / "energy.svg").read_text()
+
+
+def test_skipped_backends_are_collected_with_their_reasons(tmp_path):
+    rows = pd.DataFrame([{"model": "dense", "platform": "cuda", "backend": "torch-cuda", "reason": "no CUDA device",
+                          "timestamp": "t", "config_hash": "c", "git_revision": "g"}], columns=SKIPPED_COLUMNS)
+    write_csv(tmp_path / "a.csv", rows)
+    write_csv(tmp_path / "b.csv", pd.DataFrame(columns=SKIPPED_COLUMNS))
+    table = collect_skipped([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert list(table.columns) == SKIPPED_COLUMNS and list(table["reason"]) == ["no CUDA device"]

@@ -1,0 +1,32 @@
+"""The ``finn-estimate`` platform: the compile stage's FINN numbers as records, labelled estimated.
+
+One record per (model, board) for a single network and, where copies fit the board, one for the
+full chip. Power is missing (FINN's analytic model gives none; Vivado's power estimate needs Vivado).
+"""
+
+from __future__ import annotations
+
+NAN = float("nan")
+BACKEND = "finn-estimate"
+
+
+def estimate_records(estimate: dict) -> list[dict]:
+    """Rows for one (model, board) estimate: single network, and full chip where it fits."""
+    common = {
+        "model": estimate["model"], "platform": estimate["board"], "backend": BACKEND,
+        "device": f"{estimate['board']} ({estimate['part']}) at {estimate['clock_mhz']:g} MHz",
+        "batch_size": 1, "threads": NAN, "repeats": NAN, "throughput_iqr_words_per_s": NAN,
+        "power_w": NAN, "energy_per_word_j": NAN, "source": "estimated",
+        "method": f"{estimate['estimator']}: FINN analytic cycle model (no FIFOs, no shell)",
+        "accuracy_on_measured": NAN, "model_accuracy_on_measured": NAN, "outputs_match_model": NAN,
+        "n_measured": 0, "timestamp": "", **estimate["provenance"],
+    }
+    latency = {"latency_p50_ms": estimate["latency"]["ms"], "latency_p95_ms": estimate["latency"]["ms"],
+               "latency_p99_ms": estimate["latency"]["ms"]}
+    rows = [{**common, "scope": "single network", "networks": 1,
+             "throughput_words_per_s": estimate["fps"], **latency}]
+    copies = estimate.get("networks_per_chip", 0)
+    if copies:
+        rows.append({**common, "scope": "full chip", "networks": copies,
+                     "throughput_words_per_s": estimate["full_chip_fps"], **latency})
+    return rows
