@@ -64,3 +64,86 @@ def test_palette_separates_dense_and_sparse():
     assert len(set(palette.values())) == 4
     blue, orange = np.array(palette["dense"]), np.array(palette["sparse"])
     assert blue[2] > blue[0] and orange[0] > orange[2]
+
+
+def _keep_figure(monkeypatch):
+    """Capture the figure save_figure closes, to inspect it."""
+    import matplotlib.pyplot as plt
+
+    captured = {}
+    monkeypatch.setattr(plt, "close", lambda fig: captured.setdefault("fig", fig))
+    return captured
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts) + " " + " ".join(t.get_text() for t in fig.texts)
+
+
+def test_full_chip_shows_models_that_do_not_fit_as_zero(tmp_path, monkeypatch):
+    from sparsekws.comparison import configurations, fit_status
+    from sparsekws.plots import plot_full_chip
+
+    estimates = [{"model": m, "board": "zcu104", "networks_per_chip": n,
+                  "fit": {"fits": n > 0, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.3 if n else 1.2},
+                          "budget": 0.8}} for m, n in (("dense", 0), ("sparse", 3))]
+    frame = table()
+    frame["networks"] = 3
+    frame = frame[~((frame["model"] == "dense") & (frame["scope"] == "full chip"))]
+    captured = _keep_figure(monkeypatch)
+    plot_full_chip(configurations(frame, fit_status(estimates)), tmp_path / "full_chip", "footer")
+    fig = captured["fig"]
+    text = _texts(fig)
+    assert "3 networks" in text and "0: does not fit" in text and "BRAM36 120 %" in text
+    bars = [b for c in fig.axes[0].containers for b in c]
+    assert [b.get_hatch() for b in bars if np.isfinite(b.get_height())] == [ESTIMATE_HATCH]
+    assert (tmp_path / "full_chip.svg").stat().st_size > 1000
+
+
+def test_energy_figure_says_plainly_when_there_is_no_power(tmp_path, monkeypatch):
+    from sparsekws.plots import plot_energy
+
+    captured = _keep_figure(monkeypatch)
+    paths, any_power = plot_energy(table(), tmp_path / "energy", "footer")
+    fig = captured.pop("fig")
+    assert not any_power and "No power reading on any platform" in _texts(fig)
+    assert not [c for ax in fig.axes for c in ax.containers]  # no bars drawn
+    powered = table()
+    powered.loc[powered["platform"] == "cpu", "power_w"] = 10.0
+    paths, any_power = plot_energy(powered, tmp_path / "energy2", "footer")
+    fig = captured["fig"]
+    heights = sorted(b.get_height() for c in fig.axes[0].containers for b in c)
+    assert any_power and heights == pytest.approx([10 / 3000 * 1e6, 10 / 1000 * 1e6])
+    assert "no power reading on: zcu104" in _texts(fig)
+
+
+def test_race_figure_marks_the_overtaking_point(tmp_path, monkeypatch):
+    from sparsekws.comparison import best_configuration, configurations
+    from sparsekws.plots import ESTIMATE_LINESTYLE, plot_race
+    from sparsekws.race import race_table
+
+    races = race_table(best_configuration(configurations(table())), [("dense", "sparse")])
+    captured = _keep_figure(monkeypatch)
+    plot_race(races, tmp_path / "race", "footer")
+    fig = captured["fig"]
+    assert len([ax for ax in fig.axes if ax.lines]) == 2  # cpu and zcu104
+    assert "overtakes 2.5 min after it starts" in _texts(fig)  # 300 s * 1 / (3 - 1) = 150 s
+    styles = {line.get_linestyle() for ax in fig.axes for line in ax.lines if len(line.get_xdata()) > 2}
+    assert styles == {"-", ESTIMATE_LINESTYLE}
+
+
+def test_pareto_front_and_accuracy_vs_macs(tmp_path):
+    from sparsekws.plots import pareto_front, plot_accuracy_vs_macs
+
+    points = pd.DataFrame({"model": ["dense", "sparse", "bad"], "macs_weight_sparse": [1000, 100, 500],
+                           "test_accuracy": [0.9, 0.85, 0.8], "test_samples": [10, 10, 10]})
+    assert list(pareto_front(points)["model"]) == ["sparse", "dense"]
+    paths = plot_accuracy_vs_macs(points, tmp_path / "acc", "footer")
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_table_html_is_escaped_and_readable(tmp_path):
+    from sparsekws.plots import write_table_html
+
+    frame = pd.DataFrame({"claim": ["a <b>"], "our_value": [float("nan")], "overtake": [float("inf")], "x": [12345.6]})
+    text = write_table_html(frame, tmp_path / "t.html", "Title", ["note"]).read_text()
+    assert "a &lt;b&gt;" in text and "<td></td>" in text and "never" in text and "12,346" in text

@@ -1,29 +1,47 @@
-"""Figures and tables of the experiment (seaborn; PNG and SVG).
+"""Figures and tables of the experiment (seaborn style; PNG and SVG), the blog's graphs for our data.
 
-Every figure carries a footer naming the config hash and git revision that produced it, and
-estimated values are drawn hatched and labelled with their estimator.
+- Graph 1 ``throughput``: single-network throughput per platform, log scale;
+- Graph 2 ``race``: words over time, dense with a 5-minute head start vs sparse (``race``);
+- Graph 3 ``full_chip``: full-chip throughput per board, networks per chip annotated, models
+  that do not fit shown as 0 with the binding resource;
+- Graph 4 ``energy``: energy per word where power was read (a plain notice where none was);
+- ``accuracy_vs_macs``: test accuracy vs weight-sparse MACs with the Pareto front;
+- tables: ``table1`` (blog Table 1), ``headline`` (our numbers next to the blog's claims),
+  ``race``, ``accuracy``, ``provenance`` (CSV, plus HTML for the report).
+
+Every figure carries a footer naming the config hash and git revision that produced it.
+Estimated values are drawn hatched (bars) or dashed (lines) and their estimator is named;
+measured values are plain / solid.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import math
+import platform as _platform
 from pathlib import Path
+from typing import Iterable, Mapping
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from sparsekws import comparison, headline, race  # noqa: E402
 from sparsekws.config import load_config  # noqa: E402
-from sparsekws.fileio import atomic_path, read_json, write_csv  # noqa: E402
-from sparsekws.provenance import config_hash, git_revision  # noqa: E402
+from sparsekws.fileio import atomic_path, read_json, write_csv, write_text  # noqa: E402
+from sparsekws.provenance import config_hash, git_revision, package_versions, utc_now  # noqa: E402
 
 ESTIMATE_HATCH = "//"
+ESTIMATE_LINESTYLE = "--"
 FORMATS = ("png", "svg")
+NO_FIT_TEXT = "does not fit"
 
 
 def model_palette(models: list[str]) -> dict[str, tuple]:
@@ -54,12 +72,87 @@ def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
     return paths
 
 
+def _estimator_note(rows: pd.DataFrame, marking: str) -> str:
+    methods = sorted(rows.loc[rows["source"] == "estimated", "method"].dropna().unique())
+    return f"{marking} = estimated: " + "; ".join(methods) if methods else "all values measured"
+
+
+def _with_fit(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the fit columns of ``comparison.configurations`` (all fitting if absent)."""
+    return table if "fits" in table else comparison.configurations(table)
+
+
+def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str], models: list[str],
+                 value_col: str = "throughput_words_per_s") -> list[tuple[object, dict]]:
+    """Bars grouped by ``x_col`` (in ``order``), one per model; estimated ones hatched.
+
+    Returns ``(bar, row)`` for every drawn row; a value of 0 draws no bar (annotate it).
+    """
+    palette = model_palette(models)
+    width = 0.8 / max(len(models), 1)
+    drawn = []
+    for i, model in enumerate(models):
+        for j, label in enumerate(order):
+            match = rows[(rows["model"] == model) & (rows[x_col] == label)]
+            if match.empty:
+                continue
+            row = match.iloc[0].to_dict()
+            value = row[value_col]
+            x = j - 0.4 + width * (i + 0.5)
+            estimated = row["source"] == "estimated"
+            bar = ax.bar(x, value if value > 0 else np.nan, width=width * 0.95, color=palette[model],
+                         hatch=ESTIMATE_HATCH if estimated else None,
+                         edgecolor="0.25" if estimated else palette[model], linewidth=0.6)[0]
+            bar.set_x(x - width * 0.95 / 2)
+            drawn.append((bar, {**row, "_x": x}))
+    ax.set_xticks(range(len(order)), order)
+    return drawn
+
+
+def _legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False) -> None:
+    palette = model_palette(models)
+    if line:
+        handles = [Line2D([], [], color=palette[m], lw=2, label=m) for m in models]
+        if estimated:
+            handles.append(Line2D([], [], color="0.3", ls=ESTIMATE_LINESTYLE, label="estimated"))
+    else:
+        handles = [Patch(facecolor=palette[m], label=m) for m in models]
+        if estimated:
+            handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def _mark_no_fit(ax: plt.Axes, drawn: list[tuple[object, dict]], value_col: str) -> int:
+    """Write 'does not fit' where a bar has value 0; return how many were marked."""
+    marked = 0
+    for _, row in drawn:
+        if row[value_col] > 0:
+            continue
+        text = NO_FIT_TEXT if row.get("fits", True) is False else "0"
+        if row.get("binding_resource") and row.get("fits", True) is False:
+            util = row.get("binding_utilisation")
+            text += f"\n({row['binding_resource']}" + (f" {100 * util:.0f} %)" if pd.notna(util) else ")")
+        ax.text(row["_x"], 0.02, f"0: {text}", transform=ax.get_xaxis_transform(), rotation=90, ha="center",
+                va="bottom", fontsize=7, color="0.15")
+        marked += 1
+    return marked
+
+
+def _log_limits(ax: plt.Axes, values: pd.Series) -> None:
+    positive = values[values > 0]
+    if len(positive):
+        ax.set_ylim(10 ** np.floor(np.log10(positive.min()) - 1), 10 ** np.ceil(np.log10(positive.max()) + 0.3))
+
+
 def throughput_bars(table: pd.DataFrame) -> pd.DataFrame:
     """The single-network rows to plot, one bar label per (platform, batch, source)."""
-    rows = table[table["scope"] == "single network"].copy()
+    rows = _with_fit(table)
+    rows = rows[rows["scope"] == "single network"].copy()
+    backends = rows["backend"].fillna("") if "backend" in rows else pd.Series("", index=rows.index)
+    backends = backends.str.replace("onnxruntime-", "ORT ", regex=False)  # short enough for a bar label
     rows["label"] = [
-        f"{p}\nbatch {b}\n(measured)" if s == "measured" else f"{p}\n(estimated)"
-        for p, b, s in zip(rows["platform"], rows["batch_size"], rows["source"])
+        f"{p}\n{k + chr(10) if k else ''}batch {b}\n(measured)" if s == "measured" else f"{p}\n(estimated)"
+        for p, k, b, s in zip(rows["platform"], backends, rows["batch_size"], rows["source"])
     ]
     return rows
 
@@ -70,45 +163,199 @@ def plot_throughput(table: pd.DataFrame, stem: str | Path, footer: str) -> list[
     models = sorted(rows["model"].unique())
     order = list(dict.fromkeys(rows.sort_values(["source", "platform", "batch_size"], ascending=[False, True, True])["label"]))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(order)), 4.2))
-    sns.barplot(data=rows, x="label", y="throughput_words_per_s", hue="model", order=order, hue_order=models,
-                palette=model_palette(models), ax=ax, errorbar=None)
-    estimated = {label for label, source in zip(rows["label"], rows["source"]) if source == "estimated"}
-    for container in ax.containers:
-        for bar, label in zip(container, order):
-            if label in estimated:
-                bar.set_hatch(ESTIMATE_HATCH)
-                bar.set_edgecolor("0.25")
+    drawn = grouped_bars(ax, rows, "label", order, models)
     ax.set_yscale("log")
-    ax.set_ylim(bottom=10 ** np.floor(np.log10(rows["throughput_words_per_s"].min())))
+    _log_limits(ax, rows["throughput_words_per_s"])
+    _mark_no_fit(ax, drawn, "throughput_words_per_s")
     ax.set_xlabel("")
     ax.set_ylabel("throughput (words/s, log scale)")
-    ax.set_title("Single-network throughput, dense vs sparse")
-    handles, _ = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
-    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    methods = sorted(rows.loc[rows["source"] == "estimated", "method"].unique())
-    note = "hatched = estimated: " + "; ".join(methods) if methods else "all values measured"
-    return save_figure(fig, stem, f"{note}\n{footer}")
+    ax.set_title("Graph 1: single-network throughput, dense vs sparse")
+    _legend(ax, models, (rows["source"] == "estimated").any())
+    return save_figure(fig, stem, f"{_estimator_note(rows, 'hatched')}\n{footer}")
+
+
+def plot_race(races: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
+    """Graph 2: words processed over time per (pair, platform); the overtaking point marked."""
+    n = max(len(races), 1)
+    cols = min(3, n)
+    nrows = math.ceil(n / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.3 * nrows + 0.4), squeeze=False)
+    models = sorted(set(races["dense_model"]) | set(races["sparse_model"])) if len(races) else []
+    palette = model_palette(models)
+    for ax in axes.flat[len(races):]:
+        ax.axis("off")
+    if races.empty:
+        axes[0, 0].text(0.5, 0.5, "No race: no dense/sparse pair has throughput\non a common platform.",
+                        ha="center", va="center", transform=axes[0, 0].transAxes)
+    for ax, record in zip(axes.flat, races.to_dict("records")):
+        curves = race.race_curves(record)
+        for model, role in ((record["dense_model"], "dense"), (record["sparse_model"], "sparse")):
+            part = curves[curves["model"] == model]
+            style = ESTIMATE_LINESTYLE if _role_source(record, role) == "estimated" else "-"
+            ax.plot(part["time_s"], part["words"], color=palette[model], ls=style, lw=2,
+                    label=f"{model}: {record[f'{role}_configuration']}")
+        tau = record["overtake_after_s"]
+        if math.isfinite(tau):
+            ax.plot([record["overtake_at_s"]], [record["words_at_overtake"]], "o", color="0.1", ms=5, zorder=5)
+            ax.annotate(race.describe(record), (record["overtake_at_s"], record["words_at_overtake"]),
+                        xytext=(-8, 10), textcoords="offset points", ha="right", fontsize=7)
+        else:
+            ax.text(0.03, 0.95, race.describe(record), transform=ax.transAxes, va="top", fontsize=7)
+        ax.axvline(record["head_start_s"], color="0.6", lw=0.8, ls=":")
+        ax.set_title(f"{record['platform']}: {record['sparse_model']} vs {record['dense_model']}", fontsize=9)
+        ax.set_xlabel("time since the dense network started (s)")
+        ax.set_ylabel("words processed")
+        ax.legend(fontsize=6, loc="lower right")
+    fig.suptitle(f"Graph 2: the race, dense given a {race.format_seconds(races['head_start_s'].iloc[0]) if len(races) else ''}"
+                 " head start", fontsize=10)
+    methods = sorted({m for s in races.get("source", []) for m in s.split(" / ") if m.startswith("estimated")})
+    note = ("dashed = estimated: " + "; ".join(m[len("estimated ("):-1] for m in methods)) if methods \
+        else "all throughputs measured"
+    return save_figure(fig, stem, f"{note}; each model in its best configuration per platform\n{footer}")
+
+
+def _role_source(record: Mapping, role: str) -> str:
+    """'measured' or 'estimated' for the dense or sparse side of a race record."""
+    parts = record["source"].split(" / ")
+    if len(parts) == 1:
+        return parts[0].split(" ")[0]
+    return parts[0 if role == "dense" else 1].split(" ")[0]
+
+
+def full_chip_rows(configs: pd.DataFrame) -> pd.DataFrame:
+    """Full-chip rows of every (model, board), 0 networks where a model does not fit."""
+    rows = configs[configs["scope"] == "full chip"].copy()
+    return rows.sort_values(["platform", "model"], ignore_index=True)
+
+
+def plot_full_chip(configs: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
+    """Graph 3: full-chip throughput per board, networks per chip on each bar, 0 where it does not fit."""
+    rows = full_chip_rows(_with_fit(configs))
+    models = sorted(rows["model"].unique())
+    order = sorted(rows["platform"].unique())
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(order) * max(1, len(models) / 2)), 4.4))
+    drawn = grouped_bars(ax, rows, "platform", order, models)
+    ax.set_yscale("log")
+    _log_limits(ax, rows["throughput_words_per_s"])
+    for bar, row in drawn:
+        if row["throughput_words_per_s"] > 0 and pd.notna(row["networks"]):
+            n = int(row["networks"])
+            ax.annotate(f"{n} network{'s' if n != 1 else ''}", (row["_x"], row["throughput_words_per_s"]),
+                        xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7, rotation=90)
+    _mark_no_fit(ax, drawn, "throughput_words_per_s")
+    if rows.empty:
+        ax.text(0.5, 0.5, "No full-chip configuration in this run", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("")
+    ax.set_ylabel("full-chip throughput (words/s, log scale)")
+    ax.set_title("Graph 3: full-chip throughput per board (networks per chip on the bars)")
+    _legend(ax, models, (rows["source"] == "estimated").any())
+    budgets = "fit: every resource within the compile stage's utilisation budget"
+    return save_figure(fig, stem, f"{_estimator_note(rows, 'hatched')}\n{budgets}\n{footer}")
+
+
+def energy_rows(configs: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a power reading, with energy per word (J) = power / throughput where not given."""
+    rows = configs[configs["power_w"].notna() & (configs["throughput_words_per_s"] > 0)].copy()
+    computed = rows["power_w"] / rows["throughput_words_per_s"]
+    rows["energy_per_word_j"] = rows["energy_per_word_j"].fillna(computed) if "energy_per_word_j" in rows else computed
+    return rows
+
+
+def plot_energy(configs: pd.DataFrame, stem: str | Path, footer: str) -> tuple[list[Path], bool]:
+    """Graph 4: energy per word (uJ, log scale) where power was read; else a figure saying so.
+
+    Returns the paths and whether any power reading existed.
+    """
+    rows = energy_rows(configs)
+    if rows.empty:
+        platforms = ", ".join(sorted(configs["platform"].unique()))
+        fig, ax = plt.subplots(figsize=(7.0, 3.0))
+        ax.axis("off")
+        ax.text(0.5, 0.6, "No power reading on any platform in this run:\nenergy per word cannot be computed.",
+                ha="center", va="center", fontsize=12, weight="bold", transform=ax.transAxes)
+        ax.text(0.5, 0.22, f"power_w is empty for every row of throughput.csv (platforms: {platforms}).\n"
+                "No bars are drawn rather than invented ones.", ha="center", va="center", fontsize=8,
+                transform=ax.transAxes)
+        ax.set_title("Graph 4: energy per word", fontsize=10)
+        return save_figure(fig, stem, footer), False
+    rows["label"] = [f"{p}\n{comparison.configuration_label(r)}" for p, r in zip(rows["platform"], rows.to_dict("records"))]
+    rows["energy_uj"] = rows["energy_per_word_j"] * 1e6
+    models = sorted(rows["model"].unique())
+    order = list(dict.fromkeys(rows.sort_values(["platform", "scope"])["label"]))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(order)), 4.2))
+    grouped_bars(ax, rows, "label", order, models, value_col="energy_uj")
+    ax.set_yscale("log")
+    ax.set_ylabel("energy per word (µJ, log scale; lower is better)")
+    ax.set_title("Graph 4: energy per word where power was read")
+    _legend(ax, models, (rows["source"] == "estimated").any())
+    missing = sorted(set(configs["platform"]) - set(rows["platform"]))
+    note = f"no power reading on: {', '.join(missing)}" if missing else "power read on every platform"
+    return save_figure(fig, stem, f"{_estimator_note(rows, 'hatched')}; {note}\n{footer}"), True
 
 
 def accuracy_table(metrics: list[dict]) -> pd.DataFrame:
-    """One row per model: accuracy on the test split and how sparse its weights are."""
+    """One row per model: accuracy on the test split (the exported first seed, and the mean with
+    its 95 % t-interval over ``train.seeds`` seeds; no interval for one seed) and how sparse its
+    weights are."""
     rows = []
     for m in metrics:
-        kept = sum(layer["mask_density"] * layer["total_weights"] for layer in m["layers"])
+        layers = m.get("layers", [])
+        kept = sum(layer["mask_density"] * layer["total_weights"] for layer in layers if "mask_density" in layer)
+        seeds = m.get("test_accuracy_over_seeds", {})
         rows.append({
             "model": m["model"],
             "test_accuracy": m["test_accuracy"],
+            "seeds": seeds.get("n", 1),
+            "test_accuracy_mean": seeds.get("mean", m["test_accuracy"]),
+            "test_accuracy_ci_low": seeds.get("ci_low"),
+            "test_accuracy_ci_high": seeds.get("ci_high"),
             "validation_accuracy": m["validation_accuracy"],
-            "configured_weight_density": m["model_config"]["weight_density"],
-            "mask_density": kept / m["total_weights"],
+            "configured_weight_density": m.get("model_config", {}).get("weight_density", np.nan),
+            "mask_density": kept / m["total_weights"] if layers else np.nan,
             "nonzero_weights": m["nonzero_weights"],
             "total_weights": m["total_weights"],
             "macs_dense": m["macs_dense"],
             "macs_weight_sparse": m["macs_weight_sparse"],
             "test_samples": m["sizes"]["test"],
         })
-    return pd.DataFrame(rows).sort_values("model", ignore_index=True)
+    frame = pd.DataFrame(rows).sort_values("model", ignore_index=True)
+    interval = ["test_accuracy_ci_low", "test_accuracy_ci_high"]
+    frame[interval] = frame[interval].astype(float)  # no interval (one seed): NaN
+    return frame
+
+
+def pareto_front(points: pd.DataFrame, cost: str = "macs_weight_sparse", score: str = "test_accuracy") -> pd.DataFrame:
+    """The points no other point beats on both lower ``cost`` and higher ``score``, by cost."""
+    ordered = points.sort_values([cost, score], ascending=[True, False])
+    best, keep = -np.inf, []
+    for idx, value in zip(ordered.index, ordered[score]):
+        if value > best:
+            keep.append(idx)
+            best = value
+    return ordered.loc[keep]
+
+
+def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
+    """Test accuracy vs weight-sparse MACs per inference (log), the Pareto front as a step line."""
+    models = sorted(accuracy["model"])
+    palette = model_palette(models)
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    front = pareto_front(accuracy)
+    ax.step(front["macs_weight_sparse"], 100 * front["test_accuracy"], where="post", color="0.5", lw=1,
+            label="Pareto front")
+    for row in accuracy.to_dict("records"):
+        ax.scatter(row["macs_weight_sparse"], 100 * row["test_accuracy"], s=60, color=palette[row["model"]],
+                   edgecolor="0.2", zorder=3, label=row["model"])
+        ax.annotate(row["model"], (row["macs_weight_sparse"], 100 * row["test_accuracy"]), xytext=(5, 5),
+                    textcoords="offset points", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs per inference, zero weights skipped (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Accuracy vs compute (measured accuracy, counted MACs)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    samples = ", ".join(f"{m}: {n}" for m, n in zip(accuracy["model"], accuracy["test_samples"]))
+    return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples}); "
+                                  f"MACs from the quantised weights\n{footer}")
 
 
 def plot_table(table: pd.DataFrame, stem: str | Path, footer: str, title: str) -> list[Path]:
@@ -128,12 +375,50 @@ def plot_table(table: pd.DataFrame, stem: str | Path, footer: str, title: str) -
     return save_figure(fig, stem, footer)
 
 
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if math.isinf(value):
+            return "never"
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return html.escape(str(value))
+
+
+def write_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: Iterable[str] = ()) -> Path:
+    """A self-contained HTML page of ``table`` (for the report's table view), atomically."""
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    items = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>{t}</title><style>"
+            "body{{font-family:sans-serif;font-size:13px;margin:1em}}table{{border-collapse:collapse}}"
+            "th,td{{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}}"
+            "th{{background:#eee}}p{{color:#444}}</style></head><body><h2>{t}</h2>{n}"
+            "<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table></body></html>\n"
+            ).format(t=html.escape(title), n=items, h=head, b=body)
+    write_text(path, page)
+    return Path(path)
+
+
+def provenance_table(config: dict) -> pd.DataFrame:
+    """What produced these figures: config hash, git revision, time, Python and package versions."""
+    rows = [("config hash", config_hash(config)), ("git revision", git_revision()), ("generated (UTC)", utc_now()),
+            ("python", _platform.python_version()), ("platform", _platform.platform())]
+    rows += [(f"package {name}", version) for name, version in package_versions().items()]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="workflow config (YAML)")
     parser.add_argument("--throughput", required=True, help="combined measurement table (CSV)")
     parser.add_argument("--metrics", nargs="+", required=True, help="metrics.json of every model")
+    parser.add_argument("--estimates", nargs="*", default=[],
+                        help="estimate.json of every (model, board): fit and networks per chip")
     parser.add_argument("--figures-dir", required=True, help="folder for figures")
     parser.add_argument("--tables-dir", required=True, help="folder for tables")
+    parser.add_argument("--head-start-s", type=float, default=race.HEAD_START_S,
+                        help="the dense network's head start in the race (default: the blog's 5 minutes)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -141,7 +426,33 @@ def run(args: argparse.Namespace) -> None:
     footer = f"sparsekws · config {config_hash(config)} · revision {git_revision()}"
     sns.set_theme(style="whitegrid", context="paper")
     figures, tables = Path(args.figures_dir), Path(args.tables_dir)
-    plot_throughput(pd.read_csv(args.throughput), figures / "throughput", footer)
+    throughput = pd.read_csv(args.throughput)
+    fits = comparison.fit_status(read_json(p) for p in args.estimates)
+    configs = comparison.configurations(throughput, fits)
+    best = comparison.best_configuration(configs)
+    pairs = comparison.model_pairs(config["models"])
     accuracy = accuracy_table([read_json(p) for p in args.metrics])
+    test_accuracy = dict(zip(accuracy["model"], accuracy["test_accuracy"]))
+
+    plot_throughput(configs, figures / "throughput", footer)
+    races = race.race_table(best, pairs, args.head_start_s)
+    write_csv(tables / "race.csv", races)
+    plot_race(races, figures / "race", footer)
+    plot_full_chip(configs, figures / "full_chip", footer)
+    plot_energy(configs, figures / "energy", footer)
+    plot_accuracy_vs_macs(accuracy, figures / "accuracy_vs_macs", footer)
     write_csv(tables / "accuracy.csv", accuracy)
     plot_table(accuracy, figures / "accuracy", footer, "Accuracy on the test split and weight sparsity")
+
+    unpaired = sorted(set(config["models"]) - {m for pair in pairs for m in pair})
+    pairing = (f"pairs: {', '.join(comparison.pair_label(p) for p in pairs) or 'none'}"
+               + (f"; no dense baseline for: {', '.join(unpaired)}" if unpaired else ""))
+    table = comparison.table1(configs, pairs, test_accuracy)
+    write_csv(tables / "table1.csv", table)
+    write_table_html(table, tables / "table1.html", "Table 1: throughput per platform and configuration",
+                     [pairing, footer])
+    heads = headline.headline_table(configs, best, pairs, test_accuracy, args.head_start_s)
+    write_csv(tables / "headline.csv", heads)
+    write_table_html(heads, tables / "headline.html", "Headline numbers: ours next to the blog's",
+                     [pairing, f"blog: {headline.BLOG}", footer])
+    write_csv(tables / "provenance.csv", provenance_table(config))

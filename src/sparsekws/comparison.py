@@ -1,0 +1,189 @@
+"""Dense-vs-sparse comparisons: which models are paired, which configurations fit, Table 1.
+
+Pairing rule (no config key needed): a model whose name starts with ``dense`` is a dense
+baseline. Every other model is compared with
+
+1. ``dense<suffix>``, where ``<suffix>`` is what follows the last ``sparse`` in its name
+   (``sparse`` -> ``dense``, ``sparse-cnn`` and ``super-sparse-cnn`` -> ``dense-cnn``), if that
+   model exists; otherwise
+2. the only dense model of the same ``family`` in the config, if there is exactly one.
+
+Models with no baseline are drawn in the figures but get no speed-up.
+
+A *configuration* is one row of the throughput table: a model on a platform as a single
+network (at a batch size) or as a full chip of ``networks`` copies. Where the compile stage's
+fit check says a model does not fit a board, its estimated configurations on that board are
+kept with throughput 0 and ``fits`` False (never dropped), and a full-chip row of 0 networks
+is added so that "does not fit" is visible in every table and figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+DENSE_PREFIX = "dense"
+SPARSE_MARK = "sparse"
+FIT_COLUMNS = ["model", "platform", "fits", "networks_per_chip", "binding_resource", "binding_utilisation", "budget"]
+
+
+def is_dense(model: str) -> bool:
+    return model.startswith(DENSE_PREFIX)
+
+
+def model_pairs(models: Mapping[str, Mapping[str, Any]] | Iterable[str]) -> list[tuple[str, str]]:
+    """``(dense, other)`` pairs by the module's pairing rule, in config order of the other model."""
+    entries = dict(models) if isinstance(models, Mapping) else {name: {} for name in models}
+    dense = [m for m in entries if is_dense(m)]
+    pairs = []
+    for model in entries:
+        if is_dense(model):
+            continue
+        baseline = None
+        if SPARSE_MARK in model:
+            candidate = DENSE_PREFIX + model.rsplit(SPARSE_MARK, 1)[1]
+            baseline = candidate if candidate in entries else None
+        if baseline is None:
+            family = (entries[model] or {}).get("family")
+            same = [d for d in dense if (entries[d] or {}).get("family") == family]
+            baseline = same[0] if len(same) == 1 else None
+        if baseline is not None:
+            pairs.append((baseline, model))
+    return pairs
+
+
+def pair_label(pair: tuple[str, str]) -> str:
+    return f"{pair[1]} vs {pair[0]}"
+
+
+def fit_status(estimates: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per (model, board) estimate: does one network fit, and how many fit a chip."""
+    rows = []
+    for est in estimates:
+        fit = est["fit"]
+        binding = fit["binding_resource"]
+        rows.append({"model": est["model"], "platform": est["board"], "fits": bool(fit["fits"]),
+                     "networks_per_chip": int(est.get("networks_per_chip") or 0), "binding_resource": binding,
+                     "binding_utilisation": fit["utilisation"].get(binding), "budget": fit["budget"]})
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def configurations(throughput: pd.DataFrame, fits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The throughput table with fit information; models that do not fit get throughput 0.
+
+    Adds columns ``fits`` (True where nothing says otherwise), ``binding_resource``,
+    ``binding_utilisation`` and ``fit_note``. Estimated rows of a (model, board) that does not
+    fit get throughput 0 and 0 networks; a full-chip row of 0 networks is added where missing.
+    """
+    table = throughput.copy()
+    table["fits"] = True
+    table["binding_resource"] = ""
+    table["binding_utilisation"] = np.nan
+    table["fit_note"] = ""
+    if fits is None or fits.empty:
+        return table
+    extra = []
+    for fit in fits.itertuples(index=False):
+        here = (table["model"] == fit.model) & (table["platform"] == fit.platform)
+        estimated = here & (table["source"] == "estimated")
+        table.loc[here, "binding_resource"] = fit.binding_resource
+        table.loc[here, "binding_utilisation"] = fit.binding_utilisation
+        if fit.fits:
+            continue
+        util = fit.binding_utilisation
+        note = (f"does not fit: {fit.binding_resource} at "
+                f"{'unknown' if util is None else f'{100 * util:.0f} %'} of the board "
+                f"(budget {100 * fit.budget:.0f} %)")
+        table.loc[estimated, ["fits", "fit_note"]] = [False, note]
+        table.loc[estimated, "throughput_words_per_s"] = 0.0
+        table.loc[estimated & (table["scope"] == "full chip"), "networks"] = 0
+        if not (estimated & (table["scope"] == "full chip")).any():
+            template = table.loc[estimated].iloc[0].to_dict() if estimated.any() else {
+                "model": fit.model, "platform": fit.platform, "source": "estimated", "method": "fit check",
+                "batch_size": 1}
+            extra.append({**template, "scope": "full chip", "networks": 0, "throughput_words_per_s": 0.0,
+                          "fits": False, "fit_note": note, "binding_resource": fit.binding_resource,
+                          "binding_utilisation": util})
+    if extra:
+        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+    return table
+
+
+def best_configuration(config_table: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, platform) the configuration with the highest throughput.
+
+    Measured rows are preferred to estimated ones on the same platform; a model that fits
+    nowhere on a board keeps a row of throughput 0.
+    """
+    table = config_table.copy()
+    table["_measured"] = table["source"] == "measured"
+    table = table.sort_values(["model", "platform", "_measured", "throughput_words_per_s", "networks"],
+                              ascending=[True, True, False, False, False], kind="stable")
+    return table.groupby(["model", "platform"], sort=True).head(1).drop(columns="_measured").reset_index(drop=True)
+
+
+def configuration_label(row: Mapping[str, Any]) -> str:
+    """Short text for a configuration: '4 networks (full chip)', 'single network, batch 8'."""
+    if row["scope"] == "full chip":
+        n = int(row["networks"]) if pd.notna(row["networks"]) else 0
+        return f"{n} network{'s' if n != 1 else ''} (full chip)"
+    batch = row.get("batch_size")
+    return "single network" + (f", batch {int(batch)}" if pd.notna(batch) and int(batch) != 1 else "")
+
+
+def source_text(rows: Iterable[Mapping[str, Any]]) -> str:
+    """'measured (method)' / 'estimated (method)' for each distinct source of ``rows``."""
+    parts = dict.fromkeys(f"{r['source']} ({r['method']})" for r in rows)
+    return " / ".join(parts)
+
+
+TABLE1_COLUMNS = [
+    "comparison", "platform", "configuration", "scope", "batch_size", "source", "method",
+    "dense_model", "dense_networks", "dense_words_per_s", "sparse_model", "sparse_networks", "sparse_words_per_s",
+    "speedup_sparse_over_dense", "dense_test_accuracy", "sparse_test_accuracy", "note",
+]
+
+
+def table1(config_table: pd.DataFrame, pairs: list[tuple[str, str]], accuracy: Mapping[str, float]) -> pd.DataFrame:
+    """Blog Table 1 for our data: per pair, platform and configuration, both models' throughput.
+
+    Configurations are matched on (platform, scope, batch size, source); a full chip of a model
+    that does not fit shows 0 networks and 0 words/s with a note. The speed-up is empty where the
+    dense throughput is 0.
+    """
+    keys = ["platform", *(["backend"] if "backend" in config_table else []), "scope", "batch_size", "source"]
+    config_table = config_table.assign(**{k: config_table[k].fillna("") for k in keys if k == "backend"})
+    rows = []
+    for dense, sparse in pairs:
+        d = config_table[config_table["model"] == dense]
+        s = config_table[config_table["model"] == sparse]
+        merged = d.merge(s, on=keys, how="outer", suffixes=("_d", "_s"))
+        for r in merged.to_dict("records"):
+            dw, sw = r["throughput_words_per_s_d"], r["throughput_words_per_s_s"]
+            notes = [f"{name}: {n}" for name, n in ((dense, r.get("fit_note_d")), (sparse, r.get("fit_note_s")))
+                     if isinstance(n, str) and n]
+            speedup = sw / dw if pd.notna(dw) and pd.notna(sw) and dw > 0 else np.nan
+            if pd.notna(dw) and dw == 0:
+                notes.append("no speed-up: the dense model has no throughput here")
+            method = r["method_d"] if isinstance(r.get("method_d"), str) else r["method_s"]
+            backend = r.get("backend") or ""
+            rows.append({
+                "comparison": pair_label((dense, sparse)), "platform": r["platform"],
+                "configuration": ("full chip" if r["scope"] == "full chip" else configuration_label(
+                    {"scope": r["scope"], "batch_size": r["batch_size"], "networks": 1}))
+                + (f" ({backend})" if backend else ""),
+                "scope": r["scope"], "batch_size": r["batch_size"], "source": r["source"], "method": method,
+                "dense_model": dense, "dense_networks": r.get("networks_d"), "dense_words_per_s": dw,
+                "sparse_model": sparse, "sparse_networks": r.get("networks_s"), "sparse_words_per_s": sw,
+                "speedup_sparse_over_dense": speedup,
+                "dense_test_accuracy": accuracy.get(dense, np.nan), "sparse_test_accuracy": accuracy.get(sparse, np.nan),
+                "note": "; ".join(notes),
+            })
+    table = pd.DataFrame(rows, columns=TABLE1_COLUMNS)
+    order = {"single network": 0, "full chip": 1}
+    table["_scope"] = table["scope"].map(order)
+    table = table.sort_values(["comparison", "source", "platform", "_scope", "batch_size"],
+                              ascending=[True, False, True, True, True], kind="stable")
+    return table.drop(columns="_scope").reset_index(drop=True)
