@@ -1,13 +1,14 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: setup run report test bench clean
+.PHONY: setup run test clean
 SNAKEMAKE = .venv/bin/snakemake
 
 setup:
 	bash scripts/setup.sh
 
+# The workflow, then the report (results/report.html) and results/publish/.
 run: setup
 	$(SNAKEMAKE) --cores all
-	$(SNAKEMAKE) --report results/report.html
+	$(SNAKEMAKE) --cores all publish
 
 test: setup
 	.venv/bin/python -m pytest

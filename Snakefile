@@ -20,6 +20,7 @@ include: "rules/export.smk"
 include: "rules/compile.smk"
 include: "rules/measure.smk"
 include: "rules/figures.smk"
+include: "rules/report.smk"
 
 
 rule all:

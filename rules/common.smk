@@ -52,6 +52,16 @@ def model_part(model, *keys):
     return json.dumps(part, sort_keys=True)
 
 
+def train_part(model):
+    """A JSON string of what one model's training depends on: seed, its entry, its effective
+    ``train`` settings (``train.per_model.<model>`` applied; the other models' overrides left out)
+    and the training-time augmentation."""
+    settings = {key: value for key, value in config["train"].items() if key != "per_model"}
+    settings.update(config["train"].get("per_model", {}).get(model, {}))
+    return json.dumps({"seed": config["seed"], "model": config["models"][model], "train": settings,
+                       "augment": config["augment"]}, sort_keys=True)
+
+
 def features_of(wildcards):
     return f"results/features/{wildcards.dataset}/{config['models'][wildcards.model]['frontend']}.npz"
 
@@ -67,13 +77,24 @@ def all_targets():
         "results/models/{dataset}/{model}/{name}",
         dataset=DATASET,
         model=MODELS,
-        name=["metrics.json", "model.qonnx.onnx", "export_check.json"],
+        name=["metrics.json", "model.qonnx.onnx", "export_check.json",
+              "evaluation.json", "confusion.csv", "noise_robustness.csv"],
     )
     return [
         *per_model,
         *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=MODELS, board=BOARDS),
         f"results/measurements/{DATASET}/throughput.csv",
+        f"results/measurements/{DATASET}/skipped.csv",
         f"results/figures/{DATASET}/throughput.png",
         f"results/figures/{DATASET}/accuracy.png",
         f"results/tables/{DATASET}/accuracy.csv",
+        *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET,
+                name=["training_curves", "confusion", "noise_robustness"], ext=["png", "svg"]),
+        *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET,
+                name=["race", "full_chip", "energy", "accuracy_vs_macs"], ext=["png", "svg"]),
+        *expand("results/tables/{dataset}/{name}", dataset=DATASET,
+                name=["table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv", "provenance.csv"]),
+        f"results/tables/{DATASET}/dataset_card.csv",
+        f"results/figures/{DATASET}/class_balance.png",
+        *([f"results/features/{DATASET}/audio_train.npz"] if config.get("augment", {}).get("enabled") else []),
     ]

@@ -33,6 +33,11 @@ def job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
 
 
+def device_platforms(config: dict) -> list[str]:
+    """The measurement platforms that get one job per model besides the CPU one."""
+    return [p for p in config["measure"]["platforms"] if p not in ("cpu", "finn-estimate")]
+
+
 def copy_workflow(root: Path, config_name: str) -> Path:
     """Copy the workflow into ``root`` (no results) with ``config/<config_name>`` as its default."""
     for name in WORKFLOW_FILES:
@@ -61,8 +66,10 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
     models, boards = len(config["models"]), len(config["compile"]["boards"])
     counts = job_counts(result.stdout + result.stderr)
-    assert counts == {"dataset": 1, "features": 1, "train": models, "export": models, "compile": models * boards,
-                      "measure_cpu": models, "collect_measurements": 1, "figures": 1, "all": 1}
+    assert counts == {"dataset": 1, "dataset_card": 1, "features": 1, "train": models, "evaluate": models,
+                      "training_figures": 1, "export": models, "compile": models * boards, "measure_cpu": models,
+                      "measure_device": models * len(device_platforms(config)), "collect_measurements": 1,
+                      "figures": 1, "all": 1}
 
 
 def test_invalid_config_fails_before_any_job(workdir, tmp_path):
@@ -121,8 +128,112 @@ def test_deleting_one_qonnx_reruns_only_its_dependents(finished):
     (model_dir / "model.qonnx.onnx").unlink()
     run = snakemake(finished)
     counts = job_counts(run.stdout + run.stderr)
-    assert counts == {"export": 1, "compile": len(boards), "measure_cpu": 1, "collect_measurements": 1,
-                      "figures": 1, "all": 1}
+    assert counts == {"export": 1, "compile": len(boards), "measure_cpu": 1,
+                      "measure_device": len(device_platforms(config)), "collect_measurements": 1, "figures": 1,
+                      "all": 1}
     assert (model_dir / "model.qonnx.onnx").exists()
     assert (model_dir / "model.pt").stat().st_mtime_ns == trained
     assert (finished / "results" / "models" / name / "dense" / "model.qonnx.onnx").stat().st_mtime_ns == other
+
+
+def test_dataset_card_in_results_and_report(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+    card = pd.read_csv(results / "tables" / name / "dataset_card.csv")
+    assert list(card.columns) == ["section", "split", "class", "count"]
+    features = np.load(results / "features" / name / "mfcc.npz")
+    task = card[card.section == "task"]
+    for split in ("train", "validation", "test"):
+        counts = np.bincount(features[f"y_{split}"], minlength=len(features["classes"]))
+        shown = task[task.split == split].set_index("class")["count"]
+        assert shown.to_dict() == dict(zip(features["classes"].tolist(), counts.tolist()))
+    for suffix in ("png", "svg"):
+        assert (results / "figures" / name / f"class_balance.{suffix}").stat().st_size > 1000
+    report = (results / "report.html").read_text(errors="replace")
+    assert "class_balance.png" in report and "dataset_card.csv" in report
+
+
+def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
+    """Graphs 1-4, Table 1 and the headline table exist; `snakemake publish` writes the report,
+    figures, tables and README; Chromium shows every figure (screenshot kept as a CI artefact)."""
+    import json
+
+    from sparsekws.report import find_chromium
+
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    tables = finished / "results" / "tables" / name
+    table1 = pd.read_csv(tables / "table1.csv")
+    assert set(table1["platform"]) == {"cpu", *config["compile"]["boards"]}
+    assert set(table1["source"]) == {"measured", "estimated"}
+    headline = pd.read_csv(tables / "headline.csv")
+    assert {"claim", "blog_value", "our_value", "source", "note"} <= set(headline.columns)
+    blank = headline[headline["blog_value"].notna() & headline["our_value"].isna()]
+    assert blank["note"].str.len().min() > 10  # every claim we cannot compute says why
+
+    snakemake(finished, "publish")
+    publish = finished / "results" / "publish"
+    for stem in ("throughput", "race", "full_chip", "energy", "accuracy_vs_macs"):
+        for suffix in ("png", "svg"):
+            assert (publish / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
+    assert (publish / "tables" / "headline.csv").read_text() == (tables / "headline.csv").read_text()
+    assert "report.html" in (publish / "README.md").read_text()
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium', in env/apt-packages.txt): "
+                    "the report was published but not opened in a browser")
+    check = json.loads((publish / "report_check.json").read_text())
+    shown = {Path(path).name for path, f in check["figures"].items() if f["shown"] and f["width"] > 0}
+    assert {"throughput.png", "race.png", "full_chip.png", "energy.png", "accuracy_vs_macs.png"} <= shown
+    assert shown == {Path(path).name for path in check["figures"]}
+    assert "sparsekws" in check["landing_text"] and "git revision" in check["landing_text"]
+    artefact = REPO_ROOT / "results" / "ci" / "report_main_figure.png"
+    artefact.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(publish / "report_main_figure.png", artefact)
+
+
+def test_a_changed_measurement_table_reruns_only_the_figures(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    table = finished / "results" / "measurements" / config["dataset"]["name"] / "throughput.csv"
+    records = pd.read_csv(table)
+    records.loc[records["platform"] == "cpu", "throughput_words_per_s"] *= 2  # a new measurement
+    records.to_csv(table, index=False)
+    counts = job_counts(snakemake(finished, "-n").stdout)
+    assert counts == {"figures": 1, "all": 1}
+
+
+def test_measure_stage_records_every_cpu_backend_and_skips_absent_hardware_with_reasons(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    table = pd.read_csv(finished / "results" / "measurements" / name / "throughput.csv")
+    cpu = table[table["platform"] == "cpu"]
+    for model in config["models"]:
+        assert set(cpu.loc[cpu["model"] == model, "backend"]) == {"onnxruntime-float32", "onnxruntime-int8",
+                                                                   "torch", "sparse"}
+    exact = cpu[cpu["backend"] != "onnxruntime-int8"]
+    assert exact["outputs_match_model"].all()
+    assert cpu["power_w"].isna().all() or (cpu["power_w"] > 0).all()  # missing, never 0
+    skipped = pd.read_csv(finished / "results" / "measurements" / name / "skipped.csv")
+    assert {"pynq", "alveo"} <= set(skipped["platform"])
+    assert skipped["reason"].str.len().gt(10).all()
+
+
+def test_evaluation_outputs_and_training_figures_are_in_results_and_report(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+    for model in config["models"]:
+        folder = results / "models" / name / model
+        evaluation = read_json(folder / "evaluation.json")
+        metrics = read_json(folder / "metrics.json")
+        assert evaluation["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+        assert evaluation["noise"]["features_recomputed_agreement"] == 1.0
+        noise = pd.read_csv(folder / "noise_robustness.csv")
+        assert noise["alpha"].tolist() == config["evaluate"]["noise_levels"]
+        assert pd.read_csv(folder / "confusion.csv").drop(columns="true").to_numpy().sum() == evaluation["test_samples"]
+        assert evaluation["macs"]["weight_activation_sparse"] <= evaluation["macs"]["weight_sparse"] <= evaluation["macs"]["dense"]
+    report = (results / "report.html").read_text(errors="replace")
+    for stem in ("training_curves", "confusion", "noise_robustness"):
+        for suffix in ("png", "svg"):
+            assert (results / "figures" / name / f"{stem}.{suffix}").stat().st_size > 1000
+        assert f"{stem}.png" in report

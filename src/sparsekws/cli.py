@@ -17,12 +17,18 @@ COMMANDS = {
     "check-env": ("sparsekws.envcheck", "import every stage's dependencies and report versions"),
     "dataset": ("sparsekws.data.build", "build a dataset in the Google Speech Commands layout"),
     "features": ("sparsekws.features", "extract quantised features for every split"),
+    "dataset-card": ("sparsekws.dataset_card", "count samples per split and class, and rejected files"),
+    "train-audio": ("sparsekws.augment", "save the train split's raw audio for on-the-fly augmentation"),
     "train": ("sparsekws.train", "train one model with Brevitas quantisation-aware training"),
+    "evaluate": ("sparsekws.evaluate", "evaluate a trained model on the test split (confusion, noise, sparsity, MACs)"),
+    "training-figures": ("sparsekws.plot_training", "draw training curves, confusion matrices and noise robustness"),
     "export": ("sparsekws.export", "export a trained model to QONNX and verify it"),
     "compile": ("sparsekws.hw.compile", "FINN dataflow build (estimates) of one model for one board"),
-    "measure-cpu": ("sparsekws.measure.cpu", "measure throughput and latency on the host CPU"),
-    "collect": ("sparsekws.measure.collect", "combine measurements and estimates into one table"),
+    "measure": ("sparsekws.measure.command", "measure one model on one platform with every backend of it"),
+    "measure-cpu": ("sparsekws.measure.cpu", "measure on the host CPU (old form of 'measure --platform cpu')"),
+    "collect": ("sparsekws.measure.collect", "combine measurements, estimates and skipped backends into tables"),
     "figures": ("sparsekws.plots", "draw the figures and tables"),
+    "publish": ("sparsekws.report", "make the report and publish it with the figures and tables"),
 }
 
 
