@@ -69,6 +69,12 @@ def mel_to_hz(m):
     return 700.0 * np.expm1(np.asarray(m, dtype=np.float64) / 1127.0)
 
 
+def float32_audio(audio: np.ndarray) -> np.ndarray:
+    """int16 samples scaled to [-1, 1), or float samples as they are, as float32."""
+    audio = np.asarray(audio)
+    return audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
+
+
 def mel_filterbank(num_filters: int, n_fft: int, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
     """Triangular filters, shape ``[n_fft // 2 + 1, num_filters]``, peak 1 at each centre.
 
@@ -116,8 +122,7 @@ class Mfcc:
 
     def log_mel(self, audio: np.ndarray) -> np.ndarray:
         """``[B, samples]`` int16 or float -> log mel energies ``[B, frames, num_filters]``."""
-        audio = np.asarray(audio)
-        x = audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
+        x = float32_audio(audio)
         frames = np.lib.stride_tricks.sliding_window_view(x, self.frame_length, axis=-1)[..., :: self.hop, :]
         spectrum = np.abs(scipy.fft.rfft(frames * self.window.astype(np.float32), n=self.n_fft, axis=-1))
         return np.log(_matmul_last(spectrum, self.filterbank.astype(np.float32)) + self.log_floor)
@@ -196,8 +201,7 @@ class LogMel:
 
     def power_mel(self, audio: np.ndarray) -> np.ndarray:
         """``[B, samples]`` int16 or float -> mel power ``[B, frames, num_bands]`` (float32)."""
-        audio = np.asarray(audio)
-        x = audio.astype(np.float32) / 32768.0 if audio.dtype == np.int16 else audio.astype(np.float32)
+        x = float32_audio(audio)
         pad = self.n_fft // 2
         x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], mode="reflect")
         frames = np.lib.stride_tricks.sliding_window_view(x, self.n_fft, axis=-1)[..., :: self.hop, :]

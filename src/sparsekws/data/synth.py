@@ -188,38 +188,33 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def run_espeak(text: str, voice: str, variant: str, pitch: int, speed: int, amplitude: int) -> tuple[np.ndarray, int]:
-    """Synthesise ``text``; returns float samples in [-1, 1] and espeak-ng's sample rate."""
-    fd, name = tempfile.mkstemp(prefix="sparsekws-espeak-", suffix=".wav")
+def _run_tts(tool: str, command) -> tuple[np.ndarray, int]:
+    """Run a text-to-speech ``command(wav_path) -> argv`` that writes a WAV file; returns float
+    samples in [-1, 1] and the tool's sample rate."""
+    fd, name = tempfile.mkstemp(prefix=f"sparsekws-{tool}-", suffix=".wav")
     os.close(fd)
     try:
-        cmd = [ESPEAK, "-w", name, "-v", f"{voice}+{variant}", "-p", str(pitch), "-s", str(speed),
-               "-a", str(amplitude), text]
+        cmd = command(name)
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
-            raise UserError(f"espeak-ng failed ({' '.join(cmd)}): {done.stderr.strip()}")
+            raise UserError(f"{tool} failed ({' '.join(cmd)}): {done.stderr.strip()}")
         with wave.open(name, "rb") as w:
             rate, data = w.getframerate(), w.readframes(w.getnframes())
     finally:
         os.unlink(name)
     return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
+
+
+def run_espeak(text: str, voice: str, variant: str, pitch: int, speed: int, amplitude: int) -> tuple[np.ndarray, int]:
+    """Synthesise ``text`` with espeak-ng; float samples in [-1, 1] and its sample rate."""
+    return _run_tts("espeak-ng", lambda wav: [ESPEAK, "-w", wav, "-v", f"{voice}+{variant}", "-p", str(pitch),
+                                              "-s", str(speed), "-a", str(amplitude), text])
 
 
 def run_flite(text: str, voice: str, pitch: int, speed: int) -> tuple[np.ndarray, int]:
     """Synthesise ``text`` with flite (deterministic for equal arguments); float samples and rate."""
-    fd, name = tempfile.mkstemp(prefix="sparsekws-flite-", suffix=".wav")
-    os.close(fd)
-    try:
-        cmd = [FLITE, "-voice", voice, "--setf", f"int_f0_target_mean={60 + 2 * pitch}",
-               "--setf", f"duration_stretch={160 / speed:.4f}", "-t", text, "-o", name]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise UserError(f"flite failed ({' '.join(cmd)}): {done.stderr.strip()}")
-        with wave.open(name, "rb") as w:
-            rate, data = w.getframerate(), w.readframes(w.getnframes())
-    finally:
-        os.unlink(name)
-    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
+    return _run_tts("flite", lambda wav: [FLITE, "-voice", voice, "--setf", f"int_f0_target_mean={60 + 2 * pitch}",
+                                          "--setf", f"duration_stretch={160 / speed:.4f}", "-t", text, "-o", wav])
 
 
 def mic_tilt(x: np.ndarray, db_per_octave: float) -> np.ndarray:
