@@ -19,7 +19,7 @@ def test_dense_cnn_macs_match_numenta_topology():
     macs = count_macs(build_model(cfg, (1, 32, 32), 12, seed=1), (1, 32, 32))
     expected = [64 * 25 * 28 * 28, 64 * 64 * 25 * 10 * 10, 1600 * 1000, 1000 * 12]
     assert [layer["dense"] for layer in macs["layers"]] == expected
-    assert macs["dense"] == sum(expected) == 13_106_400  # about 13.1 M, as anchors.md says
+    assert macs["dense"] == sum(expected) == 13_106_400  # about 13.1 M multiply-accumulates per dense inference
     assert [layer["output_positions"] for layer in macs["layers"]] == [784, 100, 1, 1]
 
 

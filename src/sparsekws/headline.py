@@ -35,7 +35,7 @@ from sparsekws.comparison import pair_label, source_text
 from sparsekws.race import HEAD_START_S, overtaking_time
 
 BLOG = ("Numenta blog 'How Sparsity Enables Energy Efficient Deep Learning Networks' "
-        "(reference/sparsity-fpga-blog.txt)")
+        "(numenta.com)")
 PAPER = "Ahmad & Scheinkman, 'How Can We Be So Dense?' (arXiv 1903.11257), GSC test accuracy, 10 seeds"
 BLOG_BOARDS = {"U250": "u250", "ZCU104": "zcu104", "ZU3EG": "ultra96"}
 HEADLINE_COLUMNS = ["comparison", "claim", "blog_value", "our_value", "unit", "source", "note", "reference"]

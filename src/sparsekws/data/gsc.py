@@ -45,7 +45,7 @@ VALIDATION_LIST = "validation_list.txt"
 TESTING_LIST = "testing_list.txt"
 OFFICIAL_TEST_DIR = "_official_test_"
 
-# Published releases (see reference/anchors.md, "Google Speech Commands").
+# Published releases: URLs and checksums as listed by TensorFlow Datasets (url_checksums/speech_commands.txt).
 RELEASES = {
     "v0.01": {
         "url": "http://download.tensorflow.org/data/speech_commands_v0.01.tar.gz",

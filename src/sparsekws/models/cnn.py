@@ -9,7 +9,7 @@ annotates the input datatype like the MLP's):
     -> QuantLinear (no bias) -> logits
 
 ReLU before max-pool (Numenta pools first) computes the same function, since ReLU is monotonic,
-and is the order FINN maps (notes/toolchain.md). Weight layers get fixed fan-in masks when their
+and is the order FINN maps (its streamlining cannot absorb a BatchNorm before a MaxPool). Weight layers get fixed fan-in masks when their
 density is below 1 (conv fan-in over in_channels x 5 x 5); the mask seed derives from the model
 seed and the layer index. A k-WTA module is added where ``kwinners`` is true and the activation
 density is below 1: the dense CNN has densities 1 and no k-WTA.
