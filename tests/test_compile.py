@@ -125,3 +125,34 @@ def test_cli_compile(inputs, tmp_path, capsys):
                "--qonnx", str(qonnx), "--reference-io", str(ref), "--out-dir", str(tmp_path / "x")])
     assert rc == 1
     assert "unknown board 'nosuchboard'" in capsys.readouterr().err
+
+
+def test_a_model_finn_cannot_build_is_recorded_not_fatal(cfg, tmp_path):
+    """The sparse CNN's k-WTA has no FINN hardware layer: estimate.json says so, with no numbers."""
+    import numpy as np
+    import torch
+    from conftest import cnn_config, warmed_up
+
+    from sparsekws.export import export_qonnx_model
+    from sparsekws.measure.collect import collect, collect_skipped
+    from sparsekws.models.zoo import build_model
+
+    model = warmed_up(build_model(cnn_config(), (1, 32, 32), 12, seed=3), (1, 32, 32))
+    inputs = torch.randint(-128, 128, (4, 1, 32, 32), generator=torch.Generator().manual_seed(2)).float()
+    with torch.no_grad():
+        outputs = model(inputs)
+    qonnx = tmp_path / "cnn.qonnx.onnx"
+    export_qonnx_model(model, (1, 32, 32), 8, qonnx)
+    np.savez(tmp_path / "ref.npz", inputs=inputs.numpy(), outputs=outputs.numpy())
+    cfg = {**cfg, "models": {**cfg["models"], "cnn": cnn_config()}}
+
+    record = compile_model(cfg, "cnn", "zcu104", qonnx, tmp_path / "ref.npz", tmp_path / "out")
+    assert record["status"] == "not-mappable" and "KWinners" in record["reason"]
+    assert "fps" not in record and record["bitstream"] is None
+    estimate = tmp_path / "out" / "estimate.json"
+    assert json.loads(estimate.read_text()) == record
+    assert json.loads((tmp_path / "out" / "folding_config.json").read_text()) == {}
+    assert collect([], [estimate]).empty
+    skipped = collect_skipped([], [estimate])
+    assert list(skipped[["model", "platform", "backend"]].iloc[0]) == ["cnn", "zcu104", "finn-estimate"]
+    assert "KWinners" in skipped["reason"].iloc[0]

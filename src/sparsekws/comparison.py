@@ -62,6 +62,8 @@ def fit_status(estimates: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per (model, board) estimate: does one network fit, and how many fit a chip."""
     rows = []
     for est in estimates:
+        if "fit" not in est:  # FINN could not build the model: no estimate to fit (see skipped.csv)
+            continue
         fit = est["fit"]
         binding = fit["binding_resource"]
         rows.append({"model": est["model"], "platform": est["board"], "fits": bool(fit["fits"]),

@@ -12,7 +12,9 @@ checks the resource fit (``sparsekws.hw.fit``) and writes, atomically, into ``--
   the dataflow partition and the per-layer HLS code (``codegen/``).
 
 Without Vivado the flow stops at estimates and HLS code; no bitstream is produced and the
-record says so. FINN's estimate flow uses the part only to pick layer implementations and the
+record says so. A model with a node FINN has no hardware layer for (the k-WTA of the sparse
+CNNs, until the project's own FINN op exists) gets ``"status": "not-mappable"`` and the reason
+instead of numbers, so that the rest of the workflow still runs. FINN's estimate flow uses the part only to pick layer implementations and the
 clock only for the folding target, so boards may get identical per-layer estimates.
 """
 
@@ -26,13 +28,14 @@ from typing import Any
 
 from sparsekws.config import load_board, load_config, model_config
 from sparsekws.fileio import atomic_dir, read_json, write_json
-from sparsekws.hw.finn_build import BuildTarget, estimate_dataflow
+from sparsekws.hw.finn_build import BuildTarget, NotMappableError, estimate_dataflow, vivado_status
 from sparsekws.hw.fit import DEFAULT_BUDGET, describe_fit, fit_design
 from sparsekws.provenance import stamp
 
 log = logging.getLogger(__name__)
 
 ESTIMATOR = "finn-estimate"
+ESTIMATED, NOT_MAPPABLE = "estimated", "not-mappable"  # estimate.json "status"
 SPARSITY_NOTE = ("FINN's MVAU cost depends on the matrix shape and folding only: zero weights are "
                  "stored and multiplied like any other, so unstructured sparsity changes neither "
                  "cycles nor memory in these estimates")
@@ -96,6 +99,7 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "part": board["part"],
         "clock_mhz": target.clock_mhz,
         "estimator": ESTIMATOR,
+        "status": ESTIMATED,
         "provenance_kind": "estimated",
         "finn_plus_version": result["finn_version"],
         "layers": layers,
@@ -136,6 +140,13 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
     }
 
 
+def not_mappable(model_name: str, board: dict[str, Any], target: BuildTarget, reason: str) -> dict[str, Any]:
+    """The ``estimate.json`` record of a model FINN cannot build: no numbers, the reason."""
+    return {"model": model_name, "board": board["name"], "part": board["part"], "clock_mhz": target.clock_mhz,
+            "estimator": ESTIMATOR, "status": NOT_MAPPABLE, "reason": reason,
+            "vivado": {k: v for k, v in vivado_status().items() if k != "path"}, "bitstream": None}
+
+
 def compile_model(cfg: dict[str, Any], model_name: str, board_name: str, qonnx: Path, reference_io: Path,
                   out_dir: Path, folding_config: Path | None = None, budget: float = DEFAULT_BUDGET) -> dict[str, Any]:
     """Build one model for one board; write ``out_dir`` atomically; return the estimate record."""
@@ -143,16 +154,25 @@ def compile_model(cfg: dict[str, Any], model_name: str, board_name: str, qonnx: 
     board = load_board(board_name)  # ConfigError naming an unknown board
     target = build_target(cfg, board, folding_config)
     start = time.perf_counter()
+    provenance = stamp({"model": model_cfg, "compile": cfg["compile"], "board": board})
     with atomic_dir(out_dir) as staging:
-        result = estimate_dataflow(qonnx, reference_io, target, staging / "finn")
-        record = summarise(model_name, board, target, result, budget)
+        try:
+            result = estimate_dataflow(qonnx, reference_io, target, staging / "finn")
+        except NotMappableError as exc:  # recorded, so the workflow completes what it can
+            record = not_mappable(model_name, board, target, str(exc))
+            log.error("%s on %s: no FINN estimate: %s", model_name, board_name, exc)
+            folding = {}
+        else:
+            record = summarise(model_name, board, target, result, budget)
+            folding = {"Defaults": {}}
+            for name, attrs in result["folding"].items():
+                folding[name] = {k: v for k, v in attrs.items() if k != "op_type"}
         record["compile_seconds"] = round(time.perf_counter() - start, 3)
-        record["provenance"] = stamp({"model": model_cfg, "compile": cfg["compile"], "board": board})
-        folding = {"Defaults": {}}
-        for name, attrs in result["folding"].items():
-            folding[name] = {k: v for k, v in attrs.items() if k != "op_type"}
+        record["provenance"] = provenance
         write_json(staging / "folding_config.json", folding)
         write_json(staging / "estimate.json", record)
+    if record["status"] == NOT_MAPPABLE:
+        return record
     log.info("%s on %s: %d cycles/frame, %.0f fps at %g MHz; %s", model_name, board_name, record["max_cycles"],
              record["fps"], target.clock_mhz, describe_fit(record["fit"], board_name))
     return record

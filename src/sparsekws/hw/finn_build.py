@@ -71,6 +71,10 @@ class FinnBuildError(UserError):
     """The network cannot be mapped to a single FINN dataflow accelerator, or does not verify."""
 
 
+class NotMappableError(FinnBuildError):
+    """FINN has no hardware layer for some node of the network (e.g. the project's k-WTA)."""
+
+
 @dataclass(frozen=True)
 class BuildTarget:
     """What the build is for: FPGA part, clock and folding goal.
@@ -255,12 +259,12 @@ def _create_partition(model, partition_dir: Path):
     on_host = host_nodes(model)
     not_allowed = [f"{name} ({op})" for name, op in on_host if op not in ALLOWED_HOST_OPS]
     if not_allowed:
-        raise FinnBuildError("FINN could not map these nodes to hardware layers (they would run on the "
-                             "CPU): " + ", ".join(not_allowed))
+        raise NotMappableError("FINN could not map these nodes to hardware layers (they would run on the "
+                               "CPU): " + ", ".join(not_allowed))
     single, culprit = model.analysis(unsupported_layers)
     if not single:
-        raise FinnBuildError(f"host node {culprit.name} ({culprit.op_type}) sits between hardware layers: "
-                             "the accelerator would split into several partitions")
+        raise NotMappableError(f"host node {culprit.name} ({culprit.op_type}) sits between hardware layers: "
+                               "the accelerator would split into several partitions")
     partition_dir.mkdir(parents=True, exist_ok=True)
     parent = model.transform(CreateDataflowPartition(partition_model_dir=str(partition_dir)))
     partitions = parent.get_nodes_by_op_type("StreamingDataflowPartition")

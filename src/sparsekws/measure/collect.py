@@ -15,7 +15,7 @@ import pandas as pd
 
 from sparsekws.fileio import read_json, write_csv
 from sparsekws.measure import RECORD_COLUMNS, SKIPPED_COLUMNS
-from sparsekws.measure.backends.finn_estimate import estimate_records
+from sparsekws.measure.backends.finn_estimate import estimate_records, skipped_estimates
 
 __all__ = ["collect", "collect_skipped", "estimate_records"]
 
@@ -30,8 +30,11 @@ def collect(measurement_csvs: list[Path], estimate_jsons: list[Path]) -> pd.Data
     return table.sort_values(["platform", "model", "scope", "backend", "batch_size"], ignore_index=True)
 
 
-def collect_skipped(skipped_csvs: list[Path]) -> pd.DataFrame:
+def collect_skipped(skipped_csvs: list[Path], estimate_jsons: list[Path] = ()) -> pd.DataFrame:
+    """Every backend that produced no number, with the reason (models FINN could not build too)."""
     frames = [pd.read_csv(path) for path in skipped_csvs]
+    frames.append(pd.DataFrame([row for path in estimate_jsons for row in skipped_estimates(read_json(path))],
+                               columns=SKIPPED_COLUMNS))
     frames = [f for f in frames if not f.empty]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SKIPPED_COLUMNS)
     return table[SKIPPED_COLUMNS].sort_values(["platform", "model", "backend"], ignore_index=True)
@@ -49,4 +52,5 @@ def run(args: argparse.Namespace) -> None:
     table = collect([Path(p) for p in args.measurements], [Path(p) for p in args.estimates])
     write_csv(args.out, table)
     if args.skipped_out:
-        write_csv(args.skipped_out, collect_skipped([Path(p) for p in args.skipped]))
+        write_csv(args.skipped_out, collect_skipped([Path(p) for p in args.skipped],
+                                                    [Path(p) for p in args.estimates]))

@@ -6,12 +6,18 @@ full chip. Power is missing (FINN's analytic model gives none; Vivado's power es
 
 from __future__ import annotations
 
+from sparsekws.hw.compile import NOT_MAPPABLE
+from sparsekws.measure.records import skipped_row
+
 NAN = float("nan")
 BACKEND = "finn-estimate"
 
 
 def estimate_records(estimate: dict) -> list[dict]:
-    """Rows for one (model, board) estimate: single network, and full chip where it fits."""
+    """Rows for one (model, board) estimate: single network, and full chip where it fits; none
+    for a model FINN could not build (``status: not-mappable``, see ``skipped_estimates``)."""
+    if estimate.get("status") == NOT_MAPPABLE:
+        return []
     common = {
         "model": estimate["model"], "platform": estimate["board"], "backend": BACKEND,
         "device": f"{estimate['board']} ({estimate['part']}) at {estimate['clock_mhz']:g} MHz",
@@ -30,3 +36,10 @@ def estimate_records(estimate: dict) -> list[dict]:
         rows.append({**common, "scope": "full chip", "networks": copies,
                      "throughput_words_per_s": estimate["full_chip_fps"], **latency})
     return rows
+
+
+def skipped_estimates(estimate: dict) -> list[dict]:
+    """The ``skipped.csv`` row of a model FINN could not build, with FINN's reason."""
+    if estimate.get("status") != NOT_MAPPABLE:
+        return []
+    return [skipped_row(estimate["model"], estimate["board"], BACKEND, estimate["reason"], estimate["provenance"])]
