@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from sparsekws.measure.backends import pynq_board
-from sparsekws.measure.backends.pynq import board_records
+from sparsekws.measure.backends.pynq import board_records, deployment_package
 from sparsekws.measure.power import PowerSampler
 from sparsekws.measure.records import BackendUnavailable, Workload
 
@@ -87,11 +87,8 @@ class AlveoFinn:
     name, platform = "finn-alveo-xrt", "alveo"
 
     def measure(self, workload: Workload, settings: dict):
-        deployment = settings.get("deployment")
-        if not deployment:
-            raise BackendUnavailable("measure.alveo.deployment is not set: no FINN Alveo deployment package (an "
-                                     "xclbin needs Vitis/Vivado); see docs/measuring-on-boards.md")
-        deployment = Path(deployment.format(model=workload.model))
+        deployment = deployment_package(settings, "alveo", workload.model,
+                                        "no FINN Alveo deployment package (an xclbin needs Vitis/Vivado)")
         try:
             import pynq  # noqa: F401  (the FINN Alveo driver runs on pynq's XRT backend)
         except ImportError:

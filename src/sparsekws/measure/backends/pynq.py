@@ -82,15 +82,23 @@ def ssh_measure(settings: dict, deployment: Path, inputs: np.ndarray, batch_size
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def deployment_package(settings: dict, platform: str, model: str, why_missing: str) -> Path:
+    """The model's FINN deployment package from ``measure.<platform>.deployment`` (``{model}``
+    is replaced by the model name); ``BackendUnavailable`` when the key is not set."""
+    deployment = settings.get("deployment")
+    if not deployment:
+        raise BackendUnavailable(f"measure.{platform}.deployment is not set: {why_missing}; "
+                                 "see docs/measuring-on-boards.md")
+    return Path(deployment.format(model=model))
+
+
 class PynqFinn:
     name, platform = "finn-pynq-driver", "pynq"
 
     def measure(self, workload: Workload, settings: dict):
-        deployment = settings.get("deployment")
-        if not deployment:
-            raise BackendUnavailable("measure.pynq.deployment is not set: no FINN deployment package (the compile "
-                                     "stage stops at estimates; a bitstream needs Vivado); see docs/measuring-on-boards.md")
-        deployment = Path(deployment.format(model=workload.model))
+        deployment = deployment_package(settings, "pynq", workload.model,
+                                        "no FINN deployment package (the compile stage stops at estimates; "
+                                        "a bitstream needs Vivado)")
         if not (deployment / "driver").is_dir():
             raise BackendUnavailable(f"{deployment} is not a FINN deployment package (no driver/ folder)")
         inputs = workload.inputs.reshape(len(workload.inputs), -1)
