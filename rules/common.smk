@@ -1,5 +1,6 @@
 # Helpers, config validation, wildcard constraints and target lists. No rules here.
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,8 @@ except ConfigError as error:
 
 DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
+# the models that go on to compile and measure (sweep variants stop after export)
+HW_MODELS = [name for name in MODELS if config["models"][name]["hardware"]]
 BOARDS = list(config["compile"]["boards"])
 FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
 
@@ -35,7 +38,7 @@ if not Path(EFFECTIVE_CONFIG).is_file() or yaml.safe_load(Path(EFFECTIVE_CONFIG)
 
 wildcard_constraints:
     dataset=DATASET,
-    model="|".join(MODELS),
+    model="|".join(re.escape(name) for name in MODELS),
     board="|".join(BOARDS),
     frontend="|".join(FRONTENDS),
 
@@ -82,7 +85,7 @@ def all_targets():
     )
     return [
         *per_model,
-        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=MODELS, board=BOARDS),
+        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=HW_MODELS, board=BOARDS),
         f"results/measurements/{DATASET}/throughput.csv",
         f"results/measurements/{DATASET}/skipped.csv",
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"],

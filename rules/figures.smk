@@ -4,7 +4,8 @@ rule figures:
     input:
         throughput="results/measurements/{dataset}/throughput.csv",
         metrics=expand("results/models/{{dataset}}/{model}/metrics.json", model=MODELS),
-        estimates=expand("results/hw/{{dataset}}/{model}/{board}/estimate.json", model=MODELS, board=BOARDS),
+        evaluations=expand("results/models/{{dataset}}/{model}/evaluation.json", model=MODELS),
+        estimates=expand("results/hw/{{dataset}}/{model}/{board}/estimate.json", model=HW_MODELS, board=BOARDS),
     output:
         throughput_png=report(
             "results/figures/{dataset}/throughput.png",
@@ -84,6 +85,6 @@ rule figures:
         "results/logs/figures/{dataset}.log",
     shell:
         "{SPARSEKWS} figures --config {EFFECTIVE_CONFIG} --throughput {input.throughput}"
-        " --metrics {input.metrics} --estimates {input.estimates}"
+        " --metrics {input.metrics} --evaluations {input.evaluations} --estimates {input.estimates}"
         " --figures-dir {params.figures_dir} --tables-dir {params.tables_dir}"
         " > {log} 2>&1"

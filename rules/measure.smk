@@ -59,7 +59,7 @@ def measured_files(kind):
     """The per-(model, platform) record or skipped CSVs of every measured platform."""
     platforms = [p for p in MEASURE_PLATFORMS if p != "finn-estimate"]
     suffix = ".skipped.csv" if kind == "skipped" else ".csv"
-    return expand("results/measurements/{{dataset}}/{platform}/{model}{suffix}", platform=platforms, model=MODELS,
+    return expand("results/measurements/{{dataset}}/{platform}/{model}{suffix}", platform=platforms, model=HW_MODELS,
                   suffix=suffix)
 
 
@@ -67,7 +67,7 @@ rule collect_measurements:
     input:
         measurements=measured_files("records"),
         skipped=measured_files("skipped"),
-        estimates=expand("results/hw/{{dataset}}/{model}/{board}/estimate.json", model=MODELS, board=BOARDS)
+        estimates=expand("results/hw/{{dataset}}/{model}/{board}/estimate.json", model=HW_MODELS, board=BOARDS)
         if "finn-estimate" in MEASURE_PLATFORMS else [],
     output:
         throughput=report(

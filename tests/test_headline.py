@@ -39,7 +39,8 @@ def values(table):
 
 def test_blog_shaped_data_reproduces_the_blog_numbers():
     configs, best = blog_like()
-    table = headline_table(configs, best, [("dense", "sparse")], {"dense": 0.9637, "sparse": 0.9665})
+    table = headline_table(configs, best, [("dense", "sparse")], {"dense": 0.9637, "sparse": 0.9665},
+                           nonzero_weights={"dense": 1720, "sparse": 194})
     assert list(table.columns) == HEADLINE_COLUMNS
     ours, notes = values(table)
     expected = {c.text: c.blog_value for c in BLOG_CLAIMS if c.key != "energy"}
@@ -61,6 +62,7 @@ def test_energy_ratio_from_power_and_missing_boards_are_explained():
     ours, notes = values(table)
     assert math.isnan(ours[BLOG_CLAIMS[0].text]) and "'u250' is not among" in notes[BLOG_CLAIMS[0].text]
     assert math.isnan(ours[BLOG_CLAIMS[10].text]) and "metrics.json" in notes[BLOG_CLAIMS[10].text]
+    assert math.isnan(ours[BLOG_CLAIMS[11].text]) and "non-zero weight count" in notes[BLOG_CLAIMS[11].text]
 
 
 def test_per_platform_rows_and_equal_estimates_flagged():

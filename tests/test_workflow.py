@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sparsekws.config import REPO_ROOT
+from sparsekws.config import REPO_ROOT, load_config
 from sparsekws.fileio import read_json
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -63,12 +63,15 @@ def finished(workdir):
 
 def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     result = snakemake(copy_workflow(tmp_path, "config.yaml"), "-n")
-    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    config = load_config(REPO_ROOT / "config" / "config.yaml")
     models, boards = len(config["models"]), len(config["compile"]["boards"])
+    hardware = sum(entry["hardware"] for entry in config["models"].values())
+    assert config["sweep"]["base"] and models >= hardware + 5  # the sparsity sweep: >= 3 x 2 points, one the base
+    frontends = len({entry["frontend"] for entry in config["models"].values()})
     counts = job_counts(result.stdout + result.stderr)
-    assert counts == {"dataset": 1, "dataset_card": 1, "features": 1, "train": models, "evaluate": models,
-                      "training_figures": 1, "export": models, "compile": models * boards, "measure_cpu": models,
-                      "measure_device": models * len(device_platforms(config)), "collect_measurements": 1,
+    assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "train": models, "evaluate": models,
+                      "training_figures": 1, "export": models, "compile": hardware * boards, "measure_cpu": hardware,
+                      "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
                       "figures": 1, "all": 1}
 
 

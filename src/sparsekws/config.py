@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from sparsekws.errors import ConfigError
+from sparsekws.sweep import expand_sweep
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -37,6 +38,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA_PAT
 
     Raises ``ConfigError`` naming the key path and the problem, e.g.
     ``config key 'models.sparse.weight_density': 1.5 is greater than the maximum of 1``.
+    The sparsity sweep's variants are added to ``models`` (``sparsekws.sweep``).
     """
     schema = yaml.safe_load(Path(schema_path).read_text())
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -44,7 +46,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA_PAT
         raise ConfigError("invalid configuration:\n" + "\n".join(_describe(e) for e in errors))
     for board in config["compile"]["boards"]:
         board_file(board)  # raises ConfigError for an unknown board
-    return config
+    return expand_sweep(config)
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

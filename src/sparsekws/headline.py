@@ -18,7 +18,9 @@ ZCU104 -> ``zcu104``, ZU3EG -> ``ultra96``). How each claim is computed:
 - Graph 3 (1.7x): one sparse network on ZU3EG / the dense full chip on U250;
 - Graph 4 (26x): energy per word of the most efficient dense configuration over that of the
   sparse full chip on U250 (power / throughput);
-- accuracy: test accuracy sparse minus dense, percentage points (reference: the paper).
+- accuracy: mean test accuracy over seeds, sparse minus dense, percentage points (reference:
+  the paper);
+- weights: non-zero weights sparse/dense (reference: nupic.torch's GSCSparseCNN).
 Per-platform speed-ups (every platform of this run) follow, without a blog value.
 """
 
@@ -36,6 +38,7 @@ from sparsekws.race import HEAD_START_S, overtaking_time
 
 BLOG = ("Numenta blog 'How Sparsity Enables Energy Efficient Deep Learning Networks' "
         "(numenta.com)")
+NUPIC = "nupic.torch GSCSparseCNN: about 194k non-zero weights vs about 1.72M dense parameters"
 PAPER = "Ahmad & Scheinkman, 'How Can We Be So Dense?' (arXiv 1903.11257), GSC test accuracy, 10 seeds"
 BLOG_BOARDS = {"U250": "u250", "ZCU104": "zcu104", "ZU3EG": "ultra96"}
 HEADLINE_COLUMNS = ["comparison", "claim", "blog_value", "our_value", "unit", "source", "note", "reference"]
@@ -63,7 +66,8 @@ BLOG_CLAIMS = (
           f"{BLOG}, Graph 3"),
     Claim("energy", "Graph 4: energy per word, most efficient dense configuration / sparse U250 full chip", 26.0,
           "x", f"{BLOG}, Graph 4"),
-    Claim("accuracy", "test accuracy sparse minus dense", round(96.65 - 96.37, 2), "pp", PAPER),
+    Claim("accuracy", "test accuracy sparse minus dense (mean over seeds)", round(96.65 - 96.37, 2), "pp", PAPER),
+    Claim("weights", "non-zero weights sparse / dense", 194 / 1720, "x", NUPIC),
 )
 
 
@@ -151,10 +155,17 @@ def _energy(data: _Data, u250: str) -> dict[str, Any]:
     return _result(d["_energy"] / s["_energy"], [d, s], f"dense: {d['platform']} {_config(d)}")
 
 
-def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, float], head_start_s: float) -> dict[str, Any]:
+def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, float], head_start_s: float,
+                 nonzero_weights: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Our value of one blog claim for one (dense, sparse) pair."""
     u250, zu3eg = BLOG_BOARDS["U250"], BLOG_BOARDS["ZU3EG"]
     d, s = data.dense, data.sparse
+    if claim.key == "weights":
+        nonzero = nonzero_weights or {}
+        if d not in nonzero or s not in nonzero:
+            return _missing("non-zero weight count missing for one of the models (metrics.json)")
+        return {"our_value": nonzero[s] / nonzero[d], "source": "counted (quantised exported weights)",
+                "note": f"{s} {nonzero[s]:,.0f}, {d} {nonzero[d]:,.0f} non-zero weights"}
     if claim.key == "accuracy":
         if d not in accuracy or s not in accuracy:
             return _missing("test accuracy missing for one of the models (metrics.json)")
@@ -218,7 +229,8 @@ def platform_rows(data: _Data) -> list[dict[str, Any]]:
 
 
 def headline_table(configs: pd.DataFrame, best: pd.DataFrame, pairs: list[tuple[str, str]],
-                   accuracy: Mapping[str, float], head_start_s: float = HEAD_START_S) -> pd.DataFrame:
+                   accuracy: Mapping[str, float], head_start_s: float = HEAD_START_S,
+                   nonzero_weights: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The comparison table: blog claims with our values, then per-platform speed-ups, per pair."""
     rows = []
     for dense, sparse in pairs:
@@ -226,6 +238,6 @@ def headline_table(configs: pd.DataFrame, best: pd.DataFrame, pairs: list[tuple[
         for claim in BLOG_CLAIMS:
             rows.append({"comparison": pair_label((dense, sparse)), "claim": claim.text,
                          "blog_value": claim.blog_value, "unit": claim.unit, "reference": claim.reference,
-                         **claim_values(claim, data, accuracy, head_start_s)})
+                         **claim_values(claim, data, accuracy, head_start_s, nonzero_weights)})
         rows += [{"comparison": pair_label((dense, sparse)), **row} for row in platform_rows(data)]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)

@@ -293,17 +293,22 @@ def plot_energy(configs: pd.DataFrame, stem: str | Path, footer: str) -> tuple[l
     return save_figure(fig, stem, f"{_estimator_note(rows, 'hatched')}; {note}\n{footer}"), True
 
 
-def accuracy_table(metrics: list[dict]) -> pd.DataFrame:
+def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -> pd.DataFrame:
     """One row per model: accuracy on the test split (the exported first seed, and the mean with
-    its 95 % t-interval over ``train.seeds`` seeds; no interval for one seed) and how sparse its
-    weights are."""
+    its 95 % t-interval over ``train.seeds`` seeds; no interval for one seed), how sparse its
+    weights are, and its MACs per inference counted dense and weight-sparse; with the models'
+    ``evaluation.json``, also the weight-and-activation-sparse MACs measured on the test split and
+    the noise-robustness score."""
+    measured = {e["model"]: e for e in evaluations or []}
     rows = []
     for m in metrics:
         layers = m.get("layers", [])
         kept = sum(layer["mask_density"] * layer["total_weights"] for layer in layers if "mask_density" in layer)
         seeds = m.get("test_accuracy_over_seeds", {})
+        evaluation = measured.get(m["model"], {})
         rows.append({
             "model": m["model"],
+            "hardware": m.get("model_config", {}).get("hardware", True),
             "test_accuracy": m["test_accuracy"],
             "seeds": seeds.get("n", 1),
             "test_accuracy_mean": seeds.get("mean", m["test_accuracy"]),
@@ -316,6 +321,8 @@ def accuracy_table(metrics: list[dict]) -> pd.DataFrame:
             "total_weights": m["total_weights"],
             "macs_dense": m["macs_dense"],
             "macs_weight_sparse": m["macs_weight_sparse"],
+            "macs_weight_activation_sparse": evaluation.get("macs", {}).get("weight_activation_sparse", np.nan),
+            "noise_score": evaluation.get("noise", {}).get("score", np.nan),
             "test_samples": m["sizes"]["test"],
         })
     frame = pd.DataFrame(rows).sort_values("model", ignore_index=True)
@@ -335,27 +342,33 @@ def pareto_front(points: pd.DataFrame, cost: str = "macs_weight_sparse", score: 
     return ordered.loc[keep]
 
 
+MAC_COUNTS = {"macs_weight_sparse": "zero weights skipped (counted)",
+              "macs_weight_activation_sparse": "zero weights and zero activations skipped (measured on test)"}
+
+
 def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
-    """Test accuracy vs weight-sparse MACs per inference (log), the Pareto front as a step line."""
+    """Mean test accuracy vs MACs per inference (log), one panel per way of counting MACs that the
+    table has, the Pareto front of each as a step line."""
+    counts = [c for c in MAC_COUNTS if c in accuracy and accuracy[c].notna().all()]
     models = sorted(accuracy["model"])
     palette = model_palette(models)
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    front = pareto_front(accuracy)
-    ax.step(front["macs_weight_sparse"], 100 * front["test_accuracy"], where="post", color="0.5", lw=1,
-            label="Pareto front")
-    for row in accuracy.to_dict("records"):
-        ax.scatter(row["macs_weight_sparse"], 100 * row["test_accuracy"], s=60, color=palette[row["model"]],
-                   edgecolor="0.2", zorder=3, label=row["model"])
-        ax.annotate(row["model"], (row["macs_weight_sparse"], 100 * row["test_accuracy"]), xytext=(5, 5),
-                    textcoords="offset points", fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("MACs per inference, zero weights skipped (log scale)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Accuracy vs compute (measured accuracy, counted MACs)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    score = "test_accuracy_mean" if "test_accuracy_mean" in accuracy else "test_accuracy"
+    fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts) + 1.6, 4.2), sharey=True, squeeze=False)
+    for ax, cost in zip(axes[0], counts):
+        front = pareto_front(accuracy, cost=cost, score=score)
+        ax.step(front[cost], 100 * front[score], where="post", color="0.5", lw=1, label="Pareto front")
+        for row in accuracy.to_dict("records"):
+            ax.scatter(row[cost], 100 * row[score], s=50, color=palette[row["model"]], edgecolor="0.2", zorder=3,
+                       label=row["model"])
+            ax.annotate(row["model"], (row[cost], 100 * row[score]), xytext=(4, 4), textcoords="offset points",
+                        fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"MACs per inference, {MAC_COUNTS[cost]}")
+    axes[0][0].set_ylabel("test accuracy (%)" + (", mean over seeds" if score.endswith("mean") else ""))
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle("Accuracy vs compute (measured accuracy)")
     samples = ", ".join(f"{m}: {n}" for m, n in zip(accuracy["model"], accuracy["test_samples"]))
-    return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples}); "
-                                  f"MACs from the quantised weights\n{footer}")
+    return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples})\n{footer}")
 
 
 def plot_table(table: pd.DataFrame, stem: str | Path, footer: str, title: str) -> list[Path]:
@@ -413,6 +426,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="workflow config (YAML)")
     parser.add_argument("--throughput", required=True, help="combined measurement table (CSV)")
     parser.add_argument("--metrics", nargs="+", required=True, help="metrics.json of every model")
+    parser.add_argument("--evaluations", nargs="*", default=[],
+                        help="evaluation.json of every model (activation-sparse MACs, noise score)")
     parser.add_argument("--estimates", nargs="*", default=[],
                         help="estimate.json of every (model, board): fit and networks per chip")
     parser.add_argument("--figures-dir", required=True, help="folder for figures")
@@ -430,8 +445,9 @@ def run(args: argparse.Namespace) -> None:
     fits = comparison.fit_status(read_json(p) for p in args.estimates)
     configs = comparison.configurations(throughput, fits)
     best = comparison.best_configuration(configs)
-    pairs = comparison.model_pairs(config["models"])
-    accuracy = accuracy_table([read_json(p) for p in args.metrics])
+    hardware_models = {name: entry for name, entry in config["models"].items() if entry.get("hardware", True)}
+    pairs = comparison.model_pairs(hardware_models)
+    accuracy = accuracy_table([read_json(p) for p in args.metrics], [read_json(p) for p in args.evaluations])
     test_accuracy = dict(zip(accuracy["model"], accuracy["test_accuracy"]))
 
     plot_throughput(configs, figures / "throughput", footer)
@@ -442,16 +458,19 @@ def run(args: argparse.Namespace) -> None:
     plot_energy(configs, figures / "energy", footer)
     plot_accuracy_vs_macs(accuracy, figures / "accuracy_vs_macs", footer)
     write_csv(tables / "accuracy.csv", accuracy)
-    plot_table(accuracy, figures / "accuracy", footer, "Accuracy on the test split and weight sparsity")
+    shown = ["model", "test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high", "mask_density",
+             "nonzero_weights", "macs_dense", "macs_weight_sparse", "macs_weight_activation_sparse", "noise_score"]
+    plot_table(accuracy[shown], figures / "accuracy", footer, "Accuracy on the test split, sparsity and MACs")
 
-    unpaired = sorted(set(config["models"]) - {m for pair in pairs for m in pair})
+    unpaired = sorted(set(hardware_models) - {m for pair in pairs for m in pair})
     pairing = (f"pairs: {', '.join(comparison.pair_label(p) for p in pairs) or 'none'}"
                + (f"; no dense baseline for: {', '.join(unpaired)}" if unpaired else ""))
     table = comparison.table1(configs, pairs, test_accuracy)
     write_csv(tables / "table1.csv", table)
     write_table_html(table, tables / "table1.html", "Table 1: throughput per platform and configuration",
                      [pairing, footer])
-    heads = headline.headline_table(configs, best, pairs, test_accuracy, args.head_start_s)
+    heads = headline.headline_table(configs, best, pairs, dict(zip(accuracy["model"], accuracy["test_accuracy_mean"])),
+                                    args.head_start_s, dict(zip(accuracy["model"], accuracy["nonzero_weights"])))
     write_csv(tables / "headline.csv", heads)
     write_table_html(heads, tables / "headline.html", "Headline numbers: ours next to the blog's",
                      [pairing, f"blog: {headline.BLOG}", footer])

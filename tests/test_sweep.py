@@ -1,0 +1,57 @@
+import copy
+
+import pytest
+import yaml
+
+from sparsekws.config import REPO_ROOT, validate_config
+from sparsekws.errors import ConfigError
+from sparsekws.sweep import variant_name
+
+
+def _config(**sweep):
+    config = yaml.safe_load((REPO_ROOT / "config" / "zoo.yaml").read_text())
+    config["sweep"] = sweep
+    config["train"]["per_model"] = {"sparse-cnn": {"epochs": 3}}
+    return config
+
+
+def test_grid_scales_every_density_and_skips_the_base_point():
+    config = validate_config(_config(base="sparse-cnn", weight_density_scale=[2.0, 1.0, 0.5],
+                                     activation_density_scale=[1.0, 2.0]))
+    base = config["models"]["sparse-cnn"]
+    names = [variant_name("sparse-cnn", w, a) for w in (2.0, 1.0, 0.5) for a in (1.0, 2.0) if (w, a) != (1.0, 1.0)]
+    assert all(name in config["models"] for name in names) and len(names) == 5
+    assert "sparse-cnn-w0.5x-a2x" in names
+    half = config["models"]["sparse-cnn-w0.5x-a1x"]
+    assert half["linear_weight_density"] == pytest.approx(base["linear_weight_density"] / 2)
+    assert half["conv_weight_density"] == pytest.approx([d / 2 for d in base["conv_weight_density"]])
+    assert half["linear_activation_density"] == base["linear_activation_density"]
+    double = config["models"]["sparse-cnn-w2x-a2x"]
+    assert double["conv_weight_density"] == pytest.approx([1.0, 0.4])  # capped at 1
+    assert double["linear_activation_density"] == pytest.approx(2 * base["linear_activation_density"])
+    assert all(not config["models"][n]["hardware"] for n in names) and base["hardware"]
+    assert config["train"]["per_model"]["sparse-cnn-w2x-a1x"] == {"epochs": 3}
+
+
+def test_expansion_is_idempotent():
+    config = validate_config(_config(base="sparse-cnn", weight_density_scale=[1.0, 0.5]))
+    again = validate_config(copy.deepcopy(config))
+    assert again == config
+
+
+def test_bad_sweeps_are_refused_with_the_key_named():
+    with pytest.raises(ConfigError, match="sweep.base.*unknown model 'nope'"):
+        validate_config(_config(base="nope"))
+    with pytest.raises(ConfigError, match="activation_density_scale.*'dense'"):
+        validate_config(_config(base="dense", activation_density_scale=[1.0, 2.0]))
+    with pytest.raises(ConfigError, match="sweep.weight_density_scale"):
+        validate_config(_config(base="sparse-cnn", weight_density_scale=[0]))
+    clash = _config(base="sparse-cnn", weight_density_scale=[0.5])
+    clash["models"]["sparse-cnn-w0.5x-a1x"] = copy.deepcopy(clash["models"]["dense-cnn"])
+    with pytest.raises(ConfigError, match="clashes with a sweep variant"):
+        validate_config(clash)
+
+
+def test_mlp_sweep_scales_its_weight_density():
+    config = validate_config(_config(base="sparse", weight_density_scale=[0.5]))
+    assert config["models"]["sparse-w0.5x-a1x"]["weight_density"] == pytest.approx(0.05)
