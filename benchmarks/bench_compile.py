@@ -1,10 +1,13 @@
-"""Compile time (FINN estimate flow) of every (model, board) pair of a config.
+"""Compile time (FINN estimate flow with the folding search) of every (model, board) pair of a config.
 
-Times ``sparsekws.hw.compile.compile_model`` per model and board, the FINN import once
-separately. Inputs are the exported models under ``--models-dir`` (``<model>/model.qonnx.onnx``
-and ``<model>/reference_io.npz``) or, without it, untrained models of the config's topology
-(random weights, batch-norm statistics from random int8 batches) exported to QONNX: FINN's
-flow does not depend on the weight values. Writes results/benchmarks/compile.json (or --out).
+Times ``sparsekws.hw.compile.compile_model`` per model and board (MLPs and CNNs), the FINN
+import once separately, and records the time of each flow step (the folding search is
+``set_folding``) with the resulting stock and tuned throughput. Inputs are the exported models
+under ``--models-dir`` (``<model>/model.qonnx.onnx`` and ``<model>/reference_io.npz``) or,
+without it, untrained models of the config's topology (random weights, batch-norm statistics and
+k-WTA duty cycles from random int8 batches) exported to QONNX: FINN's flow and the search do
+not depend on the weight values, except that zero weights (the sparse masks) are kept.
+Writes results/benchmarks/compile.json (or --out).
 """
 
 from __future__ import annotations
@@ -36,36 +39,54 @@ def parse_args(argv=None) -> argparse.Namespace:
                                              "(default: export untrained models of the config's topology)")
     parser.add_argument("--models", nargs="*", help="models to compile (default: all in the config)")
     parser.add_argument("--boards", nargs="*", help="boards (default: the config's compile.boards)")
-    parser.add_argument("--in-features", type=int, default=490, help="network input size (default %(default)s)")
+    parser.add_argument("--mlp-input", type=int, nargs="+", default=[49, 10],
+                        help="per-sample feature shape of MLP models (default %(default)s: MFCC)")
+    parser.add_argument("--cnn-input", type=int, nargs="+", default=[32, 32],
+                        help="per-sample feature shape of CNN models (default %(default)s: log-mel)")
     parser.add_argument("--repeats", type=int, default=1, help="timed compiles per pair (default %(default)s)")
     parser.add_argument("--out", default=str(REPO_ROOT / "results" / "benchmarks" / "compile.json"))
     return parser.parse_args(argv)
 
 
-def export_untrained(cfg: dict, name: str, in_features: int, folder: Path) -> tuple[Path, Path]:
+def export_untrained(cfg: dict, name: str, feature_shape: list[int], folder: Path) -> tuple[Path, Path]:
     """Export an untrained model of ``name``'s topology plus reference I/O (torch logits)."""
     import torch
 
     from sparsekws.export import export_qonnx_model
-    from sparsekws.models.mlp import build_mlp
+    from sparsekws.models.zoo import build_model, model_input_shape
 
     mcfg = cfg["models"][name]
+    shape = model_input_shape(mcfg, feature_shape)
     torch.manual_seed(cfg["seed"])
-    model = build_mlp(mcfg, in_features, len(cfg["task"]["words"]) + 2, seed=cfg["seed"])
+    model = build_model(mcfg, shape, len(cfg["task"]["words"]) + 2, seed=cfg["seed"])
     generator = torch.Generator().manual_seed(cfg["seed"])
     model.train()
     with torch.no_grad():
         for _ in range(3):
-            model(torch.randint(-128, 128, (64, in_features), generator=generator).float())
+            model(torch.randint(-128, 128, (32, *shape), generator=generator).float())
     model.eval()
-    inputs = torch.randint(-128, 128, (16, in_features), generator=generator).float()
+    inputs = torch.randint(-128, 128, (4, *shape), generator=generator).float()
     with torch.no_grad():
         outputs = model(inputs)
     folder.mkdir(parents=True, exist_ok=True)
     qonnx, ref = folder / "model.qonnx.onnx", folder / "reference_io.npz"
-    export_qonnx_model(model, in_features, mcfg["input_bits"], qonnx)
+    export_qonnx_model(model, shape if len(shape) > 1 else shape[0], mcfg["input_bits"], qonnx)
     np.savez(ref, inputs=inputs.numpy(), outputs=outputs.numpy().astype(np.float32))
     return qonnx, ref
+
+
+def result_row(name: str, board: str, times: list[float], est: dict) -> dict:
+    """One benchmark row: compile times, and what the compile produced (estimates, tagged)."""
+    row = {"model": name, "board": board, "seconds": min(times), "all_seconds": times, "status": est["status"]}
+    if est["status"] != "estimated":
+        return {**row, "reason": est.get("reason")}
+    row["step_seconds"] = {s["step"]: s["seconds"] for s in est["steps"]}
+    row["estimator"] = est["estimator"]
+    for section in ("stock", "tuned"):
+        part = est.get(section) or {}
+        row[section] = {key: part.get(key) for key in ("max_cycles", "fps", "fits", "binding_resource",
+                                                       "networks_per_chip", "full_chip_fps")}
+    return row
 
 
 def main(argv=None) -> int:
@@ -91,21 +112,21 @@ def main(argv=None) -> int:
                 qonnx = Path(args.models_dir) / name / "model.qonnx.onnx"
                 ref = Path(args.models_dir) / name / "reference_io.npz"
             else:
-                qonnx, ref = export_untrained(cfg, name, args.in_features, tmp / "in" / name)
+                features = args.cnn_input if cfg["models"][name]["family"] == "cnn" else args.mlp_input
+                qonnx, ref = export_untrained(cfg, name, features, tmp / "in" / name)
             for board in boards:
                 times = []
                 for repeat in range(args.repeats):
                     t0 = time.perf_counter()
                     est = hw_compile.compile_model(cfg, name, board, qonnx, ref, tmp / "out" / name / board)
                     times.append(time.perf_counter() - t0)
-                step_seconds = {s["step"]: s["seconds"] for s in est["steps"]}
-                results.append({"model": name, "board": board, "seconds": min(times), "all_seconds": times,
-                                "step_seconds": step_seconds, "max_cycles": est["max_cycles"],
-                                "fps": est["fps"], "networks_per_chip": est["networks_per_chip"]})
+                results.append(result_row(name, board, times, est))
                 log.info("%s on %s: %.2f s (min of %d)", name, board, min(times), args.repeats)
     write_json(args.out, {
         "benchmark": "compile",
-        "what": "wall time of one FINN estimate compile (flow, Python checks, HLS code generation, writing)",
+        "what": "wall time of one compile (FINN flow, Python checks, stock and tuned folding search, HLS code "
+                "generation, writing); the stock/tuned numbers are estimates (sparsekws-model search on "
+                "finn-estimate / sparsekws-model layer estimates)",
         "inputs": args.models_dir or "untrained models exported to QONNX",
         "finn_import_seconds": import_seconds,
         "results": results,

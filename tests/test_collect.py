@@ -22,8 +22,15 @@ def test_estimate_rows_are_labelled_estimated():
     assert all(math.isnan(r["power_w"]) for r in rows)
 
 
-def test_no_full_chip_row_when_nothing_fits():
-    assert [r["scope"] for r in estimate_records(estimate(copies=0))] == ["single network"]
+def test_a_design_that_does_not_fit_is_skipped_with_the_binding_resource():
+    from sparsekws.measure.backends.finn_estimate import skipped_estimates
+
+    assert estimate_records(estimate(copies=0)) == []
+    too_big = {**estimate(copies=0), "fit": {"fits": False, "budget": 0.8, "binding_resource": "BRAM36"}}
+    assert estimate_records(too_big) == []
+    [row] = skipped_estimates(too_big)
+    assert "does" not in row["reason"] and "80%" in row["reason"] and "BRAM36" in row["reason"]
+    assert skipped_estimates(estimate()) == []
 
 
 def test_collect_keeps_measured_and_estimated_apart(tmp_path):

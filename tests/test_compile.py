@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import write_mlp_fixture
+from conftest import mlp_config, write_mlp_fixture
 
 from sparsekws.cli import main
 from sparsekws.config import REPO_ROOT, load_board, load_config
 from sparsekws.errors import ConfigError
 from sparsekws.hw.compile import compile_model
+from sparsekws.hw.fit import FitError
 
 CONFIG = REPO_ROOT / "config" / "config.yaml"
 BOARDS = ("zcu104", "pynq-z1")
@@ -19,7 +20,9 @@ LAYER_KEYS = {"name", "op_type", "PE", "SIMD", "cycles", "LUT", "BRAM_18K", "URA
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config(CONFIG)
+    """The default config with its MLP entries shrunk to the fixtures' topology (two hidden layers of 32)."""
+    cfg = load_config(CONFIG)
+    return {**cfg, "models": {**cfg["models"], "dense": mlp_config(1.0), "sparse": mlp_config(0.1)}}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,8 @@ def test_estimate_fields_and_positive_numbers(builds):
         board_cfg = load_board(board)
         assert est["model"] == model and est["board"] == board
         assert est["part"] == board_cfg["part"] and est["clock_mhz"] == board_cfg["clock_mhz"]
-        assert est["estimator"] == "finn-estimate" and est["finn_plus_version"]
+        assert est["estimator"] == "+".join(sorted({layer["estimator"] for layer in est["layers"]}))
+        assert set(est["estimator"].split("+")) <= {"finn-estimate", "sparsekws-model"} and est["finn_plus_version"]
         assert est["layers"] and all(LAYER_KEYS <= set(layer) for layer in est["layers"])
         assert all(layer["cycles"] > 0 and layer["PE"] >= 1 and layer["SIMD"] >= 1 for layer in est["layers"])
         assert est["totals"]["LUT"] > 0 and est["totals"]["BRAM_18K"] >= 0
@@ -87,24 +91,64 @@ def test_folding_config_file_reproduces_estimates(cfg, inputs, builds, tmp_path)
            [(l["PE"], l["SIMD"], l["cycles"]) for l in est["layers"]]
 
 
-def test_boards_differ_in_clock_and_fit_only(builds):
-    """Same clock (both 100 MHz) and folding target: FINN gives the same per-layer estimates."""
-    zcu, _ = builds["dense", "zcu104"]
-    pynq, _ = builds["dense", "pynq-z1"]
-    assert [l["cycles"] for l in zcu["layers"]] == [l["cycles"] for l in pynq["layers"]]
+def test_search_gives_each_board_its_fastest_fitting_folding(builds):
+    for model in ("dense", "sparse"):
+        zcu, _ = builds[model, "zcu104"]
+        pynq, _ = builds[model, "pynq-z1"]
+        assert zcu["folding"]["method"] == "search" and zcu["folding"]["chosen_from"] == "tuned"
+        assert zcu["fit"]["fits"] and pynq["fit"]["fits"]
+        assert zcu["max_cycles"] <= pynq["max_cycles"]  # the larger chip allows at least as much parallelism
+        for est in (zcu, pynq):
+            stock, tuned = est["stock"], est["tuned"]
+            assert stock["estimator"] == tuned["estimator"] == "sparsekws-model"
+            assert stock["settings"]["name"] == "stock" and tuned["settings"]["name"] == "tuned"
+            assert tuned["max_cycles"] == est["max_cycles"] <= stock["max_cycles"]
+            assert tuned["fps"] == pytest.approx(est["fps"])
+            assert tuned["full_chip_fps"] == pytest.approx(tuned["networks_per_chip"] * tuned["fps"])
+            assert stock["full_chip_fps"] == pytest.approx(stock["networks_per_chip"] * stock["fps"])
+            for section in (stock, tuned):  # the full-chip optimum is at least the chosen folding's
+                assert section["full_chip_optimum"]["full_chip_fps"] >= section["full_chip_fps"] * (1 - 1e-12)
+            assert {l["name"]: l["PE"] for l in est["layers"]} == {k: v["PE"] for k, v in tuned["folding"].items()}
+            # every candidate the search kept is either within the budget or marked as refused / not fitting
+            assert all(c["fits"] or c["refused"] or c["networks_per_chip"] == 0 for c in tuned["candidates"])
+
+
+def test_same_folding_gives_same_layer_estimates_on_both_boards(cfg, inputs, builds, tmp_path):
+    """FINN's layer estimates depend on shape and folding, not on the board (same 100 MHz clock)."""
+    pynq, folder = builds["dense", "pynq-z1"]
+    qonnx, ref = inputs["dense"]
+    zcu = compile_model(cfg, "dense", "zcu104", qonnx, ref, tmp_path / "out",
+                        folding_config=folder / "folding_config.json")
+    assert [(l["cycles"], l["LUT"], l["BRAM_18K"]) for l in zcu["layers"]] == \
+           [(l["cycles"], l["LUT"], l["BRAM_18K"]) for l in pynq["layers"]]
     assert zcu["fit"]["available"] != pynq["fit"]["available"]
     assert zcu["networks_per_chip"] >= pynq["networks_per_chip"]
+    assert zcu["stock"] is None and zcu["folding"]["method"] == "folding_config"
 
 
-def test_sparsity_is_recorded_as_invisible_to_finn(builds):
+def test_given_folding_over_budget_is_refused_naming_binding_resource(cfg, inputs, builds, tmp_path):
+    est, folder = builds["dense", "zcu104"]
+    qonnx, ref = inputs["dense"]
+    with pytest.raises(FitError, match=r"does NOT fit pynq-z1 .* binding resource LUT"):
+        compile_model(cfg, "dense", "pynq-z1", qonnx, ref, tmp_path / "out",
+                      folding_config=folder / "folding_config.json", budget=0.001)
+    assert not (tmp_path / "out").exists()
+
+
+def test_sparse_layers_are_tagged_with_their_estimator(builds):
+    """FINN's MVAU ignores zero weights; the project's sparse layers carry their own cost model."""
     for board in BOARDS:
         dense, _ = builds["dense", board]
         sparse, _ = builds["sparse", board]
-        assert [l["cycles"] for l in dense["layers"]] == [l["cycles"] for l in sparse["layers"]]
-        assert sparse["sparsity"]["visible_to_finn"] is False
-        assert "zero weights" in sparse["sparsity"]["note"]
+        assert dense["sparsity"]["sparse_hw_layers"] == [] and dense["estimator"] == "finn-estimate"
         assert min(sparse["sparsity"]["weight_zero_fraction"].values()) > 0.85
-        assert all(l["weight_zero_fraction"] > 0.85 for l in sparse["layers"])
+        own = set(sparse["sparsity"]["sparse_hw_layers"])
+        for layer in sparse["layers"]:
+            assert layer["estimator"] == ("sparsekws-model" if layer["name"] in own else "finn-estimate")
+        if sparse["sparsity"]["sparse_hw_pass"]:
+            assert own and "sparsekws-model" in sparse["estimator"] and "cost model" in sparse["sparsity"]["note"]
+        else:
+            assert not own and "zero weights" in sparse["sparsity"]["note"]
 
 
 def test_unknown_board_is_a_config_error(cfg, inputs, tmp_path):
@@ -127,26 +171,19 @@ def test_cli_compile(inputs, tmp_path, capsys):
     assert "unknown board 'nosuchboard'" in capsys.readouterr().err
 
 
-def test_a_model_finn_cannot_build_is_recorded_not_fatal(cfg, tmp_path):
-    """The sparse CNN's k-WTA has no FINN hardware layer: estimate.json says so, with no numbers."""
-    import numpy as np
-    import torch
-    from conftest import cnn_config, warmed_up
+def test_a_model_that_cannot_map_is_recorded_not_fatal(cfg, tmp_path, monkeypatch):
+    """Without the project's sparse HW layers a k-WTA has no hardware layer: estimate.json says so."""
+    from conftest import cnn_config
+    from test_finn_build import write_cnn_fixture
 
-    from sparsekws.export import export_qonnx_model
+    from sparsekws.hw import finn_build
     from sparsekws.measure.collect import collect, collect_skipped
-    from sparsekws.models.zoo import build_model
 
-    model = warmed_up(build_model(cnn_config(), (1, 32, 32), 12, seed=3), (1, 32, 32))
-    inputs = torch.randint(-128, 128, (4, 1, 32, 32), generator=torch.Generator().manual_seed(2)).float()
-    with torch.no_grad():
-        outputs = model(inputs)
-    qonnx = tmp_path / "cnn.qonnx.onnx"
-    export_qonnx_model(model, (1, 32, 32), 8, qonnx)
-    np.savez(tmp_path / "ref.npz", inputs=inputs.numpy(), outputs=outputs.numpy())
+    qonnx, ref = write_cnn_fixture(tmp_path / "in", cnn_config())
     cfg = {**cfg, "models": {**cfg["models"], "cnn": cnn_config()}}
+    monkeypatch.setattr(finn_build, "_sparse_ops", lambda: None)  # as if hw.sparse_ops did not exist
 
-    record = compile_model(cfg, "cnn", "zcu104", qonnx, tmp_path / "ref.npz", tmp_path / "out")
+    record = compile_model(cfg, "cnn", "zcu104", qonnx, ref, tmp_path / "out")
     assert record["status"] == "not-mappable" and "KWinners" in record["reason"]
     assert "fps" not in record and record["bitstream"] is None
     estimate = tmp_path / "out" / "estimate.json"
@@ -156,3 +193,41 @@ def test_a_model_finn_cannot_build_is_recorded_not_fatal(cfg, tmp_path):
     skipped = collect_skipped([], [estimate])
     assert list(skipped[["model", "platform", "backend"]].iloc[0]) == ["cnn", "zcu104", "finn-estimate"]
     assert "KWinners" in skipped["reason"].iloc[0]
+
+
+def test_dense_cnn_compiles_with_stock_and_tuned_results(cfg, tmp_path):
+    from conftest import cnn_config
+    from test_finn_build import dense_cnn_config, write_cnn_fixture
+
+    qonnx, ref = write_cnn_fixture(tmp_path / "in", dense_cnn_config())
+    cfg = {**cfg, "models": {**cfg["models"], "cnn": dense_cnn_config()}}
+    est = compile_model(cfg, "cnn", "ultra96", qonnx, ref, tmp_path / "out")
+    assert est["status"] == "estimated" and est["estimator"] == "finn-estimate"
+    assert est["python_execution"]["passed"] and est["dataflow_partitions"] == 1
+    assert {n["op_type"] for n in est["host_nodes"]} == {"Transpose", "Mul"}
+    assert est["fit"]["fits"] and est["networks_per_chip"] >= 1
+    assert est["tuned"]["max_cycles"] <= est["stock"]["max_cycles"]
+    assert est["full_chip_fps"] == pytest.approx(est["networks_per_chip"] * est["fps"])
+    assert json.loads((tmp_path / "out" / "estimate.json").read_text())["tuned"]["fps"] == est["tuned"]["fps"]
+
+
+def test_sparse_cnn_with_kwinners_compiles_to_one_partition(cfg, tmp_path):
+    """With the project's sparse HW layers the k-WTA CNN maps to one accelerator and verifies."""
+    from conftest import cnn_config
+    from test_finn_build import write_cnn_fixture
+
+    from sparsekws.hw import finn_build
+
+    sparse_ops = finn_build._sparse_ops()
+    if sparse_ops is None or not hasattr(sparse_ops, "convert_to_sparse_hw"):
+        pytest.skip("sparsekws.hw.sparse_ops.convert_to_sparse_hw is not available")
+    qonnx, ref = write_cnn_fixture(tmp_path / "in", cnn_config())
+    cfg = {**cfg, "models": {**cfg["models"], "cnn": cnn_config()}}
+    est = compile_model(cfg, "cnn", "zcu104", qonnx, ref, tmp_path / "out")
+    assert est["status"] == "estimated" and est["dataflow_partitions"] == 1
+    assert {n["op_type"] for n in est["host_nodes"]} == {"Transpose", "Mul"}
+    assert est["python_execution"]["top_classes_agree"]
+    own = [l for l in est["layers"] if l["estimator"] == "sparsekws-model"]
+    assert own and set(est["sparsity"]["sparse_hw_layers"]) == {l["name"] for l in own}
+    assert est["estimator"] == "finn-estimate+sparsekws-model"
+    assert est["tuned"]["fits"] and est["networks_per_chip"] >= 1

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import write_mlp_fixture
+from conftest import cnn_config, warmed_up, write_mlp_fixture
 
 from sparsekws.hw import finn_build
 from sparsekws.hw.finn_build import BuildTarget, FinnBuildError, estimate_dataflow
@@ -112,3 +112,85 @@ def test_build_target_cycles():
     assert BuildTarget("p", clock_mhz=200, target_fps=100_000).target_cycles_per_frame == 2000
     assert BuildTarget("p", clock_mhz=100, target_fps=1e9).target_cycles_per_frame == 1
     assert BuildTarget("p", clock_mhz=250, target_fps=1).clock_period_ns == pytest.approx(4.0)
+
+
+# ---- convolutional networks ----------------------------------------------------------------
+
+def dense_cnn_config() -> dict:
+    """The tiny CNN of ``conftest.cnn_config`` made dense: full weight density, no k-WTA."""
+    return cnn_config(conv_weight_density=[1.0, 1.0], linear_weight_density=1.0, kwinners=False)
+
+
+def write_cnn_fixture(folder, model_cfg: dict, samples: int = 4):
+    """Export a tiny CNN (random weights, warmed-up batch norm) and its torch logits, as the export stage does."""
+    from sparsekws.export import export_qonnx_model
+    from sparsekws.models.zoo import build_model
+
+    model = warmed_up(build_model(model_cfg, (1, 32, 32), 12, seed=3), (1, 32, 32))
+    inputs = torch.randint(-128, 128, (samples, 1, 32, 32), generator=torch.Generator().manual_seed(2)).float()
+    with torch.no_grad():
+        outputs = model(inputs)
+    folder.mkdir(parents=True, exist_ok=True)
+    qonnx, ref = folder / "model.qonnx.onnx", folder / "reference_io.npz"
+    export_qonnx_model(model, (1, 32, 32), 8, qonnx)
+    np.savez(ref, inputs=inputs.numpy(), outputs=outputs.numpy())
+    return qonnx, ref
+
+
+@pytest.fixture(scope="module")
+def cnn_flow(tmp_path_factory):
+    """The estimate flow (SetFolding, no search) of the tiny dense CNN."""
+    root = tmp_path_factory.mktemp("cnn")
+    qonnx, ref = write_cnn_fixture(root / "in", dense_cnn_config())
+    return estimate_dataflow(qonnx, ref, ZCU104, root / "finn", model_cfg=dense_cnn_config()), root / "finn"
+
+
+def test_dense_cnn_lowers_to_one_partition(cnn_flow):
+    result, _ = cnn_flow
+    ops = [attrs["op_type"] for attrs in result["folding"].values()]
+    # im2col window generators feed the conv MVAUs; each max-pool is a window generator + Pool
+    assert ops.count("ConvolutionInputGenerator_rtl") == 4 and ops.count("Pool_hls") == 2
+    assert sum(op.startswith("MVAU") for op in ops) == 4
+    # only the input NCHW->NHWC transpose and the final float scale stay on the host
+    assert [(n["op_type"]) for n in result["host_nodes"]] == ["Transpose", "Mul"]
+    assert set(result["layer_estimators"].values()) == {"finn-estimate"}
+
+
+def test_dense_cnn_python_execution_matches_torch(cnn_flow):
+    result, _ = cnn_flow
+    assert [c["stage"] for c in result["python_checks"]] == ["streamlined", "dataflow_partition"]
+    assert all(c["passed"] and c["argmax_exact_agreement"] == 1.0 for c in result["python_checks"])
+
+
+def test_dense_cnn_codegen_and_floor(cnn_flow):
+    result, work = cnn_flow
+    assert result["codegen"]["status"] == "ok" and not result["codegen"]["layers_without_code"]
+    assert (work / "codegen" / "ConvolutionInputGenerator_rtl_0").is_dir()
+    # the first window generator takes one pixel per cycle: a 32x32 frame costs at least 1024 cycles
+    assert result["layer_cycles"]["ConvolutionInputGenerator_rtl_0"] >= 1024
+    assert result["performance"]["max_cycles"] == max(result["layer_cycles"].values())
+
+
+def test_host_node_between_hw_layers_is_not_mappable(cnn_flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    _, work = cnn_flow
+    model = ModelWrapper(str(work / "onnx" / "hw_layers.onnx"))
+    assert finn_build._splitting_host_node(model) is None
+    # make a HW layer in the middle a plain (host) node: the accelerator would split in two
+    middle = [n for n in model.graph.node if n.op_type == "Pool"][0]
+    for attr in [a for a in middle.attribute if a.name == "backend"]:
+        middle.attribute.remove(attr)
+    assert finn_build._splitting_host_node(model).name == middle.name
+    with pytest.raises(finn_build.NotMappableError, match=f"{middle.name} \\(Pool\\)"):
+        finn_build._create_partition(model, work / "split_partition")
+
+
+def test_check_judgement_stops_only_on_top_class_disagreement():
+    ok = {"stage": "a", "passed": True, "max_abs_diff": 0.0, "tolerance": 1e-4, "argmax_agreement": 1.0}
+    flip = {"stage": "b", "passed": False, "max_abs_diff": 0.02, "tolerance": 1e-4, "argmax_agreement": 1.0}
+    wrong = {"stage": "c", "passed": False, "max_abs_diff": 3.0, "tolerance": 1e-4, "argmax_agreement": 0.5}
+    finn_build._judge_checks([ok, flip])
+    assert flip["note"] == finn_build.ROUNDING_NOTE and "note" not in ok
+    with pytest.raises(FinnBuildError, match=r"\(c\) differs .* argmax agreement 0.500"):
+        finn_build._judge_checks([ok, wrong])

@@ -58,3 +58,13 @@ def test_exact_multiple_is_not_rounded_down():
 def test_bad_budget():
     with pytest.raises(UserError, match="budget"):
         fit_design({"LUT": 1}, BOARD, budget=1.5)
+
+
+def test_require_fit_refuses_over_budget_naming_binding_resource():
+    from sparsekws.hw.fit import FitError, require_fit
+
+    require_fit(fit_design({"LUT": 10_000, "BRAM_18K": 20}, BOARD, 0.8), "toy")  # fits: no error
+    over = fit_design({"LUT": 5_000, "BRAM_18K": 170, "DSP": 2}, BOARD, 0.8)  # 85 of 100 BRAM36
+    with pytest.raises(FitError, match=r"does NOT fit toy at a 80% budget; binding resource BRAM36 \(85.0%\)"):
+        require_fit(over, "toy")
+    assert issubclass(FitError, UserError)

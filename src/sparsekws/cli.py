@@ -7,6 +7,7 @@ when its command runs, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
@@ -24,6 +25,9 @@ COMMANDS = {
     "training-figures": ("sparsekws.plot_training", "draw training curves, confusion matrices and noise robustness"),
     "export": ("sparsekws.export", "export a trained model to QONNX and verify it"),
     "compile": ("sparsekws.hw.compile", "FINN dataflow build (estimates) of one model for one board"),
+    "rtl": ("sparsekws.rtl.command", "simulate a model's layers in RTL (Verilator) and tabulate Yosys counts, dense vs sparse"),
+    "vivado-build": ("sparsekws.hw.vivado_build", "stitched IP, synthesis, bitstream and deployment package "
+                                                  "(needs Vivado) from a compile folder"),
     "measure": ("sparsekws.measure.command", "measure one model on one platform with every backend of it"),
     "measure-cpu": ("sparsekws.measure.cpu", "measure on the host CPU (old form of 'measure --platform cpu')"),
     "collect": ("sparsekws.measure.collect", "combine measurements, estimates and skipped backends into tables"),
@@ -58,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         module.run(args)
     except UserError as exc:
         print(f"sparsekws {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"sparsekws {name}: error: disk full ({exc.strerror}{where}); free space on that file system "
+              "and rerun (outputs are written atomically: no partial file was kept)", file=sys.stderr)
         return 1
     return 0
 

@@ -1,2 +1,3 @@
-"""Hardware builds: the FINN dataflow flow per board (``finn_build``), the resource fit
-against a board (``fit``) and the ``compile`` command that ties them together."""
+"""Hardware builds: the FINN dataflow flow per board (``finn_build``), the folding search
+(``folding``), the resource fit against a board (``fit``), the ``compile`` command that ties
+them together, and the Vivado part of the build (``vivado_build``)."""

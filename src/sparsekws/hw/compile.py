@@ -1,21 +1,24 @@
 """FINN dataflow build (estimates) of one exported model for one board.
 
 Runs the FINN estimate flow (``sparsekws.hw.finn_build``) for the board's FPGA part and clock,
-checks the resource fit (``sparsekws.hw.fit``) and writes, atomically, into ``--out-dir``:
+searches the folding (``sparsekws.hw.folding``: the fastest folding of one network that fits
+the board within ``--budget``, with FINN's stock settings and tuned), checks the fit
+(``sparsekws.hw.fit``) and writes, atomically, into ``--out-dir``:
 
-- ``estimate.json``: per-layer folding, cycles and resources, totals, throughput at the board
-  clock, latency, fit and networks per chip, the Python-execution check, what FINN steps ran
-  and which need Vivado, provenance;
-- ``folding_config.json``: the folding FINN chose, in FINN's ``ApplyConfig`` format (reusable
-  with ``--folding-config``);
+- ``estimate.json``: per-layer folding, cycles and resources (each tagged with its estimator),
+  totals, throughput at the board clock, latency, fit (binding resource) and networks per chip
+  of the chosen (tuned) folding; ``stock`` and ``tuned`` sections side by side; the
+  Python-execution check, what FINN steps ran and which need Vivado, provenance;
+- ``folding_config.json``: the chosen folding in FINN's ``ApplyConfig`` format (reusable with
+  ``--folding-config``, and by the Vivado build);
 - ``finn/``: FINN's own reports (``report/``), the graph after the main steps (``onnx/``),
-  the dataflow partition and the per-layer HLS code (``codegen/``).
+  the dataflow partition and the per-layer HLS/RTL code (``codegen/``, the Vivado hand-off).
 
-Without Vivado the flow stops at estimates and HLS code; no bitstream is produced and the
-record says so. A model with a node FINN has no hardware layer for (the k-WTA of the sparse
-CNNs, until the project's own FINN op exists) gets ``"status": "not-mappable"`` and the reason
-instead of numbers, so that the rest of the workflow still runs. FINN's estimate flow uses the part only to pick layer implementations and the
-clock only for the folding target, so boards may get identical per-layer estimates.
+A folding given with ``--folding-config`` is applied as is and refused (``FitError``, naming
+the binding resource) if it exceeds the budget. Without Vivado the flow stops at estimates and
+HLS code; no bitstream is produced and the record says so. A model with a node that has no
+hardware layer gets ``"status": "not-mappable"`` and the reason instead of numbers, so that the
+rest of the workflow still runs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from sparsekws.config import load_board, load_config, model_config
 from sparsekws.fileio import atomic_dir, read_json, write_json
 from sparsekws.hw.finn_build import BuildTarget, NotMappableError, estimate_dataflow, vivado_status
-from sparsekws.hw.fit import DEFAULT_BUDGET, describe_fit, fit_design
+from sparsekws.hw.fit import DEFAULT_BUDGET, describe_fit, fit_design, require_fit
 from sparsekws.provenance import stamp
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,19 @@ ESTIMATED, NOT_MAPPABLE = "estimated", "not-mappable"  # estimate.json "status"
 SPARSITY_NOTE = ("FINN's MVAU cost depends on the matrix shape and folding only: zero weights are "
                  "stored and multiplied like any other, so unstructured sparsity changes neither "
                  "cycles nor memory in these estimates")
+SPARSE_HW_NOTE = ("layers in 'sparse_hw_layers' are the project's own HW ops (k-WTA, sparse matrix unit): "
+                  "their cycles and resources come from the project's cost model (estimator 'sparsekws-model'); "
+                  "FINN's own layers keep FINN's estimates, which ignore zero weights")
+NO_FIT_NOTE = ("no folding fits this board within the budget: the numbers are those of the design closest to "
+               "fitting (networks_per_chip 0)")
+SEARCH_ESTIMATOR = "sparsekws-model"  # folding search, placement and fit, on the layers' estimates
+SOURCES = {
+    "layers": "each layer's 'estimator': finn-estimate (FINN's analytical model) or sparsekws-model",
+    "totals, max_cycles, fps, latency": "sums / board-clock arithmetic over the layer estimates",
+    "fit, networks_per_chip, full_chip_fps, stock, tuned": "sparsekws-model (sparsekws.hw.folding / hw.fit "
+                                                          "on the layer estimates)",
+    "vivado": "vivado (only when reports from a Vivado run exist: vivado/ next to this file)",
+}
 BOARD_NOTE = ("FINN's estimate flow does not differentiate boards beyond layer specialisation for the "
               "part and the folding target at the board clock: per-layer estimates may be identical "
               "across boards; clock, fps and fit differ")
@@ -54,15 +70,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, type=Path, help="output folder (replaced atomically)")
     parser.add_argument("--folding-config", type=Path, default=None,
                         help="FINN folding config (JSON) to apply instead of SetFolding")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                        help=f"usable fraction of each FPGA resource for the fit (default {DEFAULT_BUDGET})")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="usable fraction of each FPGA resource for the folding search and the fit "
+                             f"(default: the config's compile.budget, else {DEFAULT_BUDGET})")
 
 
-def build_target(cfg: dict[str, Any], board: dict[str, Any], folding_config: Path | None = None) -> BuildTarget:
+def build_target(cfg: dict[str, Any], board: dict[str, Any], folding_config: Path | None = None,
+                 budget: float = DEFAULT_BUDGET) -> BuildTarget:
+    """The FINN build target for ``board``: a folding search within ``budget`` unless a config is given."""
     return BuildTarget(fpga_part=board["part"], clock_mhz=float(board["clock_mhz"]),
                        target_fps=float(cfg["compile"]["target_fps"]),
                        mvau_wwidth_max=int(cfg["compile"]["mvau_wwidth_max"]),
-                       folding_config=folding_config)
+                       folding_config=folding_config, board=board, budget=budget)
+
+
+def search_section(search: dict[str, Any], clock_hz: float) -> dict[str, Any]:
+    """The ``stock`` / ``tuned`` record: the chosen folding of one search, its speed and fit."""
+    chosen = search["chosen"]
+    fps = clock_hz / chosen["max_cycles"]
+    networks = chosen["networks_per_chip"]
+    return {"estimator": SEARCH_ESTIMATOR, "settings": search["settings"], "fits": chosen["fits"],
+            "max_cycles": chosen["max_cycles"], "fps": fps, "totals": chosen["totals"],
+            "binding_resource": chosen["binding_resource"], "utilisation": chosen["fit"]["utilisation"],
+            "networks_per_chip": networks, "full_chip_fps": networks * fps, "wwidth_max": chosen["wwidth_max"],
+            "refused": chosen["refused"],
+            "folding": {name: {k: v for k, v in attrs.items() if k != "op_type"}
+                        for name, attrs in chosen["folding"].items()},
+            "layer_estimators": {name: layer["estimator"] for name, layer in chosen["layers"].items()},
+            "full_chip_optimum": full_chip_optimum(search["candidates"], clock_hz),
+            "candidates": search["candidates"]}
+
+
+def full_chip_optimum(candidates: list[dict[str, Any]], clock_hz: float) -> dict[str, Any] | None:
+    """The evaluated folding with the highest full-chip throughput (copies x fps), for comparison:
+    the chosen folding maximises one network's throughput, which is not always the same one."""
+    fitting = [c for c in candidates if c["fits"] and c["networks_per_chip"]]
+    if not fitting:
+        return None
+    best = max(fitting, key=lambda c: (c["networks_per_chip"] / c["max_cycles"], -c["max_cycles"]))
+    fps = clock_hz / best["max_cycles"]
+    return {"max_cycles": best["max_cycles"], "fps": fps, "networks_per_chip": best["networks_per_chip"],
+            "full_chip_fps": best["networks_per_chip"] * fps, "target_cycles": best["target_cycles"],
+            "wwidth_max": best["wwidth_max"], "mem_mode": best.get("mem_mode")}
 
 
 def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, result: dict[str, Any],
@@ -83,6 +132,7 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
             "URAM": float(res.get("URAM", 0)),
             "DSP": float(res.get("DSP", 0)),
             "weight_zero_fraction": result["weight_zero_fraction"].get(name),
+            "estimator": result["layer_estimators"].get(name, ESTIMATOR),
         })
     totals = {key: float(sum(layer[key] for layer in layers)) for key in ("LUT", "BRAM_18K", "URAM", "DSP")}
     max_cycles = max(layer["cycles"] for layer in layers)
@@ -90,7 +140,11 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
     clock_hz = target.clock_mhz * 1e6
     fps = clock_hz / max_cycles
     fit = fit_design(totals, board, budget)
-    networks = fit["networks_per_chip"] or 0
+    networks = (fit["networks_per_chip"] or 0) if fit["fits"] else 0
+    estimators = sorted({layer["estimator"] for layer in layers})
+    own_layers = [layer["name"] for layer in layers if layer["estimator"] != ESTIMATOR]
+    search = result.get("search")
+    method = "folding_config" if target.folding_config else ("search" if search else "SetFolding")
     macs = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("op_")}
     params = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("param_")}
     return {
@@ -98,7 +152,7 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "board": board["name"],
         "part": board["part"],
         "clock_mhz": target.clock_mhz,
-        "estimator": ESTIMATOR,
+        "estimator": "+".join(estimators),
         "status": ESTIMATED,
         "provenance_kind": "estimated",
         "finn_plus_version": result["finn_version"],
@@ -110,7 +164,9 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "latency": {"cycles": latency_cycles, "ms": latency_cycles / clock_hz * 1e3,
                     "finn_critical_path_cycles": int(result["performance"].get("critical_path_cycles", 0))},
         "folding": {
-            "method": "folding_config" if target.folding_config else "SetFolding",
+            "method": method,
+            "chosen_from": "tuned" if search else None,
+            "budget": budget,
             "folding_config_file": str(target.folding_config) if target.folding_config else None,
             "target_fps": target.target_fps,
             "target_cycles_per_frame": result["target_cycles_per_frame"],
@@ -124,11 +180,17 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "fit": fit,
         "networks_per_chip": networks,
         "full_chip_fps": networks * fps,
+        "stock": search_section(search["stock"], clock_hz) if search else None,
+        "tuned": search_section(search["tuned"], clock_hz) if search else None,
+        "sources": SOURCES,
         "sparsity": {"weight_zero_fraction": result["weight_zero_fraction"],
-                     "visible_to_finn": False, "note": SPARSITY_NOTE},
+                     "visible_to_finn": False, "sparse_hw_layers": own_layers,
+                     "sparse_hw_pass": bool(result.get("sparse_pass")),
+                     "note": SPARSE_HW_NOTE if own_layers else SPARSITY_NOTE},
         "host_nodes": result["host_nodes"],
         "dataflow_partitions": 1,
         "python_execution": {"passed": all(c["passed"] for c in result["python_checks"]),
+                             "top_classes_agree": all(c["argmax_agreement"] == 1.0 for c in result["python_checks"]),
                              "checks": result["python_checks"]},
         "codegen": {k: v for k, v in result["codegen"].items() if k != "files"},
         "steps": result["steps"],
@@ -136,7 +198,11 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "vivado": {"available": result["vivado"]["available"], "reason": result["vivado"]["reason"]},
         "bitstream": None,
         "notes": [BOARD_NOTE, fit["note"],
-                  "full_chip_fps assumes every copy runs at the board clock with its own I/O"],
+                  "full_chip_fps assumes every copy runs at the board clock with its own I/O",
+                  *([] if fit["fits"] else [NO_FIT_NOTE]),
+                  "top-level numbers are the tuned folding's when searched; 'stock' keeps FINN's default "
+                  "attributes and weight-width limit (ram_style auto = BRAM, resType default, "
+                  "mvau_wwidth_max 36) and searches PE/SIMD only"],
     }
 
 
@@ -152,18 +218,20 @@ def compile_model(cfg: dict[str, Any], model_name: str, board_name: str, qonnx: 
     """Build one model for one board; write ``out_dir`` atomically; return the estimate record."""
     model_cfg = model_config(cfg, model_name)
     board = load_board(board_name)  # ConfigError naming an unknown board
-    target = build_target(cfg, board, folding_config)
+    target = build_target(cfg, board, folding_config, budget)
     start = time.perf_counter()
     provenance = stamp({"model": model_cfg, "compile": cfg["compile"], "board": board})
     with atomic_dir(out_dir) as staging:
         try:
-            result = estimate_dataflow(qonnx, reference_io, target, staging / "finn")
+            result = estimate_dataflow(qonnx, reference_io, target, staging / "finn", model_cfg=model_cfg)
         except NotMappableError as exc:  # recorded, so the workflow completes what it can
             record = not_mappable(model_name, board, target, str(exc))
             log.error("%s on %s: no FINN estimate: %s", model_name, board_name, exc)
             folding = {}
         else:
             record = summarise(model_name, board, target, result, budget)
+            if folding_config is not None:
+                require_fit(record["fit"], board_name)  # a given folding must fit: refused otherwise
             folding = {"Defaults": {}}
             for name, attrs in result["folding"].items():
                 folding[name] = {k: v for k, v in attrs.items() if k != "op_type"}
@@ -180,8 +248,9 @@ def compile_model(cfg: dict[str, Any], model_name: str, board_name: str, qonnx: 
 
 def run(args: argparse.Namespace) -> None:
     cfg = load_config(args.config)
+    budget = args.budget if args.budget is not None else cfg["compile"].get("budget", DEFAULT_BUDGET)
     compile_model(cfg, args.model, args.board, args.qonnx, args.reference_io, args.out_dir,
-                  folding_config=args.folding_config, budget=args.budget)
+                  folding_config=args.folding_config, budget=budget)
 
 
 def load_estimate(out_dir: Path) -> dict[str, Any]:

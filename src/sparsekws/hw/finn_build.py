@@ -7,21 +7,32 @@ build and returns the estimates as plain data:
    ``MultiThreshold`` nodes).
 2. ``tidy_up``: shape/datatype inference, constant folding, readable names.
 3. ``streamline``: move and collapse the float scales and batch-norm affines, absorb them
-   into the thresholds. The streamlined graph is executed in Python and compared with the
-   reference outputs (``verify_python``).
+   into the thresholds (past k-WTA nodes too, with ``sparse_ops.streamline_with_kwinners``
+   when that package exists). Convolutions are lowered (``_lower_convolutions``): im2col +
+   ``MatMul`` in NHWC, max-pools made NHWC (a pool still before its threshold moved past it
+   first), transposes absorbed. The streamlined graph is executed in Python and compared with
+   the reference outputs.
 4. ``convert_to_hw``: ``MatMul`` + ``MultiThreshold`` -> ``MVAU``, leftover thresholds ->
-   ``Thresholding``; weight and accumulator widths minimised, thresholds rounded.
+   ``Thresholding``, ``Im2Col`` -> ``ConvolutionInputGenerator``, max-pool -> window generator
+   + ``Pool``; weight and accumulator widths minimised, thresholds rounded.
+   ``convert_to_sparse_hw``: THE PLACE for the project's sparse HW layers
+   (``_sparse_hw_pass``: k-WTA and sparse matrix units where the model config is sparse).
 5. ``create_dataflow_partition``: exactly one ``StreamingDataflowPartition``; only a few
-   cheap node types (``ALLOWED_HOST_OPS``, e.g. the final float scale) may stay on the host.
-   The partitioned graph (HW layers, Python execution) is compared with the reference again.
+   cheap node types (``ALLOWED_HOST_OPS``) may stay on the host, and none between HW layers.
+   For the networks here: the input's NCHW->NHWC ``Transpose`` (CNNs) and the final float
+   scale ``Mul``. The partitioned graph (HW layers, Python execution) is compared with the
+   reference again. A top-class disagreement stops the build; logits off by a float32
+   threshold-rounding level flip with the same top classes are recorded as a failed check
+   (``ROUNDING_NOTE``).
 6. ``specialize_layers`` for the board's FPGA part (HLS or RTL variants).
-7. ``set_folding``: ``SetFolding`` towards ``target_fps`` at the board clock, capped by
-   ``mvau_wwidth_max`` -- or a folding config file applied with ``ApplyConfig``.
+7. ``set_folding``: with a board, the folding search of ``sparsekws.hw.folding`` (stock and
+   tuned; the tuned folding is applied); without, ``SetFolding`` towards ``target_fps``; or a
+   folding config file applied with ``ApplyConfig``.
 8. ``minimize_bit_width`` again after specialisation.
-9. ``estimate``: FINN's analytical ``exp_cycles_per_layer``, ``res_estimation``,
-   ``dataflow_performance`` and ``op_and_param_counts``.
-10. ``hw_codegen``: ``PrepareIP`` writes each layer's HLS C++ / Verilog wrappers, tcl script
-   and weight files (no Vivado needed); copied to ``<work_dir>/codegen/<layer>/``.
+9. ``estimate``: every HW layer's own estimate methods (``folding.layer_estimates``, each
+   layer tagged ``finn-estimate`` or ``sparsekws-model``), plus FINN's own report files.
+10. ``hw_codegen``: ``PrepareIP`` writes each FINN layer's HLS C++ / Verilog wrappers, tcl
+   script and weight files (no Vivado needed); copied to ``<work_dir>/codegen/<layer>/``.
 
 Everything after code generation (``HLSSynthIP`` and on: IP generation, FIFO sizing by
 rtlsim, stitched IP, synthesis, bitstream, driver) needs Vivado/Vitis HLS and is recorded as
@@ -40,11 +51,11 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -58,7 +69,7 @@ log = logging.getLogger(__name__)
 ALLOWED_HOST_OPS = frozenset({"Mul", "Add", "Reshape", "Flatten", "Transpose", "TopK"})
 
 #: Per-layer attributes written to the folding config (FINN's ``ApplyConfig`` format).
-FOLDING_ATTRS = ("PE", "SIMD", "ram_style", "resType", "mem_mode", "runtime_writeable_weights")
+FOLDING_ATTRS = ("PE", "SIMD", "parallel_window", "ram_style", "resType", "mem_mode", "runtime_writeable_weights")
 
 NO_VIVADO_MESSAGE = "XILINX_VIVADO not set: stopping at estimates; no bitstream produced"
 
@@ -79,7 +90,10 @@ class NotMappableError(FinnBuildError):
 class BuildTarget:
     """What the build is for: FPGA part, clock and folding goal.
 
-    ``folding_config`` (a FINN ``ApplyConfig`` JSON file), when given, replaces ``SetFolding``.
+    ``folding_config`` (a FINN ``ApplyConfig`` JSON file), when given, replaces the folding
+    step. Otherwise, with a ``board`` (``sparsekws.config.load_board``), the folding is searched
+    (``sparsekws.hw.folding``: fastest folding that fits within ``budget``, stock and tuned);
+    without one, ``SetFolding`` folds towards ``target_fps``.
     """
 
     fpga_part: str
@@ -87,6 +101,8 @@ class BuildTarget:
     target_fps: float
     mvau_wwidth_max: int = 36
     folding_config: Path | None = None
+    board: Mapping[str, Any] | None = field(default=None, compare=False)
+    budget: float = 0.8
 
     @property
     def clock_period_ns(self) -> float:
@@ -157,6 +173,28 @@ def compare_outputs(stage: str, got: np.ndarray, want: np.ndarray) -> dict[str, 
     return {"stage": stage, **verify.compare_outputs(np.asarray(got).reshape(want.shape), want)}
 
 
+ROUNDING_NOTE = ("FINN's QONNX-to-FINN conversion turns each quantised activation into float32 thresholds; a "
+                 "pre-activation within float32 rounding of a threshold can land one level apart from the "
+                 "reference, and the flip propagates to the logits. Such a check is recorded as not passed "
+                 "while every sample's top class agrees; a top-class disagreement stops the build")
+
+
+def _judge_checks(checks: list[dict[str, Any]]) -> None:
+    """Stop on a check whose top classes disagree; warn (recorded as not passed) on logit deviations only."""
+    failed = [c for c in checks if not c["passed"]]
+    if not failed:
+        return
+    worst = max(failed, key=lambda c: c["max_abs_diff"])
+    message = (f"Python execution of the FINN graph ({worst['stage']}) differs from the reference outputs: "
+               f"max |diff| {worst['max_abs_diff']:.3g} (tolerance {worst['tolerance']:.3g}), argmax agreement "
+               f"{worst['argmax_agreement']:.3f}")
+    if any(c["argmax_agreement"] < 1.0 for c in failed):
+        raise FinnBuildError(message)
+    for check in failed:
+        check["note"] = ROUNDING_NOTE
+    log.warning("%s; top classes agree on every sample (%s)", message, ROUNDING_NOTE)
+
+
 class _StepTimer:
     """Records which FINN steps ran and how long each took."""
 
@@ -206,11 +244,37 @@ def _streamline(model):
     from qonnx.transformation.general import RemoveUnusedTensors
     from qonnx.transformation.infer_data_layouts import InferDataLayouts
 
+    def streamline(m):
+        return m.transform(Streamline())
+
+    sparse_ops = _sparse_ops() if model.get_nodes_by_op_type("KWinners") else None
+    if sparse_ops is not None and hasattr(sparse_ops, "streamline_with_kwinners"):
+        streamline = sparse_ops.streamline_with_kwinners  # also moves float scales past k-WTA, exactly
     model = model.transform(absorb.AbsorbScalarBiasIntoMultiThreshold())
-    model = model.transform(Streamline())
+    model = streamline(model)
+    if model.get_nodes_by_op_type("Conv"):
+        model = _lower_convolutions(model)
+        model = streamline(model)
     model = model.transform(absorb.AbsorbScalarMulAddIntoTopK())
     model = model.transform(InferDataLayouts())
     return model.transform(RemoveUnusedTensors())
+
+
+def _lower_convolutions(model):
+    """Convolutions as im2col + MatMul in NHWC; max-pools NHWC; transposes absorbed where they cancel.
+
+    A max-pool that still precedes its ``MultiThreshold`` (network written Conv->BN->MaxPool->ReLU)
+    is moved past it first (exact: thresholds are monotonic), so no float affine sits before a pool.
+    """
+    import finn.transformation.streamline.absorb as absorb
+    from finn.transformation.streamline.reorder import MakeMaxPoolNHWC, MoveMaxPoolPastMultiThreshold
+    from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
+
+    for transform in (MoveMaxPoolPastMultiThreshold(), LowerConvsToMatMul(), MakeMaxPoolNHWC(),
+                      absorb.AbsorbTransposeIntoMultiThreshold(), MakeMaxPoolNHWC(),
+                      absorb.AbsorbConsecutiveTransposes()):
+        model = model.transform(transform)
+    return model
 
 
 def _minimize_bit_width(model):
@@ -232,27 +296,95 @@ def _convert_to_hw(model):
     from finn.transformation.fpgadataflow.convert_to_hw.quantized_matrix_vector_activation import (
         InferQuantizedMatrixVectorActivation,
     )
+    from finn.transformation.fpgadataflow.convert_to_hw.conv_inp_gen import InferConvInpGen
+    from finn.transformation.fpgadataflow.convert_to_hw.pool import InferPool
     from finn.transformation.fpgadataflow.convert_to_hw.thresholding import InferThresholdingLayer
+    from finn.transformation.move_reshape import RemoveCNVtoFCFlatten
+    from finn.transformation.streamline.absorb import AbsorbConsecutiveTransposes
     from finn.transformation.qonnx.give_unique_node_names_recursive import GiveUniqueNodeNamesRecursive
     from qonnx.transformation.infer_data_layouts import InferDataLayouts
     from qonnx.transformation.infer_datatypes import InferDataTypes
     from qonnx.transformation.infer_shapes import InferShapes
 
-    for transform in (InferQuantizedMatrixVectorActivation(), InferThresholdingLayer(),
-                      GiveUniqueNodeNamesRecursive(), InferDataLayouts(), InferDataTypes(), InferShapes()):
+    transforms = [InferQuantizedMatrixVectorActivation(), InferThresholdingLayer()]
+    if model.get_nodes_by_op_type("Im2Col") or model.get_nodes_by_op_type("MaxPoolNHWC"):
+        transforms += [InferPool(), InferConvInpGen(), RemoveCNVtoFCFlatten(), AbsorbConsecutiveTransposes()]
+    for transform in (*transforms, GiveUniqueNodeNamesRecursive(), InferDataLayouts(), InferDataTypes(),
+                      InferShapes()):
         model = model.transform(transform)
     return _minimize_bit_width(model)
 
 
 def host_nodes(model) -> list[tuple[str, str]]:
-    """(name, op_type) of the nodes that are not FINN dataflow (HW) layers."""
-    return [(n.name, n.op_type) for n in model.graph.node
-            if not n.domain.startswith("finn.custom_op.fpgadataflow")]
+    """(name, op_type) of the nodes that are not dataflow (HW) layers (``backend=fpgadataflow``)."""
+    from finn.util.fpgadataflow import is_fpgadataflow_node
+
+    return [(n.name, n.op_type) for n in model.graph.node if not is_fpgadataflow_node(n)]
+
+
+SPARSE_PASS_MODULE = "sparsekws.hw.sparse_ops"
+
+
+def _sparse_ops():
+    """The project's sparse HW op package, or ``None`` while it does not exist."""
+    import importlib
+
+    try:
+        return importlib.import_module(SPARSE_PASS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name and SPARSE_PASS_MODULE.startswith(exc.name):
+            return None
+        raise
+
+
+def _sparse_hw_pass(model, model_cfg: Mapping[str, Any] | None):
+    """THE PLACE FOR THE PROJECT'S SPARSE HW LAYERS (after HW conversion, before partitioning).
+
+    Calls ``sparsekws.hw.sparse_ops.convert_to_sparse_hw(model, model_cfg)`` when that module
+    exists: it turns ``KWinners`` nodes into HW layers and swaps FINN's MVAU for the sparse
+    matrix unit where ``model_cfg`` says a layer is sparse. Returns the model and whether the
+    pass ran. Without the module the graph is unchanged and a k-WTA stays a host node, which
+    ``_create_partition`` reports as not mappable. Without a ``model_cfg`` (no layer densities
+    known) the pass is not run.
+    """
+    module = _sparse_ops()
+    if module is None or model_cfg is None:
+        return model, False
+    convert = getattr(module, "convert_to_sparse_hw", None)
+    if convert is None:  # the package exists but does not offer the pass (yet)
+        log.warning("%s has no convert_to_sparse_hw: sparse HW layers not used", SPARSE_PASS_MODULE)
+        return model, False
+    try:
+        return convert(model, dict(model_cfg)), True
+    except UserError as exc:  # the pass refuses this graph or config: recorded, not fatal
+        raise NotMappableError(f"the project's sparse HW conversion refused the graph: {exc}") from exc
+
+
+def _splitting_host_node(model):
+    """A host node with a HW layer both upstream and downstream of it, or ``None``."""
+    from finn.util.fpgadataflow import is_fpgadataflow_node
+
+    def reaches_hw(node, step) -> bool:
+        seen, todo = set(), list(step(node) or [])
+        while todo:
+            nxt = todo.pop()
+            if nxt.name in seen:
+                continue
+            seen.add(nxt.name)
+            if is_fpgadataflow_node(nxt):
+                return True
+            todo.extend(step(nxt) or [])
+        return False
+
+    for node in model.graph.node:
+        if not is_fpgadataflow_node(node) and reaches_hw(node, model.find_direct_predecessors) \
+                and reaches_hw(node, model.find_direct_successors):
+            return node
+    return None
 
 
 def _create_partition(model, partition_dir: Path):
     """One dataflow partition; only ``ALLOWED_HOST_OPS`` may remain on the host (CPU)."""
-    from finn.analysis.fpgadataflow.unsupported_layers import unsupported_layers
     from finn.transformation.fpgadataflow.create_dataflow_partition import CreateDataflowPartition
     from qonnx.custom_op.registry import getCustomOp
 
@@ -261,8 +393,8 @@ def _create_partition(model, partition_dir: Path):
     if not_allowed:
         raise NotMappableError("FINN could not map these nodes to hardware layers (they would run on the "
                                "CPU): " + ", ".join(not_allowed))
-    single, culprit = model.analysis(unsupported_layers)
-    if not single:
+    culprit = _splitting_host_node(model)
+    if culprit is not None:
         raise NotMappableError(f"host node {culprit.name} ({culprit.op_type}) sits between hardware layers: "
                                "the accelerator would split into several partitions")
     partition_dir.mkdir(parents=True, exist_ok=True)
@@ -297,18 +429,27 @@ def _specialize(model, part: str):
 
 
 def _fold(model, target: BuildTarget):
-    from finn.transformation.fpgadataflow.set_folding import SetFolding
+    """Fold the dataflow graph; return it and the folding search results (``None`` if no search)."""
     from finn.transformation.general import ApplyConfig
     from finn.transformation.qonnx.give_unique_node_names_recursive import GiveUniqueNodeNamesRecursive
+
+    from sparsekws.hw import folding
 
     model = model.transform(GiveUniqueNodeNamesRecursive())
     if target.folding_config is not None:
         if not Path(target.folding_config).is_file():
             raise UserError(f"folding config not found: {target.folding_config}")
-        return model.transform(ApplyConfig(str(target.folding_config)))
-    model = model.transform(SetFolding(target.target_cycles_per_frame, mvau_wwidth_max=target.mvau_wwidth_max,
-                                       two_pass_relaxation=True))
-    return model.transform(GiveUniqueNodeNamesRecursive())
+        model = model.transform(ApplyConfig(str(target.folding_config)))
+        return model, None
+    if target.board is not None:
+        searches = {settings.name: folding.search_folding(model, target.fpga_part, target.board, target.budget,
+                                                          settings)
+                    for settings in (folding.STOCK, folding.TUNED)}
+        return searches["tuned"].model, searches
+    finn_only = all(folding.is_finn_layer(node) for node in folding.hw_nodes(model))
+    model = folding.set_folding(model, target.target_cycles_per_frame, target.mvau_wwidth_max, relax=finn_only)
+    model = folding.fold_other_ops(model, target.target_cycles_per_frame)
+    return model.transform(GiveUniqueNodeNamesRecursive()), None
 
 
 def _codegen(model, target: BuildTarget, out_dir: Path, probe_ipgen: bool):
@@ -322,15 +463,21 @@ def _codegen(model, target: BuildTarget, out_dir: Path, probe_ipgen: bool):
 
     model = model.transform(PrepareIP(target.fpga_part, target.clock_period_ns))
     ipgen_error = _probe_ipgen(model, target) if probe_ipgen else None
-    layers = {}
+    layers, missing = {}, []
     for node in model.graph.node:
         inst = getCustomOp(node)
-        src = Path(inst.get_nodeattr("code_gen_dir_ipgen"))
+        known = inst.get_nodeattr_types()
+        src = inst.get_nodeattr("code_gen_dir_ipgen") if "code_gen_dir_ipgen" in known else ""
+        if not src or not Path(src).is_dir():
+            missing.append(node.name)  # an op FINN's PrepareIP does not generate code for
+            continue
         dst = out_dir / node.name
         shutil.copytree(src, dst)
         inst.set_nodeattr("code_gen_dir_ipgen", f"codegen/{node.name}")
         layers[node.name] = sorted(p.name for p in dst.iterdir())
-    return model, {"status": "ok", "dir": "codegen", "files": layers}, ipgen_error
+    record = {"status": "ok" if not missing else "partial", "dir": "codegen", "files": layers,
+              "layers_without_code": missing}
+    return model, record, ipgen_error
 
 
 def _probe_ipgen(model, target: BuildTarget) -> str | None:
@@ -346,22 +493,12 @@ def _probe_ipgen(model, target: BuildTarget) -> str | None:
 
 # ---- estimates ------------------------------------------------------------------------------
 
-def _node_attrs(model, names=FOLDING_ATTRS) -> dict[str, dict[str, Any]]:
-    from qonnx.custom_op.registry import getCustomOp
-
-    attrs = {}
-    for node in model.graph.node:
-        inst = getCustomOp(node)
-        known = inst.get_nodeattr_types()
-        attrs[node.name] = {"op_type": node.op_type, **{a: inst.get_nodeattr(a) for a in names if a in known}}
-    return attrs
-
-
 def _zero_fractions(model) -> dict[str, float]:
     """Fraction of exactly-zero weights per layer that has a weight initializer (input 1)."""
     fractions = {}
     for node in model.graph.node:
-        if len(node.input) > 1 and node.op_type.startswith(("MVAU", "MatrixVectorActivation", "VVAU")):
+        weighted = "MVAU" in node.op_type or node.op_type.startswith(("MatrixVectorActivation", "VVAU"))
+        if len(node.input) > 1 and weighted:
             weights = model.get_initializer(node.input[1])
             if weights is not None and weights.size:
                 fractions[node.name] = float(np.mean(weights == 0))
@@ -369,22 +506,23 @@ def _zero_fractions(model) -> dict[str, float]:
 
 
 def _estimates(model, target: BuildTarget) -> dict[str, Any]:
-    from finn.analysis.fpgadataflow.dataflow_performance import dataflow_performance
     from finn.analysis.fpgadataflow.exp_cycles_per_layer import exp_cycles_per_layer
     from finn.analysis.fpgadataflow.op_and_param_counts import op_and_param_counts
     from finn.analysis.fpgadataflow.res_estimation import res_estimation
-    from finn.transformation.fpgadataflow.annotate_cycles import AnnotateCycles
+
+    from sparsekws.hw.folding import dataflow_performance, layer_estimates
 
     cycles = model.analysis(exp_cycles_per_layer)
     resources = model.analysis(partial(res_estimation, fpgapart=target.fpga_part))
     ops = model.analysis(op_and_param_counts)
-    annotated = model.transform(AnnotateCycles())
-    performance = dict(annotated.analysis(dataflow_performance))
-    return {"cycles": cycles, "resources": resources, "ops_and_params": ops, "performance": performance}
+    layers = layer_estimates(model, target.fpga_part)  # every HW layer, FINN's or not, tagged
+    performance = dataflow_performance(model, layers)
+    return {"cycles": cycles, "resources": resources, "ops_and_params": ops, "performance": performance,
+            "layers": layers}
 
 
 def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: BuildTarget,
-                      work_dir: str | Path) -> dict[str, Any]:
+                      work_dir: str | Path, model_cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Run the FINN estimate flow for one target; write FINN's reports and graphs to ``work_dir``.
 
     ``work_dir`` receives ``report/`` (FINN's own estimate JSON files), ``onnx/`` (the graph
@@ -406,6 +544,8 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
         _use_finn_build_dir(scratch)
         from qonnx.core.modelwrapper import ModelWrapper
 
+        from sparsekws.hw.folding import folding_attrs
+
         timer = _StepTimer()
         checks = []
         model = ModelWrapper(str(qonnx_path))
@@ -416,23 +556,20 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
         checks.append(timer.run("verify_streamlined_python", lambda m: compare_outputs(
             "streamlined", execute_graph(m, inputs), outputs), model))
         model = timer.run("convert_to_hw", _convert_to_hw, model)
+        # ---- the project's sparse HW layers (k-WTA, sparse matrix unit) plug in here ----
+        model, sparse_pass = timer.run("convert_to_sparse_hw", _sparse_hw_pass, model, model_cfg)
         model.save(str(onnx_dir / "hw_layers.onnx"))
         parent, dataflow, on_host = timer.run("create_dataflow_partition", _create_partition, model,
                                               work_dir / "partition")
         checks.append(timer.run("verify_dataflow_python", lambda m: compare_outputs(
             "dataflow_partition", execute_graph(m, inputs), outputs), parent))
-        failed = [c for c in checks if not c["passed"]]
-        if failed:
-            worst = max(failed, key=lambda c: c["max_abs_diff"])
-            raise FinnBuildError(
-                f"Python execution of the FINN graph ({worst['stage']}) differs from the reference outputs: "
-                f"max |diff| {worst['max_abs_diff']:.3g} (tolerance {worst['tolerance']:.3g}), argmax agreement "
-                f"{worst['argmax_agreement']:.3f}")
+        _judge_checks(checks)
         dataflow = timer.run("specialize_layers", _specialize, dataflow, target.fpga_part)
-        dataflow = timer.run("set_folding", _fold, dataflow, target)
+        dataflow = timer.run("minimize_bit_width", _minimize_bit_width, dataflow)
+        dataflow, searches = timer.run("set_folding", _fold, dataflow, target)
         dataflow = timer.run("minimize_bit_width", _minimize_bit_width, dataflow)
         estimates = timer.run("generate_estimate_reports", _estimates, dataflow, target)
-        folding = _node_attrs(dataflow)
+        folding = folding_attrs(dataflow, FOLDING_ATTRS)
         zero_fraction = _zero_fractions(dataflow)
         vivado = vivado_status()
         ipgen_error = None
@@ -464,8 +601,12 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
                     for step in VIVADO_STEPS[1:]]
     return {
         "finn_version": finn_version(),
-        "layer_cycles": {k: int(v) for k, v in estimates["cycles"].items()},
-        "layer_resources": estimates["resources"],
+        "layer_cycles": {k: v["cycles"] for k, v in estimates["layers"].items()},
+        "layer_resources": {k: {r: v[r] for r in ("LUT", "BRAM_18K", "URAM", "DSP")}
+                            for k, v in estimates["layers"].items()},
+        "layer_estimators": {k: v["estimator"] for k, v in estimates["layers"].items()},
+        "search": {k: v.summary() for k, v in searches.items()} if searches else None,
+        "sparse_pass": sparse_pass,
         "ops_and_params": estimates["ops_and_params"],
         "performance": perf,
         "folding": folding,

@@ -10,7 +10,8 @@ BRAM counted in BRAM36 blocks). Parameters:
 - ``budget``: the usable fraction of every resource (default 0.8: routing and timing headroom).
 
 A design fits when every resource's utilisation is at most ``budget``. The binding resource is
-the one with the highest utilisation. Networks per chip is the minimum over used resources of
+the one with the highest utilisation. ``require_fit`` refuses a design that does not fit
+(``FitError``, naming the binding resource). Networks per chip is the minimum over used resources of
 ``floor(budget * available / used)`` (0 when one resource does not fit even once).
 
 FINN's estimates omit FIFOs, data-width converters and the platform shell (DMA, interconnect),
@@ -77,6 +78,17 @@ def fit_design(used: Mapping[str, float], board: Mapping[str, Any], budget: floa
         "networks_per_chip_by_resource": copies,
         "note": OPTIMISM_NOTE,
     }
+
+
+class FitError(UserError):
+    """A design (a given folding) exceeds the board's resource budget."""
+
+
+def require_fit(fit: Mapping[str, Any], board_name: str) -> None:
+    """Refuse a design that does not fit: ``FitError`` naming the binding resource."""
+    if not fit["fits"]:
+        raise FitError(describe_fit(fit, board_name) + "; choose a more folded design (lower PE/SIMD) or a "
+                       "larger budget (--budget)")
 
 
 def describe_fit(fit: Mapping[str, Any], board_name: str) -> str:

@@ -1,7 +1,8 @@
 """The ``finn-estimate`` platform: the compile stage's FINN numbers as records, labelled estimated.
 
-One record per (model, board) for a single network and, where copies fit the board, one for the
-full chip. Power is missing (FINN's analytic model gives none; Vivado's power estimate needs Vivado).
+One record per (model, board) for a single network and one for the full chip, where the design
+fits the board within the compile budget; a model FINN could not build, or whose best design
+does not fit, is listed in ``skipped.csv`` with the reason instead. Power is missing (FINN's analytic model gives none; Vivado's power estimate needs Vivado).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ BACKEND = "finn-estimate"
 def estimate_records(estimate: dict) -> list[dict]:
     """Rows for one (model, board) estimate: single network, and full chip where it fits; none
     for a model FINN could not build (``status: not-mappable``, see ``skipped_estimates``)."""
-    if estimate.get("status") == NOT_MAPPABLE:
+    if estimate.get("status") == NOT_MAPPABLE or not _fits(estimate):
         return []
     common = {
         "model": estimate["model"], "platform": estimate["board"], "backend": BACKEND,
         "device": f"{estimate['board']} ({estimate['part']}) at {estimate['clock_mhz']:g} MHz",
         "batch_size": 1, "threads": NAN, "repeats": NAN, "throughput_iqr_words_per_s": NAN,
         "power_w": NAN, "energy_per_word_j": NAN, "source": "estimated",
-        "method": f"{estimate['estimator']}: FINN analytic cycle model (no FIFOs, no shell)",
+        "method": (f"{estimate['estimator']}: analytic cycle model (FINN's for its layers, the project's "
+                   "for sparse units; no FIFOs, no shell)"),
         "accuracy_on_measured": NAN, "model_accuracy_on_measured": NAN, "outputs_match_model": NAN,
         "n_measured": 0, "timestamp": "", **estimate["provenance"],
     }
@@ -38,8 +40,22 @@ def estimate_records(estimate: dict) -> list[dict]:
     return rows
 
 
+def _fits(estimate: dict) -> bool:
+    if "fit" in estimate:
+        return bool(estimate["fit"].get("fits"))
+    return estimate.get("networks_per_chip", 0) > 0
+
+
 def skipped_estimates(estimate: dict) -> list[dict]:
-    """The ``skipped.csv`` row of a model FINN could not build, with FINN's reason."""
-    if estimate.get("status") != NOT_MAPPABLE:
+    """The ``skipped.csv`` row of a model FINN could not build (FINN's reason) or whose best
+    design does not fit the board (the binding resource)."""
+    if estimate.get("status") == NOT_MAPPABLE:
+        reason = estimate["reason"]
+    elif not _fits(estimate):
+        fit = estimate.get("fit", {})
+        reason = (f"no folding fits {estimate['board']} within the compile budget"
+                  + (f" of {fit['budget']:.0%}" if "budget" in fit else "")
+                  + (f" (binding resource {fit['binding_resource']})" if fit.get("binding_resource") else ""))
+    else:
         return []
-    return [skipped_row(estimate["model"], estimate["board"], BACKEND, estimate["reason"], estimate["provenance"])]
+    return [skipped_row(estimate["model"], estimate["board"], BACKEND, reason, estimate["provenance"])]
