@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from sparsekws.config import validate_config  # noqa: E402
+from sparsekws.config import training_entry, validate_config  # noqa: E402
 from sparsekws.errors import ConfigError  # noqa: E402
 from sparsekws.fileio import write_yaml  # noqa: E402
 import yaml  # noqa: E402
@@ -21,7 +21,7 @@ except ConfigError as error:
 DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
 # the models that go on to compile and measure (sweep variants stop after export)
-HW_MODELS = [name for name in MODELS if config["models"][name]["hardware"]]
+HW_MODELS = [name for name in MODELS if config["models"][name].get("hardware", True)]
 BOARDS = list(config["compile"]["boards"])
 FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
 
@@ -61,7 +61,7 @@ def train_part(model):
     and the training-time augmentation."""
     settings = {key: value for key, value in config["train"].items() if key != "per_model"}
     settings.update(config["train"].get("per_model", {}).get(model, {}))
-    return json.dumps({"seed": config["seed"], "model": config["models"][model], "train": settings,
+    return json.dumps({"seed": config["seed"], "model": training_entry(config["models"][model]), "train": settings,
                        "augment": config["augment"]}, sort_keys=True)
 
 

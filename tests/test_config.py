@@ -54,7 +54,7 @@ def test_unknown_board_is_named_with_the_known_ones():
 
 
 def test_unknown_model_lists_the_defined_ones():
-    with pytest.raises(ConfigError, match="unknown model 'tiny'.*dense, sparse"):
+    with pytest.raises(ConfigError, match="unknown model 'tiny'.*dense, dense-cnn, sparse, sparse-cnn"):
         model_config(load_config(DEFAULT), "tiny")
 
 

@@ -29,7 +29,7 @@ def test_grid_scales_every_density_and_skips_the_base_point():
     double = config["models"]["sparse-cnn-w2x-a2x"]
     assert double["conv_weight_density"] == pytest.approx([1.0, 0.4])  # capped at 1
     assert double["linear_activation_density"] == pytest.approx(2 * base["linear_activation_density"])
-    assert all(not config["models"][n]["hardware"] for n in names) and base["hardware"]
+    assert all(not config["models"][n]["hardware"] for n in names) and base.get("hardware", True)
     assert config["train"]["per_model"]["sparse-cnn-w2x-a1x"] == {"epochs": 3}
 
 

@@ -65,7 +65,7 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     result = snakemake(copy_workflow(tmp_path, "config.yaml"), "-n")
     config = load_config(REPO_ROOT / "config" / "config.yaml")
     models, boards = len(config["models"]), len(config["compile"]["boards"])
-    hardware = sum(entry["hardware"] for entry in config["models"].values())
+    hardware = sum(entry.get("hardware", True) for entry in config["models"].values())
     assert config["sweep"]["base"] and models >= hardware + 5  # the sparsity sweep: >= 3 x 2 points, one the base
     frontends = len({entry["frontend"] for entry in config["models"].values()})
     counts = job_counts(result.stdout + result.stderr)

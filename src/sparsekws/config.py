@@ -68,6 +68,15 @@ def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict
     return validate_config(config, schema_path)
 
 
+#: model keys that only the compile and measure stages read: a change to them does not retrain
+HARDWARE_KEYS = ("hardware", "sparse_hw")
+
+
+def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A model's config entry without the keys that do not change its training."""
+    return {key: value for key, value in entry.items() if key not in HARDWARE_KEYS}
+
+
 def model_config(config: dict[str, Any], name: str) -> dict[str, Any]:
     """The config entry of model ``name``."""
     try:

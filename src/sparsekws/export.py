@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sparsekws.config import load_config, model_config
+from sparsekws.config import load_config, model_config, training_entry
 from sparsekws.errors import UserError
 from sparsekws.fileio import atomic_path, write_json
 from sparsekws.models.mlp import input_datatype
@@ -52,7 +52,7 @@ def load_trained_model(checkpoint: str | os.PathLike, mcfg: dict[str, Any] | Non
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UserError(f"checkpoint not found: {checkpoint}") from None
-    if mcfg is not None and saved["model_config"] != mcfg:
+    if mcfg is not None and training_entry(saved["model_config"]) != training_entry(mcfg):
         raise UserError(f"checkpoint {checkpoint} was trained with model config {saved['model_config']}, "
                         f"but the config now says {mcfg}; retrain it")
     model = build_model(saved["model_config"], saved_input_shape(saved), len(saved["classes"]), saved["seed"])

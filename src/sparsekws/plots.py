@@ -308,7 +308,6 @@ def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -
         evaluation = measured.get(m["model"], {})
         rows.append({
             "model": m["model"],
-            "hardware": m.get("model_config", {}).get("hardware", True),
             "test_accuracy": m["test_accuracy"],
             "seeds": seeds.get("n", 1),
             "test_accuracy_mean": seeds.get("mean", m["test_accuracy"]),
@@ -448,6 +447,7 @@ def run(args: argparse.Namespace) -> None:
     hardware_models = {name: entry for name, entry in config["models"].items() if entry.get("hardware", True)}
     pairs = comparison.model_pairs(hardware_models)
     accuracy = accuracy_table([read_json(p) for p in args.metrics], [read_json(p) for p in args.evaluations])
+    accuracy.insert(1, "hardware", [config["models"].get(m, {}).get("hardware", True) for m in accuracy["model"]])
     test_accuracy = dict(zip(accuracy["model"], accuracy["test_accuracy"]))
 
     plot_throughput(configs, figures / "throughput", footer)

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
 from sparsekws.augment import EpochAugmenter
-from sparsekws.config import load_config, model_config
+from sparsekws.config import load_config, model_config, training_entry
 from sparsekws.errors import ConfigError, UserError
 from sparsekws.features import make_frontend
 from sparsekws.fileio import atomic_path, write_csv, write_json
@@ -335,7 +335,7 @@ _train_epoch = train_epoch
 
 def run_fingerprint(cfg: dict[str, Any], model_name: str, features: Features) -> str:
     """Identifies a training run: everything that changes its result (a checkpoint must match)."""
-    return config_hash({"model": model_name, "model_config": model_config(cfg, model_name),
+    return config_hash({"model": model_name, "model_config": training_entry(model_config(cfg, model_name)),
                         "train": train_config(cfg, model_name), "seed": cfg["seed"],
                         "augment": cfg.get("augment", {}), "features_sha256": features.sha256})
 
@@ -464,7 +464,7 @@ def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.Pa
     ``epoch_callback(seed_index, epoch)`` runs after each epoch's checkpoint is written (tests use
     it to interrupt a run). Returns the metrics written to metrics.json.
     """
-    mcfg = model_config(cfg, model_name)
+    mcfg = training_entry(model_config(cfg, model_name))
     tcfg = train_config(cfg, model_name)
     out_dir = Path(out_dir)
     run_dir = out_dir / RUNS_DIR

@@ -22,6 +22,9 @@ widths); batch norm and the activation quantiser are applied as torch does in ev
 ``clamp(round(y / s), 0, 2^b - 1)``); k-WTA keeps the ``k`` largest boosted scores, ties to the
 lower index, as ``sparsekws.models.kwinners``. Outputs are checked against the torch model with
 ``sparsekws.verify`` by the caller.
+
+This engine is the reference of the compiled path (``sparse_fast``, numba kernels), which
+computes the same numbers bit for bit and is the one to time.
 """
 
 from __future__ import annotations
@@ -185,8 +188,9 @@ def _act_quant_params(act: nn.Module, channels_shape: tuple[int, ...]) -> tuple[
 class SparseNetwork:
     """The compiled network: ``__call__(inputs)`` maps integer-valued inputs [N, ...] to logits [N, classes]."""
 
-    def __init__(self, steps: list[tuple[str, object, float]]):
+    def __init__(self, steps: list[tuple[str, object, float]], input_shape: tuple[int, ...] | None = None):
         self.steps = steps
+        self.input_shape = input_shape
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -266,4 +270,4 @@ def compile_network(model: nn.Module, input_shape: tuple[int, ...]) -> SparseNet
             else:
                 raise ValueError(f"the sparse engine cannot compile layer {type(layer).__name__}")
             i += 1
-    return SparseNetwork(steps)
+    return SparseNetwork(steps, tuple(input_shape))

@@ -11,8 +11,10 @@ annotates the input datatype like the MLP's):
 ReLU before max-pool (Numenta pools first) computes the same function, since ReLU is monotonic,
 and is the order FINN maps (its streamlining cannot absorb a BatchNorm before a MaxPool). Weight layers get fixed fan-in masks when their
 density is below 1 (conv fan-in over in_channels x 5 x 5); the mask seed derives from the model
-seed and the layer index. A k-WTA module is added where ``kwinners`` is true and the activation
-density is below 1: the dense CNN has densities 1 and no k-WTA.
+seed and the layer index; ``weight_banks`` > 1 balances the masks over the sparse unit's input
+banks in FINN's channels-last input order (``sparse_weights`` module docstring). A k-WTA module
+is added where ``kwinners`` is true and the activation density is below 1: the dense CNN has
+densities 1 and no k-WTA.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from sparsekws.models.sparse_weights import SparseWeights
 POOL = 2
 
 
-def _maybe_sparse(layer: nn.Module, density: float, seed: int) -> nn.Module:
-    return SparseWeights(layer, density, seed=seed) if density < 1.0 else layer
+def _maybe_sparse(layer: nn.Module, density: float, seed: int, banks: int = 1,
+                  fan_in_shape: tuple[int, ...] | None = None) -> nn.Module:
+    if density >= 1.0:
+        return layer
+    return SparseWeights(layer, density, seed=seed, banks=banks, fan_in_shape=fan_in_shape)
 
 
 def _kwinners(cfg: dict[str, Any], channels: int, density: float, mode: str) -> list[nn.Module]:
@@ -59,6 +64,7 @@ def build_cnn(model_cfg: dict[str, Any], input_shape: tuple[int, int, int], num_
     conv_density = _per_layer(model_cfg, "conv_weight_density", len(conv_channels))
     conv_act = _per_layer(model_cfg, "conv_activation_density", len(conv_channels))
     weight_bits, act_bits = model_cfg["weight_bits"], model_cfg["activation_bits"]
+    banks = model_cfg.get("weight_banks", 1)
     layers: list[nn.Module] = []
     index = 0
     for out_channels, density, act_density in zip(conv_channels, conv_density, conv_act):
@@ -69,7 +75,7 @@ def build_cnn(model_cfg: dict[str, Any], input_shape: tuple[int, int, int], num_
                             "(frontend: logmel) or fewer conv layers")
         conv = QuantConv2d(channels_in, out_channels, kernel, padding=0, bias=False,
                            weight_quant=Int8WeightPerTensorFloat, weight_bit_width=weight_bits)
-        layers += [_maybe_sparse(conv, density, seed * 1000 + index), nn.BatchNorm2d(out_channels),
+        layers += [_maybe_sparse(conv, density, seed * 1000 + index, banks), nn.BatchNorm2d(out_channels),
                    QuantReLU(bit_width=act_bits), nn.MaxPool2d(POOL)]
         layers += _kwinners(model_cfg, out_channels, act_density, model_cfg["kwinners_mode"])
         channels_in = out_channels
@@ -79,7 +85,8 @@ def build_cnn(model_cfg: dict[str, Any], input_shape: tuple[int, int, int], num_
     units = model_cfg["linear_units"]
     hidden = QuantLinear(flat, units, bias=False, weight_quant=Int8WeightPerTensorFloat,
                          weight_bit_width=weight_bits)
-    layers += [_maybe_sparse(hidden, model_cfg["linear_weight_density"], seed * 1000 + index),
+    layers += [_maybe_sparse(hidden, model_cfg["linear_weight_density"], seed * 1000 + index, banks,
+                             fan_in_shape=(channels_in, height, width)),
                nn.BatchNorm1d(units), QuantReLU(bit_width=act_bits)]
     layers += _kwinners(model_cfg, units, model_cfg["linear_activation_density"], "global")
     layers.append(QuantLinear(units, num_classes, bias=False, weight_quant=Int8WeightPerTensorFloat,

@@ -4,6 +4,20 @@ The mask is drawn once, at construction, from a seeded generator and stored as a
 is saved with the model). ``rezero()`` multiplies the weights by the mask; call it after every
 optimizer step (``rezero_weights(model)``) so masked weights stay exactly zero, and therefore
 stay zero after quantisation and in the exported graph.
+
+Bank-balanced placement (``banks`` B > 1): the project's sparse matrix unit
+(``sparsekws.hw.sparse_ops.cost``) reads its inputs from ``SIMD`` column banks (bank ``s``
+holds the inputs ``i`` with ``i mod SIMD = s``) and pads its schedule to the fullest bank, so a
+uniformly random mask costs up to a few times the cycles of a balanced one. With B > 1 each
+output's F non-zeros are spread over the residue classes ``i mod G`` (``G = gcd(B, fan-in
+size)``) as evenly as possible: every class gets ``F // G`` or ``F // G + 1`` of them (the
+classes with one more form a cyclic run at a random offset), chosen at random within the class.
+Then for every SIMD dividing G, each bank holds at most ``ceil(F / SIMD)`` non-zeros of each
+output: the padding vanishes. ``i`` is the index in the order the hardware reads the fan-in,
+channels fastest: FINN's im2col orders a conv window as (kh, kw, c_in) while torch's weight is
+(c_out, c_in, kh, kw), and FINN's ``RemoveCNVtoFCFlatten`` makes a linear layer after a conv
+read its input as (h, w, c) while torch flattens it as (c, h, w) (``channels_last_order``).
+B = 1 keeps the uniformly random placement (the same masks as ever, draw for draw).
 """
 
 from __future__ import annotations
@@ -12,6 +26,8 @@ import math
 
 import torch
 from torch import nn
+
+from sparsekws.errors import ConfigError
 
 WEIGHT_LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)  # Brevitas QuantLinear/QuantConv2d subclass these
 
@@ -42,14 +58,52 @@ def fixed_fan_in_mask(out_features: int, in_features: int, fan_in: int,
     return mask
 
 
+def channels_last_order(fan_in_shape: tuple[int, ...]) -> torch.Tensor:
+    """For a fan-in that torch flattens from ``(C, *spatial)``, the torch flat index of each
+    position in the channels-last order ``(*spatial, C)`` that FINN's hardware reads.
+
+    A 1-D shape ``(n,)`` gives the identity. Conv filter ``(c_in, kh, kw)``: position
+    ``(kh_i * kw + kw_i) * c_in + c`` holds torch index ``c * kh * kw + kh_i * kw + kw_i``.
+    """
+    return torch.arange(math.prod(fan_in_shape)).reshape(fan_in_shape).movedim(0, -1).flatten()
+
+
+def balanced_fan_in_mask(out_features: int, in_features: int, fan_in: int, banks: int,
+                         generator: torch.Generator) -> torch.Tensor:
+    """A {0,1} float mask (out, in) with exactly ``fan_in`` ones per row, bank-balanced.
+
+    With ``G = gcd(banks, in_features)`` the ones of each row fall ``fan_in // G`` or one more
+    into each residue class ``i mod G``; the classes with one more are a cyclic run starting at
+    a random class, so for every divisor ``d`` of ``G`` each class ``i mod d`` holds at most
+    ``ceil(fan_in / d)`` ones. Within a class the ones sit at random. Indices ``i`` are in the
+    order the hardware reads (see ``channels_last_order``).
+    """
+    if banks < 1:
+        raise ConfigError(f"weight_banks must be >= 1, got {banks}")
+    groups = math.gcd(banks, in_features)
+    base, extra = divmod(fan_in, groups)
+    offset = torch.randint(groups, (out_features, 1), generator=generator)
+    residue = torch.arange(groups)
+    quota = base + ((residue - offset) % groups < extra).long()  # (out, G): ones per class
+    scores = torch.rand(out_features, in_features // groups, groups, generator=generator)
+    rank = scores.argsort(dim=1).argsort(dim=1)  # rank of each input within its class
+    return (rank < quota[:, None, :]).float().reshape(out_features, in_features)
+
+
 class SparseWeights(nn.Module):
     """Wrap a linear-like layer (``.weight`` of shape (out, in, ...)) with a fixed fan-in mask.
 
     For conv weights the fan-in counts over (in_channels x kernel) of each filter.
-    ``density`` is the fraction of weights kept; ``seed`` fixes the mask.
+    ``density`` is the fraction of weights kept; ``seed`` fixes the mask. ``banks`` > 1 balances
+    each output's non-zeros over the hardware's input banks (module docstring); ``fan_in_shape``
+    is the ``(C, *spatial)`` shape torch flattens the fan-in from, which fixes the hardware's
+    channels-last input order (default: the weight's ``shape[1:]``, i.e. ``(c_in, kh, kw)`` for
+    a conv, ``(in,)`` for a linear layer; give ``(C, H, W)`` for a linear layer after a flatten
+    of conv features).
     """
 
-    def __init__(self, module: nn.Module, density: float, seed: int):
+    def __init__(self, module: nn.Module, density: float, seed: int, banks: int = 1,
+                 fan_in_shape: tuple[int, ...] | None = None):
         super().__init__()
         self.module = module
         self.density = density
@@ -58,8 +112,18 @@ class SparseWeights(nn.Module):
         in_features = math.prod(weight.shape[1:])
         self.in_features = in_features
         self.fan_in = fan_in_for_density(in_features, density)
+        self.banks = banks
         generator = torch.Generator().manual_seed(seed)
-        mask = fixed_fan_in_mask(out_features, in_features, self.fan_in, generator)
+        if banks == 1:
+            mask = fixed_fan_in_mask(out_features, in_features, self.fan_in, generator)
+        else:
+            shape = tuple(fan_in_shape or weight.shape[1:])
+            if math.prod(shape) != in_features:
+                raise ConfigError(f"fan_in_shape {shape} has {math.prod(shape)} inputs but the layer has "
+                                  f"{in_features}; give the (C, *spatial) shape the layer's input is flattened from")
+            in_hardware_order = balanced_fan_in_mask(out_features, in_features, self.fan_in, banks, generator)
+            mask = torch.empty_like(in_hardware_order)
+            mask[:, channels_last_order(shape)] = in_hardware_order
         self.register_buffer("mask", mask.reshape(weight.shape))
         self.rezero()
 
@@ -76,7 +140,8 @@ class SparseWeights(nn.Module):
         return self.module(x)
 
     def extra_repr(self) -> str:
-        return f"density={self.density}, fan_in={self.fan_in}"
+        banks = f", banks={self.banks}" if self.banks > 1 else ""
+        return f"density={self.density}, fan_in={self.fan_in}{banks}"
 
 
 def rezero_weights(model: nn.Module) -> None:
