@@ -97,3 +97,19 @@ def warmed_up(model: torch.nn.Module, input_shape: tuple, batches: int = 3, seed
         for _ in range(batches):
             model(torch.randint(-128, 128, (32, *input_shape), generator=generator).float())
     return model.eval()
+
+
+@pytest.fixture(scope="session")
+def smoke_reference(tmp_path_factory) -> Path:
+    """A folder with an uninterrupted run of config/smoke.yaml up to every file two runs must
+    agree on (``workflow_runs.compared_targets``); the fault and SLURM tests compare with it."""
+    import yaml
+
+    from sparsekws.config import REPO_ROOT
+    from sparsekws.workflow_runs import compared_targets, copy_workflow, run_snakemake
+
+    smoke = REPO_ROOT / "config" / "smoke.yaml"
+    workdir = copy_workflow(tmp_path_factory.mktemp("smoke_reference"), smoke)
+    result = run_snakemake(workdir, ["--cores", "2", *compared_targets(yaml.safe_load(smoke.read_text()))])
+    assert result.returncode == 0, f"the smoke run failed:\n{(result.stdout + result.stderr)[-4000:]}"
+    return workdir

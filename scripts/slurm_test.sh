@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The workflow on a real SLURM cluster: installs Debian's slurm-wlm and munge (apt-get, as root),
+# starts munged, slurmctld and slurmd for a single node in a temporary folder, runs the tiny config
+# (config/smoke.yaml) through workflow/profiles/slurm, checks the results equal a local run's and
+# stops every daemon it started by PID (also on failure or SIGTERM/SIGINT/SIGHUP).
+# Usage: scripts/slurm_test.sh [--config FILE] [--work-dir DIR] [--reference DIR] [--no-install]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/python -m sparsekws.slurm_cluster "$@"
