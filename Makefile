@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`.
 .PHONY: setup run test clean
-SNAKEMAKE = .venv/bin/snakemake
+SNAKEMAKE = .venv/bin/snakemake --workflow-profile workflow/profiles/default
 
 setup:
 	bash scripts/setup.sh
