@@ -242,44 +242,10 @@ def test_evaluation_outputs_and_training_figures_are_in_results_and_report(finis
         assert f"{stem}.png" in report
 
 
-def _without_timings(value):
-    """A JSON value with every wall-clock field (``*seconds``) removed, recursively."""
-    if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items() if not k.endswith("seconds")}
-    if isinstance(value, list):
-        return [_without_timings(v) for v in value]
-    return value
-
-
-def test_two_runs_from_scratch_give_identical_results(finished, tmp_path):
-    """Same config, fresh directory: identical dataset bytes, features, weights, metrics and
-    FINN estimates (timings excluded)."""
-    import torch
+def test_two_runs_from_scratch_give_identical_results(finished, smoke_reference):
+    """Same config, two fresh directories (this module's run and the shared reference run):
+    identical dataset bytes, features, weights, metrics and FINN estimates (timings excluded)."""
+    from sparsekws.workflow_runs import differences
 
     config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
-    name = config["dataset"]["name"]
-    targets = [f"results/models/{name}/{m}/{f}" for m in config["models"]
-               for f in ("metrics.json", "evaluation.json", "export_check.json")]
-    targets += [f"results/hw/{name}/{m}/{b}/estimate.json" for m in config["models"] for b in config["compile"]["boards"]]
-    again = copy_workflow(tmp_path, "smoke.yaml")
-    snakemake(again, *targets)
-    first, second = finished / "results", again / "results"
-
-    files = sorted(p.relative_to(first) for p in (first / "datasets" / name).rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(second) for p in (second / "datasets" / name).rglob("*") if p.is_file())
-    for path in files:
-        assert (first / path).read_bytes() == (second / path).read_bytes(), path
-
-    with np.load(first / "features" / name / "mfcc.npz") as a, np.load(second / "features" / name / "mfcc.npz") as b:
-        assert a.files == b.files
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key])
-
-    for model in config["models"]:
-        state_a = torch.load(first / "models" / name / model / "model.pt", weights_only=True)["state_dict"]
-        state_b = torch.load(second / "models" / name / model / "model.pt", weights_only=True)["state_dict"]
-        assert state_a.keys() == state_b.keys()
-        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
-    for target in targets:
-        assert _without_timings(read_json(first.parent / target)) == _without_timings(read_json(second.parent / target)), \
-            target
+    assert differences(finished, smoke_reference, config) == []
