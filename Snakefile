@@ -21,6 +21,7 @@ include: "rules/compile.smk"
 include: "rules/measure.smk"
 include: "rules/figures.smk"
 include: "rules/report.smk"
+include: "rules/rtl.smk"
 
 
 rule all:

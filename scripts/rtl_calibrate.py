@@ -1,0 +1,31 @@
+"""Regenerate src/sparsekws/rtl/calibration.csv: Yosys synth_xilinx counts of the dense, sparse,
+sparse-sparse and k-WTA units at the real layer shapes (resumable: rows already in the CSV are kept).
+
+Usage: python scripts/rtl_calibrate.py [--out CSV] [--work DIR] [--only LAYER-SUBSTRING] [--fresh]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from sparsekws.rtl.calibration import CALIBRATION_CSV, run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=CALIBRATION_CSV, help="CSV to write (default: the committed table)")
+    parser.add_argument("--work", type=Path, default=None, help="Yosys work folder (default: a temporary one)")
+    parser.add_argument("--only", default=None, help="only layers whose name contains this")
+    parser.add_argument("--fresh", action="store_true", help="start a new table instead of resuming")
+    args = parser.parse_args()
+    if args.fresh and args.out.is_file():
+        args.out.unlink()
+    with tempfile.TemporaryDirectory(prefix="rtl_calibrate_") as tmp:
+        table = run(args.out, args.work or tmp, args.only, log=lambda msg: print(msg, flush=True))
+    print(f"{len(table)} rows in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Yosys calibration table: dense and sparse units at the real layer shapes.
+
+Folding (stated per row of the table): the dense unit uses the layer's PE/SIMD; the sparse unit
+the same PE and the smallest SIMD that keeps its cycles per vector at or below the dense
+unit's (iso-throughput: ``SIMD_s = ceil(F * SIMD / cols)``, F padded to a multiple of SIMD_s),
+with the same input stream width. Large units are synthesised as slices and extrapolated
+(``method``): ``full`` = the whole unit; ``pe-slices`` = the unit with PE'=1 and PE'=2 (each PE
+with its full weight memory, NF unchanged), extrapolated linearly to the layer's PE
+(``count(PE) = count(1) + (count(2) - count(1)) * (PE - 1)``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sparsekws.fileio import write_csv
+from sparsekws.rtl import cycles, golden
+from sparsekws.rtl.synth import synthesize
+from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta, sparse_mvu, sparse_sparse_mvu
+
+DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
+METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
+SLICE_LIMIT = 150_000  # weight bits, plus gather bits PE*SIMD*cols*abits (sparse), above which to slice
+CALIBRATION_CSV = Path(__file__).with_name("calibration.csv")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A matrix layer of a real network (conv layers as im2col: rows = out channels)."""
+
+    name: str
+    rows: int
+    cols: int
+    wbits: int
+    abits: int
+    obits: int
+    pe: int
+    simd: int
+    in_signed: bool = False
+
+    def shape(self, **changes) -> MvuShape:
+        return replace(MvuShape(self.rows, self.cols, self.pe, self.simd, self.wbits, self.abits, self.obits,
+                                self.in_signed), **changes)
+
+
+# The real shapes: MLP 490-256-256-256-12 (W3A3, 8-bit input), CNN conv 1->64 and 64->64 5x5,
+# linear 1600->1000->12 (W4A4, 8-bit input). The MLP's two 256x256 layers share one entry.
+LAYERS = (
+    Layer("mlp_out", 12, 256, 3, 3, 3, 4, 8),
+    Layer("cnn_conv1", 64, 25, 4, 8, 4, 8, 5, in_signed=True),
+    Layer("cnn_out", 12, 1000, 4, 4, 4, 4, 8),
+    Layer("mlp_hidden", 256, 256, 3, 3, 3, 8, 8),
+    Layer("mlp_in", 256, 490, 3, 8, 3, 8, 7, in_signed=True),
+    Layer("cnn_conv2", 64, 1600, 4, 4, 4, 8, 8),
+    Layer("cnn_fc", 1000, 1600, 4, 4, 4, 8, 8),
+)
+# k-WTA groups of the sparse CNN (global mode, 4-bit unsigned after QuantReLU + max-pool);
+# k = round(n * activation density * k_inference_factor 1.5).
+KWTA = (("cnn_kwta_fc", 1000, 150), ("cnn_kwta_conv2", 1600, 300), ("cnn_kwta_conv1", 12544, 1788))
+
+
+def sparse_shape(layer: Layer, density: float) -> MvuShape:
+    """The iso-throughput sparse unit of ``layer`` at ``density`` (see the module docstring)."""
+    fan_in = golden.fan_in_for_density(layer.cols, density)
+    simd = max(1, math.ceil(fan_in * layer.simd / layer.cols))
+    padded = math.ceil(fan_in / simd) * simd
+    return layer.shape(simd=simd, fan_in=padded, in_simd=layer.simd)
+
+
+def _weights(shape: MvuShape, rng: np.random.Generator):
+    weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols, shape.wbits, rng)
+    lo = -(1 << (shape.acc_bits - 3))
+    thresholds = golden.random_thresholds(lo, -lo, shape.rows, shape.obits, rng)
+    return weights, thresholds
+
+
+def mvu_verilog(kind: str, shape: MvuShape, rng: np.random.Generator) -> tuple[str, str]:
+    """Module name and Verilog of a unit with random fixed fan-in weights."""
+    weights, thresholds = _weights(shape, rng)
+    name = f"{kind}_{shape.rows}x{shape.cols}"
+    if kind == "dense":
+        return name, dense_mvu(name, shape, weights, thresholds)
+    if kind == "sparse":
+        return name, sparse_mvu(name, shape, *golden.to_fixed_fan_in(weights, shape.fan_in), thresholds)
+    return name, sparse_sparse_mvu(name, shape, weights, thresholds)
+
+
+def _size(kind: str, shape: MvuShape) -> int:
+    if kind == "sparse":
+        return shape.pe * shape.simd * shape.cols * shape.abits + shape.rows * shape.fan_in * shape.wbits
+    return shape.rows * shape.cols * shape.wbits * (shape.simd if kind == "sparse_sparse" else 1)
+
+
+def synth_mvu(kind: str, shape: MvuShape, work: Path, seed: int = 0) -> tuple[dict, str]:
+    """Yosys counts of one unit, whole or by two PE slices (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    if _size(kind, shape) <= SLICE_LIMIT or shape.pe <= 2:
+        name, text = mvu_verilog(kind, shape, rng)
+        return synthesize(text, name, work / name).as_dict(), "full"
+    points = []
+    for pe in (1, 2):
+        part = replace(shape, pe=pe, rows=shape.nf * pe)
+        name, text = mvu_verilog(kind, part, rng)
+        points.append(synthesize(text, name, work / f"{name}_pe{pe}").as_dict())
+    out = {"seconds": round(sum(p["seconds"] for p in points), 2), "depth": max(p["depth"] for p in points)}
+    for key in METRICS:
+        per_pe = points[1][key] - points[0][key]
+        out[key] = max(0, round(points[0][key] + per_pe * (shape.pe - 1)))
+    return out, "pe-slices"
+
+
+# The densities our configs use per layer: these rows are synthesised first.
+CONFIGURED = {"mlp_out": 0.1, "cnn_conv1": 0.5, "cnn_out": 0.1, "mlp_hidden": 0.1, "mlp_in": 0.1,
+              "cnn_conv2": 0.2, "cnn_fc": 0.1}
+
+
+def grid() -> list[dict]:
+    """Every (layer, unit, density) of the table: the configured densities first, then the sweep."""
+    first, rest = [], []
+    for layer in LAYERS:
+        first.append({"layer": layer.name, "kind": "dense", "density": 1.0, "shape": layer.shape()})
+        for density in sorted(DENSITIES):  # cheapest first
+            entry = {"layer": layer.name, "kind": "sparse", "density": density,
+                     "shape": sparse_shape(layer, density)}
+            (first if density == CONFIGURED[layer.name] else rest).append(entry)
+    out = next(layer for layer in LAYERS if layer.name == "cnn_out")
+    first.append({"layer": out.name, "kind": "sparse_sparse", "density": 1.0,
+                  "shape": out.shape(active=152)})  # k-WTA K=150 padded to SIMD 8
+    for name, group, k in KWTA:
+        first.append({"layer": name, "kind": "kwta", "density": k / group, "shape": KwtaShape(group, k, 8, 4)})
+    return first + rest
+
+
+def _key(row: dict) -> str:
+    return f"{row['layer']}|{row['kind']}|{row['density']}"
+
+
+def describe(entry: dict) -> dict:
+    """The table columns that describe a unit (no synthesis)."""
+    shape, kind = entry["shape"], entry["kind"]
+    if kind == "kwta":
+        return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.group,
+                "cols": shape.group, "fan_in": 0, "active": shape.k, "pe": 1, "simd": shape.simd, "wbits": 0,
+                "abits": shape.bits, "obits": shape.bits, "cycles_model": cycles.kwta(shape)}
+    formula = {"dense": cycles.dense_mvu, "sparse": cycles.sparse_mvu, "sparse_sparse": cycles.sparse_sparse_mvu}
+    return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.rows,
+            "cols": shape.cols, "fan_in": shape.fan_in, "active": shape.active, "pe": shape.pe,
+            "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits,
+            "cycles_model": formula[kind](shape)}
+
+
+def yosys_version() -> str:
+    from sparsekws.rtl.tools import yosys_path
+    return subprocess.run([yosys_path(), "-V"], capture_output=True, text=True).stdout.strip()
+
+
+def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | None = None,
+        log=print) -> pd.DataFrame:
+    """Synthesise every grid entry missing from ``out_csv``, rewriting the CSV after each one."""
+    out_csv, work = Path(out_csv), Path(work_dir)
+    table = pd.read_csv(out_csv) if out_csv.is_file() else pd.DataFrame()
+    done = set() if table.empty else {_key(r) for r in table.to_dict("records")}
+    version = yosys_version()
+    for entry in grid():
+        if _key(entry) in done or (only and only not in entry["layer"]):
+            continue
+        log(f"synthesising {_key(entry)}")
+        if entry["kind"] == "kwta":
+            shape = entry["shape"]
+            name = f"kwta_{shape.group}_k{shape.k}"
+            counts, method = synthesize(kwta(name, shape), name, work / name).as_dict(), "full"
+        else:
+            counts, method = synth_mvu(entry["kind"], entry["shape"], work)
+        row = describe(entry) | {key: counts[key] for key in METRICS} | {
+            "depth": counts["depth"], "method": method, "yosys_seconds": counts["seconds"],
+            "tool": f"{version} synth_xilinx -family xcup"}
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+        write_csv(out_csv, table)
+    return table

@@ -1,0 +1,87 @@
+"""A unit under test: its Verilog, input beats, expected output beats (from ``golden``) and the
+cycle formula's cycles per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparsekws.rtl import cycles, golden
+from sparsekws.rtl.verilog import (KwtaShape, MvuShape, clog2, dense_mvu, kwta, pack_lanes, sparse_mvu,
+                                   sparse_sparse_mvu)
+
+
+@dataclass
+class Case:
+    """Everything a simulation needs; beats are integers (lane 0 in the low bits)."""
+
+    name: str
+    verilog: str
+    in_beats: list[int]
+    out_beats: list[int]
+    frames: int
+    cycles_per_frame: int  # from the cycle formula
+
+
+def _beats(frames: np.ndarray, lanes: int, width: int) -> list[int]:
+    flat = np.asarray(frames, dtype=np.int64).reshape(len(frames), -1, lanes)
+    return [pack_lanes(beat, width) for frame in flat for beat in frame]
+
+
+def _thresholds(weights: np.ndarray, x: np.ndarray, obits: int, rng: np.random.Generator) -> np.ndarray:
+    """Thresholds spread over the accumulators these inputs actually reach (so every output level occurs)."""
+    acc = x @ weights.T
+    return golden.random_thresholds(int(acc.min()), int(acc.max()) + 1, weights.shape[0], obits, rng)
+
+
+def _activations(shape: MvuShape, frames: int, rng: np.random.Generator) -> np.ndarray:
+    lo, hi = (-(1 << (shape.abits - 1)), (1 << (shape.abits - 1)) - 1) if shape.in_signed \
+        else (0, (1 << shape.abits) - 1)
+    return rng.integers(lo, hi, size=(frames, shape.cols), endpoint=True)
+
+
+def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
+             weights: np.ndarray | None = None, thresholds: np.ndarray | None = None) -> Case:
+    """A dense, sparse or sparse-sparse MVU case; random fixed fan-in weights unless given."""
+    if weights is None:
+        weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols,
+                                             shape.wbits, rng)
+    x = _activations(shape, frames, rng)
+    if kind == "sparse_sparse":
+        x = golden.kwta(x, shape.active)  # inputs as a k-WTA delivers them
+    if thresholds is None:
+        thresholds = _thresholds(weights, x, shape.obits, rng)
+    y = golden.mvu(x, weights, thresholds)
+    name = f"{kind}_mvu_{shape.rows}x{shape.cols}"
+    if kind == "dense":
+        text, beats = dense_mvu(name, shape, weights, thresholds), _beats(x, shape.simd, shape.abits)
+        model = cycles.dense_mvu(shape)
+    elif kind == "sparse":
+        indices, values = golden.to_fixed_fan_in(weights, shape.fan_in)
+        if not np.array_equal(golden.sparse_mvu(x, indices, values, thresholds), y):
+            raise AssertionError("sparse golden model disagrees with the dense one")
+        text = sparse_mvu(name, shape, indices, values, thresholds)
+        beats = _beats(x, shape.in_simd or shape.simd, shape.abits)
+        model = cycles.sparse_mvu(shape)
+    elif kind == "sparse_sparse":
+        indices, values = golden.active_pairs(x, shape.active)
+        if not np.array_equal(golden.sparse_sparse_mvu(indices, values, weights, thresholds), y):
+            raise AssertionError("sparse-sparse golden model disagrees with the dense one")
+        pairs = (indices << shape.abits) | (values & ((1 << shape.abits) - 1))
+        text = sparse_sparse_mvu(name, shape, weights, thresholds)
+        beats = _beats(pairs, shape.simd, clog2(shape.cols) + shape.abits)
+        model = cycles.sparse_sparse_mvu(shape)
+    else:
+        raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse or sparse_sparse")
+    return Case(name, text, beats, _beats(y, shape.pe, shape.obits), frames, model)
+
+
+def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: int) -> Case:
+    """A k-WTA case over frames of ``groups`` groups; few distinct values so ties are common."""
+    lo, hi = (-(1 << (shape.bits - 1)), (1 << (shape.bits - 1)) - 1) if shape.signed else (0, (1 << shape.bits) - 1)
+    x = rng.integers(lo, hi, size=(frames, groups, shape.group), endpoint=True)
+    y = golden.kwta(x, shape.k)
+    name = f"kwta_{shape.group}_k{shape.k}"
+    return Case(name, kwta(name, shape), _beats(x, shape.simd, shape.bits), _beats(y, shape.simd, shape.bits),
+                frames, cycles.kwta(shape, groups))

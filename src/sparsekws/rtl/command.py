@@ -1,0 +1,177 @@
+"""Simulate a model's hardware layers in RTL and tabulate dense vs sparse cycles and Yosys counts.
+
+For every matrix layer: the dense unit and, where the layer is sparse, the fixed fan-in unit at
+the model's weight density (plus the sparse-sparse unit where the input comes from a k-WTA with fixed k), and
+every k-WTA layer. Simulation (cocotb + Verilator) runs on a two-fold slice of each unit
+(PE=2, 4 rows, the layer's real columns, fan-in and SIMD) with the trained weights of the QONNX
+export when given (random fixed fan-in weights otherwise), random inputs and random output
+back-pressure; every output is compared with the golden model, and the slice's measured cycles
+per vector with the cycle formula. Resource counts come from the Yosys calibration table
+(``scripts/rtl_calibrate.py``); the FINN op's own resource model goes beside them when it exists.
+
+Outputs in --out-dir: ``rtl_report.csv`` (one row per layer and unit) and ``rtl_report.json``
+(the same rows with provenance). Missing tools are reported in the table, not as a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sparsekws.config import load_config, model_config
+from sparsekws.errors import UserError
+from sparsekws.fileio import write_csv, write_json
+from sparsekws.provenance import stamp
+from sparsekws.rtl import cases, cycles
+from sparsekws.rtl.calibration import CALIBRATION_CSV, sparse_shape
+from sparsekws.rtl.layers import ModelLayer, model_layers, trained_weights
+from sparsekws.rtl.tools import missing_tools
+from sparsekws.rtl.verilog import KwtaShape, MvuShape
+
+log = logging.getLogger(__name__)
+SLICE_PE = 2
+RESOURCES = ("lut", "ff", "bram18", "dsp")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, type=Path, help="workflow config (YAML)")
+    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    parser.add_argument("--out-dir", required=True, type=Path, help="folder for rtl_report.csv/.json")
+    parser.add_argument("--qonnx", type=Path, default=None,
+                        help="exported QONNX model: its trained integer weights are simulated")
+    parser.add_argument("--calibration", type=Path, default=CALIBRATION_CSV,
+                        help="Yosys calibration table (default: the one in the package)")
+    parser.add_argument("--no-sim", action="store_true", help="skip the simulations (table lookups only)")
+    parser.add_argument("--frames", type=int, default=3, help="frames per simulation pass (>= 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+
+
+def units(item: ModelLayer) -> list[tuple[str, object]]:
+    """(unit kind, full-size shape) pairs to report for one model layer."""
+    if item.kwta:
+        _, group, k = item.kwta
+        return [("kwta", KwtaShape(group, k, 8, 4))]
+    layer = item.layer
+    out = [("dense", layer.shape())]
+    if item.density < 1.0:
+        out.append(("sparse", sparse_shape(layer, item.density)))
+    if item.active_inputs:
+        active = math.ceil(item.active_inputs / layer.simd) * layer.simd
+        out.append(("sparse_sparse", layer.shape(active=active)))
+    return out
+
+
+def cycles_per_vector(kind: str, shape) -> int:
+    formula = {"dense": cycles.dense_mvu, "sparse": cycles.sparse_mvu,
+               "sparse_sparse": cycles.sparse_sparse_mvu, "kwta": cycles.kwta}
+    return formula[kind](shape)
+
+
+def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Generator, frames: int) -> cases.Case:
+    """The simulated slice of a unit (see the module docstring)."""
+    if kind == "kwta":
+        return cases.kwta_case(shape, 1, rng, frames)
+    part: MvuShape = dataclasses.replace(shape, pe=SLICE_PE, rows=2 * SLICE_PE)
+    rows = None if weights is None else weights[: part.rows]
+    return cases.mvu_case(kind, part, rng, frames, weights=rows)
+
+
+def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float) -> dict:
+    """Yosys counts of the table row for (layer, unit, density), or NaNs with a note."""
+    if table.empty:
+        return {f"{m}_yosys": np.nan for m in RESOURCES} | {"depth_yosys": np.nan,
+                                                             "yosys_method": "no calibration table"}
+    match = table[(table.layer == layer) & (table.kind == kind)]
+    if kind in ("sparse", "dense"):
+        match = match[np.isclose(match.density, 1.0 if kind == "dense" else density)]
+    if match.empty:
+        return {f"{m}_yosys": np.nan for m in RESOURCES} | {
+            "depth_yosys": np.nan, "yosys_method": "not in calibration table (run scripts/rtl_calibrate.py)"}
+    row = match.iloc[0]
+    return {f"{m}_yosys": row[m] for m in RESOURCES} | {"depth_yosys": row["depth"],
+                                                         "yosys_method": f"yosys {row['method']}"}
+
+
+def report(cfg: dict, model: str, qonnx: Path | None, calibration: Path, simulate: bool, frames: int,
+           seed: int, work_dir: Path) -> pd.DataFrame:
+    """One row per (layer, unit) of ``model``."""
+    from sparsekws.rtl.sim import simulate as run_sim
+
+    layers = model_layers(model_config(cfg, model))
+    weights = trained_weights(qonnx) if qonnx is not None else []
+    matrices = [item for item in layers if item.layer]
+    if weights and len(weights) != len(matrices):
+        raise UserError(f"{qonnx} has {len(weights)} weight tensors but model {model!r} has "
+                        f"{len(matrices)} matrix layers; export the model again")
+    table = pd.read_csv(calibration) if calibration.is_file() else pd.DataFrame()
+    missing = missing_tools() if simulate else []
+    if missing:
+        log.warning("rtl: simulation skipped: %s", "; ".join(missing))
+    rng = np.random.default_rng(seed)
+    rows, index = [], 0
+    for item in layers:
+        layer_weights = None
+        if item.layer:
+            layer_weights = weights[index] if weights else None
+            index += 1
+        for kind, shape in units(item):
+            per_vector = cycles_per_vector(kind, shape)
+            row = {"model": model, "layer": item.name, "unit": kind, "density": item.density,
+                   "rows": getattr(shape, "rows", getattr(shape, "group", 0)),
+                   "cols": getattr(shape, "cols", getattr(shape, "group", 0)),
+                   "pe": getattr(shape, "pe", 1), "simd": shape.simd,
+                   "fan_in": getattr(shape, "fan_in", 0), "active": getattr(shape, "active", getattr(shape, "k", 0)),
+                   "positions": item.positions, "cycles_model_vector": per_vector,
+                   "cycles_model_frame": per_vector * item.positions}
+            row |= calibrated(table, item.name, kind, item.density)
+            row |= {f"{m}_model": np.nan for m in RESOURCES} | {"resource_model": "not available"}
+            row |= _simulate(kind, shape, layer_weights, rng, frames, work_dir / f"{item.name}_{kind}_{len(rows)}",
+                             run_sim, "; ".join(missing) if missing else ("--no-sim" if not simulate else ""))
+            rows.append(row)
+            log.info("rtl: %s %s: %s", item.name, kind, row["sim_status"])
+    return pd.DataFrame(rows)
+
+
+def _simulate(kind, shape, weights, rng, frames, work, run_sim, skip_reason: str) -> dict:
+    source = "trained" if weights is not None else "random fixed fan-in"
+    if kind == "kwta":
+        source = "random inputs"
+    if skip_reason:
+        return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
+                "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
+    case = slice_case(kind, shape, weights, rng, frames)
+    result = run_sim(case, work)
+    status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
+    if result.passed and result.cycle_error > 0.05:
+        status = f"passed, cycles {result.cycles_per_frame_sim} vs formula {result.cycles_per_frame_model}"
+    return {"sim_status": status, "sim_weights": source, "sim_cycles_model": result.cycles_per_frame_model,
+            "sim_cycles": result.cycles_per_frame_sim, "sim_beats_checked": result.beats_checked,
+            "sim_mismatches": result.mismatches}
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.frames < 3:
+        raise UserError("--frames must be at least 3 (the cycle count needs a steady state)")
+    if args.qonnx is not None and not args.qonnx.is_file():
+        raise UserError(f"QONNX model not found: {args.qonnx}; run the export stage first or omit --qonnx")
+    cfg = load_config(args.config)
+    with tempfile.TemporaryDirectory(prefix="sparsekws_rtl_") as tmp:
+        table = report(cfg, args.model, args.qonnx, args.calibration, not args.no_sim, args.frames, args.seed,
+                       Path(tmp))
+    write_csv(args.out_dir / "rtl_report.csv", table)
+    write_json(args.out_dir / "rtl_report.json", {
+        "provenance": stamp(cfg) | {"cycles": "sparsekws.rtl.cycles formulas; simulated on a PE=2, 4-row slice",
+                                    "resources_yosys": f"{args.calibration.name} (Yosys synth_xilinx, xcup)",
+                                    "resources_model": "FINN custom op resource model (not available yet)"},
+        "rows": table.replace({np.nan: None}).to_dict("records")})
+    failed = table[table.sim_status.str.startswith("FAILED")]
+    if not failed.empty:
+        raise UserError(f"RTL simulation failed for {', '.join(failed.layer + '/' + failed.unit)}; "
+                        f"see {args.out_dir / 'rtl_report.csv'}")

@@ -1,0 +1,102 @@
+"""The hardware layers of a configured model, matched to the calibration table's entries,
+and the integer weights of a trained model's QONNX export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sparsekws.errors import UserError
+from sparsekws.rtl.calibration import KWTA, LAYERS, Layer
+
+NUM_CLASSES = 12
+MFCC_FEATURES = 490  # 49 x 10
+LOGMEL_SIDE = 32
+
+
+@dataclass(frozen=True)
+class ModelLayer:
+    """One matrix layer (``layer``) at a weight ``density``, or a k-WTA group (``kwta``)."""
+
+    layer: Layer | None
+    density: float
+    kwta: tuple[str, int, int] | None = None  # (name, group size, k)
+    positions: int = 1  # vectors per frame (conv output positions after im2col)
+    active_inputs: int = 0  # K when the input comes from a k-WTA layer with a fixed k
+
+    @property
+    def name(self) -> str:
+        return self.layer.name if self.layer else self.kwta[0]
+
+
+def _matching(name: str, rows: int, cols: int) -> Layer:
+    """The calibration layer of that shape, or a new one with the same folding rule."""
+    for layer in LAYERS:
+        if (layer.rows, layer.cols) == (rows, cols):
+            return layer
+    base = next(layer for layer in LAYERS if layer.name == name)
+    pe = max(d for d in range(1, base.pe + 1) if rows % d == 0)
+    simd = max(d for d in range(1, base.simd + 1) if cols % d == 0)
+    return Layer(name, rows, cols, base.wbits, base.abits, base.obits, pe, simd, base.in_signed)
+
+
+def model_layers(cfg: dict[str, Any]) -> list[ModelLayer]:
+    """The matrix and k-WTA layers of a ``models.<name>`` config entry, in order."""
+    if cfg["family"] == "mlp":
+        widths = [MFCC_FEATURES] + list(cfg["hidden_units"]) + [NUM_CLASSES]
+        names = ["mlp_in"] + ["mlp_hidden"] * (len(widths) - 3) + ["mlp_out"]
+        return [ModelLayer(_matching(name, rows, cols), cfg["weight_density"])
+                for name, cols, rows in zip(names, widths[:-1], widths[1:])]
+    if cfg["family"] != "cnn" or len(cfg["conv_channels"]) != 2 or cfg["kernel_size"] != 5:
+        raise UserError(f"rtl: only the MLP and the two-conv 5x5 CNN have hardware layers here, "
+                        f"not family {cfg['family']!r} with {cfg.get('conv_channels')}")
+    c1, c2 = cfg["conv_channels"]
+    units = cfg["linear_units"]
+    side1 = LOGMEL_SIDE - 4
+    side2 = side1 // 2 - 4
+    flat = c2 * (side2 // 2) ** 2
+    kwinners = cfg.get("kwinners", False)
+    factor = cfg.get("k_inference_factor", 1.0)
+    layers = [ModelLayer(_matching("cnn_conv1", c1, 25), cfg["conv_weight_density"][0], positions=side1 ** 2)]
+    sizes = [c1 * (side1 // 2) ** 2, flat, units]
+    densities = list(cfg.get("conv_activation_density", [])) + [cfg.get("linear_activation_density", 1.0)]
+    kwta: list[ModelLayer | None] = [None, None, None]
+    for i, ((name, _, _), group, density) in enumerate(zip(KWTA[::-1], sizes, densities)):
+        k = max(1, min(group, round(group * density * factor)))
+        kwta[i] = ModelLayer(None, density, kwta=(name, group, k)) if kwinners and density < 1 else None
+    layers += [kwta[0]] if kwta[0] else []
+    layers.append(ModelLayer(_matching("cnn_conv2", c2, c1 * 25), cfg["conv_weight_density"][1],
+                             positions=side2 ** 2))
+    layers += [kwta[1]] if kwta[1] else []
+    layers.append(ModelLayer(_matching("cnn_fc", units, flat), cfg["linear_weight_density"]))
+    layers += [kwta[2]] if kwta[2] else []
+    layers.append(ModelLayer(_matching("cnn_out", NUM_CLASSES, units), 1.0,
+                             active_inputs=kwta[2].kwta[2] if kwta[2] else 0))
+    return layers
+
+
+def trained_weights(qonnx_path: str | Path) -> list[np.ndarray]:
+    """Integer weight matrices (rows = outputs) of the Quant-ed initialisers of a QONNX model, in order.
+
+    ``int = round(w / scale + zero_point)``; conv kernels flattened to (out, in * kh * kw).
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(qonnx_path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    consumers = {name: n for n in model.graph.node for name in n.input}
+    weights = []
+    for node in model.graph.node:
+        if node.op_type != "Quant" or node.input[0] not in inits:
+            continue
+        w, scale, zero = (inits[name] for name in node.input[:3])
+        q = np.round(w / scale + zero).astype(np.int64)
+        user = consumers.get(node.output[0])
+        if user is not None and user.op_type == "MatMul":
+            q = q.T
+        weights.append(q.reshape(q.shape[0], -1))
+    return weights

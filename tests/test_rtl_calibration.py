@@ -1,0 +1,56 @@
+"""Calibration grid, iso-throughput sparse folding, slice extrapolation (Yosys replaced by a fake)."""
+
+import dataclasses
+import re
+
+import pandas as pd
+
+from sparsekws.rtl import calibration, cycles
+from sparsekws.rtl.calibration import LAYERS, sparse_shape
+
+
+def test_sparse_folding_never_slower_than_dense():
+    for layer in LAYERS:
+        dense = cycles.dense_mvu(layer.shape())
+        for density in calibration.DENSITIES:
+            shape = sparse_shape(layer, density)
+            assert shape.fan_in % shape.simd == 0 and shape.fan_in >= round(density * layer.cols)
+            assert cycles.sparse_mvu(shape) <= dense
+
+
+def test_grid_covers_every_layer_and_density_once():
+    keys = [calibration._key(entry) for entry in calibration.grid()]
+    assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
+    assert keys[0] == "mlp_out|dense|1.0"
+
+
+def test_pe_slices_extrapolate_linearly(monkeypatch, tmp_path):
+    seen = []
+
+    def fake(verilog, top, work_dir, family="xcup"):
+        pe = len(re.findall(r"reg \[\d+:0\] wmem\d+ \[", verilog))  # weight memories = PEs
+        seen.append(pe)
+        return type("R", (), {"as_dict": lambda self: {"lut": 100 + 50 * pe, "lut_logic": 0, "lut_mem": 0,
+                                                       "ff": 10 * pe, "bram18": 2 * pe, "uram": 0, "dsp": 0,
+                                                       "carry": 0, "depth": 7, "seconds": 1.0}})()
+
+    monkeypatch.setattr(calibration, "synthesize", fake)
+    monkeypatch.setattr(calibration, "SLICE_LIMIT", 0)
+    layer = dataclasses.replace(LAYERS[3], rows=32, cols=16, pe=8, simd=8)
+    counts, method = calibration.synth_mvu("dense", layer.shape(), tmp_path)
+    assert method == "pe-slices" and seen == [1, 2]
+    assert counts["lut"] == 100 + 50 * 8 and counts["bram18"] == 16 and counts["seconds"] == 2.0
+
+
+def test_run_resumes_and_writes_rows(monkeypatch, tmp_path):
+    def fake_mvu(kind, shape, work, seed=0):
+        return dict.fromkeys(calibration.METRICS, 1) | {"depth": 3, "seconds": 0.5}, "full"
+
+    monkeypatch.setattr(calibration, "synth_mvu", fake_mvu)
+    monkeypatch.setattr(calibration, "yosys_version", lambda: "Yosys test")
+    out = tmp_path / "cal.csv"
+    table = calibration.run(out, tmp_path / "w", only="mlp_hidden", log=lambda m: None)
+    assert len(table) == 1 + len(calibration.DENSITIES)
+    assert set(pd.read_csv(out).kind) == {"dense", "sparse"}
+    again = calibration.run(out, tmp_path / "w", only="mlp_hidden", log=lambda m: None)
+    assert len(again) == len(table)

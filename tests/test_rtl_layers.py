@@ -1,0 +1,49 @@
+"""Model layers for the RTL report, and integer weights read from a QONNX graph."""
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from sparsekws.errors import UserError
+from sparsekws.rtl.layers import model_layers, trained_weights
+
+MLP = {"family": "mlp", "hidden_units": [64, 64], "weight_density": 0.25}
+CNN = {"family": "cnn", "conv_channels": [64, 64], "kernel_size": 5, "linear_units": 1000,
+       "conv_weight_density": [0.5, 0.2], "linear_weight_density": 0.1, "kwinners": True,
+       "conv_activation_density": [0.095, 0.125], "linear_activation_density": 0.1, "k_inference_factor": 1.5}
+
+
+def test_mlp_layers_reuse_the_calibration_folding_rule():
+    layers = model_layers(MLP)
+    assert [(item.name, item.layer.rows, item.layer.cols) for item in layers] == [
+        ("mlp_in", 64, 490), ("mlp_hidden", 64, 64), ("mlp_out", 12, 64)]
+    assert layers[0].layer.pe == 8 and layers[0].layer.simd == 7 and layers[0].layer.in_signed
+    assert all(item.density == 0.25 for item in layers)
+
+
+def test_cnn_layers_have_kwta_and_sparse_sparse_input():
+    layers = model_layers(CNN)
+    assert [item.name for item in layers] == ["cnn_conv1", "cnn_kwta_conv1", "cnn_conv2", "cnn_kwta_conv2",
+                                              "cnn_fc", "cnn_kwta_fc", "cnn_out"]
+    assert layers[1].kwta == ("cnn_kwta_conv1", 64 * 14 * 14, 1788)
+    assert layers[0].positions == 28 * 28 and layers[2].positions == 10 * 10
+    assert layers[-1].active_inputs == 150 and layers[-1].density == 1.0
+    dense = model_layers(CNN | {"kwinners": False})
+    assert [item.name for item in dense] == ["cnn_conv1", "cnn_conv2", "cnn_fc", "cnn_out"]
+    with pytest.raises(UserError, match="only the MLP"):
+        model_layers(CNN | {"kernel_size": 3})
+
+
+def test_trained_weights_are_integers_rows_first(tmp_path):
+    w = np.array([[0.5, -0.25, 0.0], [0.75, 0.0, -0.5]], dtype=np.float32)  # (in=2, out=3) as MatMul stores it
+    inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.float32(0.25), "s"),
+             numpy_helper.from_array(np.float32(0.0), "z"), numpy_helper.from_array(np.float32(3.0), "b")]
+    nodes = [helper.make_node("Quant", ["w", "s", "z", "b"], ["wq"], domain="qonnx.custom_op.general"),
+             helper.make_node("MatMul", ["x", "wq"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    (weights,) = trained_weights(path)
+    np.testing.assert_array_equal(weights, [[2, 3], [-1, 0], [0, -2]])
