@@ -94,5 +94,6 @@ def all_targets():
                       "full_chip", "energy", "accuracy_vs_macs", "class_balance"]),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET,
                 name=["accuracy.csv", "table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv",
+                      "compile.csv", "compile.html",
                       "provenance.csv", "dataset_card.csv"]),
     ]

@@ -73,6 +73,16 @@ rule figures:
             caption="../workflow/report/headline.rst",
             category="6 Tables",
         ),
+        compile_csv=report(
+            "results/tables/{dataset}/compile.csv",
+            caption="../workflow/report/compile_table.rst",
+            category="6 Tables",
+        ),
+        compile_html=report(
+            "results/tables/{dataset}/compile.html",
+            caption="../workflow/report/compile_table.rst",
+            category="6 Tables",
+        ),
         provenance_csv=report(
             "results/tables/{dataset}/provenance.csv",
             caption="../workflow/report/provenance.rst",

@@ -36,6 +36,7 @@ import seaborn as sns  # noqa: E402
 from sparsekws import comparison, headline, race  # noqa: E402
 from sparsekws.config import load_config  # noqa: E402
 from sparsekws.fileio import atomic_path, read_json, write_csv, write_text  # noqa: E402
+from sparsekws.hw.table import compile_table  # noqa: E402
 from sparsekws.provenance import config_hash, git_revision, package_versions, utc_now  # noqa: E402
 
 ESTIMATE_HATCH = "//"
@@ -475,3 +476,9 @@ def run(args: argparse.Namespace) -> None:
     write_table_html(heads, tables / "headline.html", "Headline numbers: ours next to the blog's",
                      [pairing, f"blog: {headline.BLOG}", footer])
     write_csv(tables / "provenance.csv", provenance_table(config))
+    hardware = compile_table(read_json(p) for p in args.estimates)
+    write_csv(tables / "compile.csv", hardware)
+    write_table_html(hardware, tables / "compile.html", "FPGA compile results per model and board (estimated)",
+                     ["tuned: the folding search over PE/SIMD, weight memory and arithmetic style; stock: FINN's "
+                      "default settings with only PE/SIMD searched; both within the utilisation budget "
+                      "(compile.budget); resources are the estimates of one network", footer])
