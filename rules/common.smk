@@ -48,10 +48,12 @@ def config_part(*keys):
     return json.dumps({key: config[key] for key in keys}, sort_keys=True)
 
 
-def model_part(model, *keys):
-    """A JSON string of a model's entry plus the named top-level sections."""
+def model_part(model, *keys, hardware=False):
+    """A JSON string of a model's entry plus the named top-level sections; the entry's
+    compile-only keys (``hardware``, ``sparse_hw``) only where ``hardware`` is true."""
     part = {key: config[key] for key in keys}
-    part["model"] = config["models"][model]
+    entry = config["models"][model]
+    part["model"] = entry if hardware else training_entry(entry)
     return json.dumps(part, sort_keys=True)
 
 

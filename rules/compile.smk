@@ -7,7 +7,7 @@ rule compile:
         estimate="results/hw/{dataset}/{model}/{board}/estimate.json",
         folding="results/hw/{dataset}/{model}/{board}/folding_config.json",
     params:
-        config=lambda w: model_part(w.model, "compile"),
+        config=lambda w: model_part(w.model, "compile", hardware=True),
         out_dir=lambda w: f"results/hw/{w.dataset}/{w.model}/{w.board}",
         budget=config["compile"]["budget"],
     log:
