@@ -62,9 +62,11 @@ def test_zoo_config_holds_the_five_models():
     assert count(sparse) < count(dense) / 8
 
 
-def test_default_config_has_no_cnn():
+def test_default_config_has_both_families_and_a_sweep_of_the_sparse_cnn():
     cfg = load_config(REPO_ROOT / "config" / "config.yaml")
-    assert {m["family"] for m in cfg["models"].values()} == {"mlp"}
+    assert {m["family"] for m in cfg["models"].values()} == {"mlp", "cnn"}
+    swept = [name for name in cfg["models"] if name.startswith(cfg["sweep"]["base"] + "-w")]
+    assert cfg["models"][cfg["sweep"]["base"]]["kwinners"] and len(swept) >= 5
 
 
 def test_cnn_defaults_are_filled_in():
