@@ -382,6 +382,12 @@ class KWinnersUnit:
             return int(K.FF_BASE + self.pe * (per_lane + index_bits(self.channels + 1)) + group)
         return int(K.FF_BASE + self.pe * per_lane + 3 * index_bits(self.values + 1))
 
+    def uram(self) -> int:
+        return 0  # frame buffers are LUTRAM or BRAM
+
+    def dsps(self) -> int:
+        return 0  # comparisons and counters only
+
     def resources(self) -> dict[str, int | str]:
-        return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": 0, "DSP": 0,
-                "model": "sparsekws-model"}
+        return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),
+                "DSP": self.dsps(), "model": "sparsekws-model"}

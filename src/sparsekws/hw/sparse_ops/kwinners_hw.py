@@ -26,6 +26,7 @@ from finn.custom_op.fpgadataflow.hwcustomop import HWCustomOp
 from qonnx.core.datatype import DataType
 
 from sparsekws.hw.sparse_ops.cost import KWinnersUnit, index_bits
+from sparsekws.hw.sparse_ops.estimates import CostModelEstimates
 
 MAX_RANK_LEVELS = 2 ** 12   # levels per channel the rank ROM supports
 
@@ -59,7 +60,7 @@ def select_winners(ranks: np.ndarray, k: int) -> np.ndarray:
     return above | admitted
 
 
-class KWinnersHW(HWCustomOp):
+class KWinnersHW(CostModelEstimates, HWCustomOp):
     """k-winners-take-all HW layer (see the module docstring)."""
 
     def get_nodeattr_types(self):
@@ -180,29 +181,6 @@ class KWinnersHW(HWCustomOp):
                             input_bits=self.get_input_datatype().bitwidth(), k=self.get_nodeattr("k"),
                             mode=self.get_nodeattr("mode") if len(shape) > 2 else "global",
                             score_bins=int(self.rank_table().max()) + 1 if table else 0, rank_table=table)
-
-    def get_exp_cycles(self):
-        return self.cost_unit().cycles()
-
-    def lut_estimation(self, fpgapart):
-        return self.cost_unit().luts()
-
-    def ff_estimation(self, fpgapart):
-        return self.cost_unit().ffs()
-
-    def bram_estimation(self, fpgapart):
-        return self.cost_unit().bram18()
-
-    def uram_estimation(self, fpgapart):
-        return 0
-
-    def dsp_estimation(self, fpgapart):
-        return 0
-
-    def node_res_estimation(self, fpgapart):
-        res = super().node_res_estimation(fpgapart)
-        res["FF"] = self.ff_estimation(fpgapart)
-        return res
 
     def get_op_and_param_counts(self):
         return {"op_compare": int(np.prod(self.get_normal_input_shape()))}

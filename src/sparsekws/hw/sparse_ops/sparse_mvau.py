@@ -29,6 +29,7 @@ from finn.custom_op.fpgadataflow.matrixvectoractivation import MVAU
 from qonnx.custom_op.general.multithreshold import multithreshold
 
 from sparsekws.hw.sparse_ops.cost import MatrixUnit, index_bits
+from sparsekws.hw.sparse_ops.estimates import CostModelEstimates
 
 
 class SparseActivityError(ValueError):
@@ -84,7 +85,7 @@ def bank_depths(weights: np.ndarray, mode: str) -> dict[int, int]:
     return depths
 
 
-class SparseMVAU(MVAU):
+class SparseMVAU(CostModelEstimates, MVAU):
     """Fixed fan-in sparse matrix-vector-activation unit (see the module docstring)."""
 
     def get_nodeattr_types(self):
@@ -180,21 +181,6 @@ class SparseMVAU(MVAU):
             res_type=self.get_nodeattr("resType"), mem_mode=self.get_nodeattr("mem_mode"),
             ram_style=self.get_nodeattr("ram_style"), ram_style_thresholds=self.get_nodeattr("ram_style_thresholds"))
 
-    def get_exp_cycles(self):
-        return self.cost_unit().cycles()
-
-    def lut_estimation(self, fpgapart):
-        return self.cost_unit().luts()
-
-    def ff_estimation(self, fpgapart):
-        return self.cost_unit().ffs()
-
-    def bram_estimation(self, fpgapart):
-        return self.cost_unit().bram18()
-
-    def uram_estimation(self, fpgapart):
-        return self.cost_unit().uram()
-
     def bram_efficiency_estimation(self, fpgapart):
         brams = self.bram_estimation(fpgapart)
         return self.cost_unit().stored_bits() / (brams * 36 * 512) if brams else 1
@@ -202,14 +188,6 @@ class SparseMVAU(MVAU):
     def uram_efficiency_estimation(self, fpgapart):
         urams = self.uram_estimation(fpgapart)
         return self.cost_unit().stored_bits() / (urams * 72 * 4096) if urams else 1
-
-    def dsp_estimation(self, fpgapart):
-        return self.cost_unit().dsps()
-
-    def node_res_estimation(self, fpgapart):
-        res = super().node_res_estimation(fpgapart)
-        res["FF"] = self.ff_estimation(fpgapart)
-        return res
 
     def get_op_and_param_counts(self):
         counts = super().get_op_and_param_counts()
