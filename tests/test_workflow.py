@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from sparsekws import workflow_runs
 from sparsekws.config import REPO_ROOT, load_config
 from sparsekws.fileio import read_json
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW_FILES = ["Snakefile", "rules", "workflow", "config"]
-
+from sparsekws.workflow_runs import run_snakemake
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True)
+    result = run_snakemake(workdir, ["--cores", "2", *args])
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
@@ -40,11 +37,7 @@ def device_platforms(config: dict) -> list[str]:
 
 def copy_workflow(root: Path, config_name: str) -> Path:
     """Copy the workflow into ``root`` (no results) with ``config/<config_name>`` as its default."""
-    for name in WORKFLOW_FILES:
-        source = REPO_ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-    shutil.copy(REPO_ROOT / "config" / config_name, root / "config" / "config.yaml")
-    return root
+    return workflow_runs.copy_workflow(root, REPO_ROOT / "config" / config_name)
 
 
 @pytest.fixture(scope="module")
