@@ -1,4 +1,4 @@
-"""Calibration grid, iso-throughput sparse folding, slice extrapolation (Yosys replaced by a fake)."""
+"""Calibration grid, sparse folding, slice extrapolation, factor fit (Yosys replaced by a fake)."""
 
 import dataclasses
 import re
@@ -14,7 +14,8 @@ def test_sparse_folding_never_slower_than_dense():
         dense = cycles.dense_mvu(layer.shape())
         for density in calibration.DENSITIES:
             shape = sparse_shape(layer, density)
-            assert shape.fan_in % shape.simd == 0 and shape.fan_in >= round(density * layer.cols)
+            assert shape.fan_in == round(density * layer.cols) and shape.bank_depth * shape.simd >= shape.fan_in
+            assert (shape.pe, shape.simd) == (layer.pe, layer.simd)
             assert cycles.sparse_mvu(shape) <= dense
 
 

@@ -11,8 +11,10 @@ from sparsekws.rtl.verilog import MvuShape
 
 
 def _case():
-    shape = MvuShape(rows=4, cols=8, pe=2, simd=2, wbits=3, abits=2, obits=2, fan_in=4, in_simd=2)
-    return cases.mvu_case("sparse", shape, np.random.default_rng(3), frames=4)
+    shape = MvuShape(rows=4, cols=8, pe=2, simd=2, wbits=3, abits=2, obits=2, fan_in=4)
+    weights = np.zeros((4, 8), dtype=int)
+    weights[:, [0, 1, 4, 7]] = [[1, -2, 3, -1], [2, 2, -4, 1], [-3, 1, 1, 3], [1, 1, 1, -1]]  # 2 per bank
+    return cases.mvu_case("sparse", shape, np.random.default_rng(3), frames=4, weights=weights)
 
 
 def test_sparse_unit_simulates_exactly_with_backpressure(tmp_path):
@@ -24,7 +26,7 @@ def test_sparse_unit_simulates_exactly_with_backpressure(tmp_path):
     result = sim.simulate(case, tmp_path)
     assert result.passed, result.first_mismatch
     assert result.beats_checked == 2 * len(case.out_beats)
-    assert result.cycles_per_frame_sim == case.cycles_per_frame == 4  # load and compute both 4
+    assert result.cycles_per_frame_sim == case.cycles_per_frame == 4  # load 8/2, compute NF 2 x depth 2
     # the same build with one expected beat changed must fail
     wrong = dataclasses.replace(case, out_beats=[case.out_beats[0] ^ 1] + case.out_beats[1:])
     assert sim.simulate(wrong, tmp_path).mismatches == 2

@@ -8,7 +8,7 @@ import pytest
 
 from sparsekws.rtl import cases, cycles
 from sparsekws.rtl.tools import ToolMissing, verilator_env, yosys_path
-from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta
+from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta, sparse_mvu
 
 SHAPE = MvuShape(rows=8, cols=12, pe=2, simd=3, wbits=3, abits=3, obits=2)
 
@@ -16,7 +16,7 @@ SHAPE = MvuShape(rows=8, cols=12, pe=2, simd=3, wbits=3, abits=3, obits=2)
 def small_cases():
     rng = np.random.default_rng(0)
     return [cases.mvu_case("dense", SHAPE, rng, 3),
-            cases.mvu_case("sparse", MvuShape(8, 12, 2, 2, 3, 3, 2, fan_in=4, in_simd=3), rng, 3),
+            cases.mvu_case("sparse", MvuShape(8, 12, 2, 3, 3, 3, 2, fan_in=4), rng, 3),
             cases.mvu_case("sparse_sparse", MvuShape(8, 12, 2, 2, 3, 3, 2, active=4), rng, 3),
             cases.mvu_case("dense", MvuShape(4, 6, 4, 6, 4, 8, 1, in_signed=True), rng, 3),  # NF = SF = 1
             cases.kwta_case(KwtaShape(8, 3, 2, 3, signed=True), 2, rng, 3)]
@@ -71,9 +71,21 @@ def test_weights_are_baked_into_the_rom():
     assert "wmem1[10] = 9'h28;" in text  # -3 as 3-bit two's complement = 5, shifted by 3
 
 
+def test_sparse_rom_holds_word_addresses_in_the_lane_bank():
+    weights = np.zeros((2, 4), dtype=int)
+    weights[0, 3] = 1  # input 3: bank 1 (3 mod 2), word 1; row 1 keeps one weight in bank 0
+    weights[1, 2] = -1
+    shape = MvuShape(2, 4, 1, 2, 2, 2, 1, fan_in=1, bank_depth=1)
+    text = sparse_mvu("s", shape, weights, np.zeros((2, 1), dtype=int))
+    # lane = (word 1 bit, weight 2 bits); row 0: lane 0 padding 0, lane 1 = (1 << 2) | 1 = 5 -> 0x28
+    assert "wmem0[0] = 6'h28;" in text and "wmem0[1] = 6'h7;" in text  # row 1: lane 0 = (1 << 2) | 3
+    with pytest.raises(ValueError, match="bank_depth >= 1"):
+        sparse_mvu("s", MvuShape(2, 4, 1, 2, 2, 2, 1, fan_in=1), weights, np.zeros((2, 1), dtype=int))
+
+
 def test_cycle_formulas():
     assert cycles.dense_mvu(SHAPE) == 4 * 4
-    assert cycles.sparse_mvu(MvuShape(8, 12, 2, 2, 3, 3, 2, fan_in=4, in_simd=3)) == 8
-    assert cycles.sparse_mvu(MvuShape(8, 12, 8, 2, 3, 3, 2, fan_in=2, in_simd=1)) == 12  # load-bound
+    assert cycles.sparse_mvu(MvuShape(8, 12, 2, 3, 3, 3, 2, fan_in=4, bank_depth=2)) == 8
+    assert cycles.sparse_mvu(MvuShape(8, 12, 8, 1, 3, 3, 2, fan_in=2, bank_depth=2)) == 12  # load-bound
     assert cycles.sparse_sparse_mvu(MvuShape(8, 12, 2, 2, 3, 3, 2, active=4)) == 8
-    assert cycles.kwta(KwtaShape(8, 3, 2, 3), groups=3) == 27
+    assert cycles.kwta(KwtaShape(8, 3, 2, 3), groups=3) == 15

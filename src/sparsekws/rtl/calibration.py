@@ -1,12 +1,13 @@
 """Yosys calibration table: dense and sparse units at the real layer shapes.
 
 Folding (stated per row of the table): the dense unit uses the layer's PE/SIMD; the sparse unit
-the same PE and the smallest SIMD that keeps its cycles per vector at or below the dense
-unit's (iso-throughput: ``SIMD_s = ceil(F * SIMD / cols)``, F padded to a multiple of SIMD_s),
-with the same input stream width. Large units are synthesised as slices and extrapolated
-(``method``): ``full`` = the whole unit; ``pe-slices`` = the unit with PE'=1 and PE'=2 (each PE
-with its full weight memory, NF unchanged), extrapolated linearly to the layer's PE
-(``count(PE) = count(1) + (count(2) - count(1)) * (PE - 1)``).
+the same PE and SIMD (the same datapath and input stream), with random bank-balanced fixed
+fan-in weights (as the models' ``weight_banks`` masks give: ``bank_depth = ceil(F/SIMD)``), so it
+does a vector in ``max(NF*ceil(F/SIMD), cols/SIMD)`` cycles instead of ``NF*cols/SIMD``. Large
+units are synthesised as slices and extrapolated (``method``): ``full`` = the whole unit;
+``pe-slices`` = the unit with PE'=1 and PE'=2 (each PE with its full weight memory, NF
+unchanged), extrapolated linearly to the layer's PE (``count(PE) = count(1) + (count(2) -
+count(1)) * (PE - 1)``).
 """
 
 from __future__ import annotations
@@ -67,34 +68,32 @@ KWTA = (("cnn_kwta_fc", 1000, 150), ("cnn_kwta_conv2", 1600, 300), ("cnn_kwta_co
 
 
 def sparse_shape(layer: Layer, density: float) -> MvuShape:
-    """The iso-throughput sparse unit of ``layer`` at ``density`` (see the module docstring)."""
+    """The sparse unit of ``layer`` at ``density``: same PE and SIMD, bank-balanced fan-in."""
     fan_in = golden.fan_in_for_density(layer.cols, density)
-    simd = max(1, math.ceil(fan_in * layer.simd / layer.cols))
-    padded = math.ceil(fan_in / simd) * simd
-    return layer.shape(simd=simd, fan_in=padded, in_simd=layer.simd)
+    return layer.shape(fan_in=fan_in, bank_depth=math.ceil(fan_in / layer.simd))
 
 
-def _weights(shape: MvuShape, rng: np.random.Generator):
-    weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols, shape.wbits, rng)
+def _weights(kind: str, shape: MvuShape, rng: np.random.Generator):
+    if kind == "sparse":
+        weights = golden.random_bank_balanced(shape.rows, shape.cols, shape.fan_in, shape.simd, shape.wbits, rng)
+    else:
+        weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols, shape.wbits, rng)
     lo = -(1 << (shape.acc_bits - 3))
     thresholds = golden.random_thresholds(lo, -lo, shape.rows, shape.obits, rng)
     return weights, thresholds
 
 
 def mvu_verilog(kind: str, shape: MvuShape, rng: np.random.Generator) -> tuple[str, str]:
-    """Module name and Verilog of a unit with random fixed fan-in weights."""
-    weights, thresholds = _weights(shape, rng)
+    """Module name and Verilog of a unit with random (sparse: bank-balanced) fixed fan-in weights."""
+    weights, thresholds = _weights(kind, shape, rng)
     name = f"{kind}_{shape.rows}x{shape.cols}"
-    if kind == "dense":
-        return name, dense_mvu(name, shape, weights, thresholds)
-    if kind == "sparse":
-        return name, sparse_mvu(name, shape, *golden.to_fixed_fan_in(weights, shape.fan_in), thresholds)
-    return name, sparse_sparse_mvu(name, shape, weights, thresholds)
+    generator = {"dense": dense_mvu, "sparse": sparse_mvu, "sparse_sparse": sparse_sparse_mvu}[kind]
+    return name, generator(name, shape, weights, thresholds)
 
 
 def _size(kind: str, shape: MvuShape) -> int:
     if kind == "sparse":
-        return shape.pe * shape.simd * shape.cols * shape.abits + shape.rows * shape.fan_in * shape.wbits
+        return 2 * shape.cols * shape.abits * shape.pe + shape.rows * shape.bank_depth * shape.simd * shape.wbits
     return shape.rows * shape.cols * shape.wbits * (shape.simd if kind == "sparse_sparse" else 1)
 
 
@@ -151,7 +150,8 @@ def describe(entry: dict) -> dict:
                 "abits": shape.bits, "obits": shape.bits, "cycles_model": cycles.kwta(shape)}
     formula = {"dense": cycles.dense_mvu, "sparse": cycles.sparse_mvu, "sparse_sparse": cycles.sparse_sparse_mvu}
     return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.rows,
-            "cols": shape.cols, "fan_in": shape.fan_in, "active": shape.active, "pe": shape.pe,
+            "cols": shape.cols, "fan_in": shape.fan_in, "bank_depth": shape.bank_depth, "active": shape.active,
+            "pe": shape.pe,
             "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits,
             "cycles_model": formula[kind](shape)}
 
@@ -184,3 +184,67 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
         table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
         write_csv(out_csv, table)
     return table
+
+
+# ---- the resource model beside Yosys, and the calibration factors fitted from the table ----------
+MODEL_MODES = {"dense": "dense", "sparse": "sparse_weights", "sparse_sparse": "sparse_sparse"}
+FIT_METRICS = {"LUT": "lut", "FF": "ff"}  # model resource -> table column
+
+
+def _in_signed(layer: str) -> bool:
+    return next((item.in_signed for item in LAYERS if item.name == layer), False)
+
+
+def model_unit(row: dict):
+    """The compile stage's cost unit (``cost.MatrixUnit`` / ``cost.KWinnersUnit``) of a table row
+    (multipliers in DSPs where Yosys put them there, as FINN's ``resType=dsp``)."""
+    from sparsekws.hw.sparse_ops.cost import KWinnersUnit, MatrixUnit
+
+    if row["kind"] == "kwta":
+        return KWinnersUnit(channels=int(row["rows"]), positions=1, pe=int(row["simd"]), input_bits=int(row["abits"]),
+                            k=int(row["active"]))
+    cols = int(row["cols"])
+    return MatrixUnit(mw=cols, mh=int(row["rows"]), pe=int(row["pe"]), simd=int(row["simd"]),
+                      weight_bits=int(row["wbits"]), input_bits=int(row["abits"]), input_signed=_in_signed(row["layer"]),
+                      mode=MODEL_MODES[row["kind"]], fan_in=int(row["fan_in"] or cols),
+                      row_nnz=int(row["rows"]), active_inputs=int(row["active"] or cols),
+                      bank_depth=int(row.get("bank_depth") or 0) if np.isfinite(row.get("bank_depth") or 0) else 0,
+                      output_bits=int(row["obits"]), res_type="dsp" if row.get("dsp", 0) > 0 else "lut")
+
+
+def calibration_kind(row: dict) -> str | None:
+    """The factor kind of a row (None for the dense units, which anchor the fit)."""
+    if row["kind"] == "kwta":
+        return "kwta"
+    return None if model_unit(row).dense_limit else MODEL_MODES[row["kind"]]
+
+
+def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Calibration factors per unit kind (``sparse_ops.constants``): geometric mean of Yosys/model
+    over the kind's rows, divided by the same over the dense rows; rows with a zero count are left out."""
+    groups: dict[str | None, dict[str, list[float]]] = {}
+    for row in table.to_dict("records"):
+        raw = model_unit(row).resources()
+        ratios = groups.setdefault(calibration_kind(row), {name: [] for name in FIT_METRICS})
+        for name, column in FIT_METRICS.items():
+            if raw[name] > 0 and row[column] > 0:
+                ratios[name].append(math.log(row[column] / raw[name]))
+    anchor = groups.get(None)
+    if not anchor or not all(anchor.values()):
+        raise ValueError("the calibration table has no dense units to anchor the factors; run scripts/rtl_calibrate.py")
+    base = {name: float(np.mean(values)) for name, values in anchor.items()}
+    return {kind: {name: round(math.exp(np.mean(values) - base[name]), 4) for name, values in ratios.items() if values}
+            for kind, ratios in sorted(groups.items(), key=lambda item: str(item[0])) if kind is not None}
+
+
+def write_factors(table: pd.DataFrame, path: str | os.PathLike | None = None) -> dict:
+    """Fit the factors and write them where the HW ops load them (``sparse_ops/calibration.json``)."""
+    from sparsekws.fileio import write_json
+    from sparsekws.hw.sparse_ops import constants
+
+    counts = table.kind.value_counts().to_dict()
+    record = {"source": f"Yosys synth_xilinx (xcup) of the RTL units, {len(table)} rows of rtl/calibration.csv "
+                        f"({', '.join(f'{n} {kind}' for kind, n in sorted(counts.items()))}), relative to the dense units",
+              "factors": fit_factors(table)}
+    write_json(Path(path or constants.CALIBRATION_FILE), record)
+    return record

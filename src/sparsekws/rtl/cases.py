@@ -3,7 +3,7 @@ cycle formula's cycles per frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,7 +24,8 @@ class Case:
     cycles_per_frame: int  # from the cycle formula
 
 
-def _beats(frames: np.ndarray, lanes: int, width: int) -> list[int]:
+def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
+    """Stream beats of ``frames`` (one row per frame), ``lanes`` values of ``width`` bits per beat."""
     flat = np.asarray(frames, dtype=np.int64).reshape(len(frames), -1, lanes)
     return [pack_lanes(beat, width) for frame in flat for beat in frame]
 
@@ -55,14 +56,16 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
     y = golden.mvu(x, weights, thresholds)
     name = f"{kind}_mvu_{shape.rows}x{shape.cols}"
     if kind == "dense":
-        text, beats = dense_mvu(name, shape, weights, thresholds), _beats(x, shape.simd, shape.abits)
+        text, beats = dense_mvu(name, shape, weights, thresholds), pack_frames(x, shape.simd, shape.abits)
         model = cycles.dense_mvu(shape)
     elif kind == "sparse":
         indices, values = golden.to_fixed_fan_in(weights, shape.fan_in)
         if not np.array_equal(golden.sparse_mvu(x, indices, values, thresholds), y):
             raise AssertionError("sparse golden model disagrees with the dense one")
-        text = sparse_mvu(name, shape, indices, values, thresholds)
-        beats = _beats(x, shape.in_simd or shape.simd, shape.abits)
+        if not shape.bank_depth:
+            shape = replace(shape, bank_depth=golden.bank_depth(weights, shape.simd))
+        text = sparse_mvu(name, shape, weights, thresholds)
+        beats = pack_frames(x, shape.simd, shape.abits)
         model = cycles.sparse_mvu(shape)
     elif kind == "sparse_sparse":
         indices, values = golden.active_pairs(x, shape.active)
@@ -70,11 +73,11 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
             raise AssertionError("sparse-sparse golden model disagrees with the dense one")
         pairs = (indices << shape.abits) | (values & ((1 << shape.abits) - 1))
         text = sparse_sparse_mvu(name, shape, weights, thresholds)
-        beats = _beats(pairs, shape.simd, clog2(shape.cols) + shape.abits)
+        beats = pack_frames(pairs, shape.simd, clog2(shape.cols) + shape.abits)
         model = cycles.sparse_sparse_mvu(shape)
     else:
         raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse or sparse_sparse")
-    return Case(name, text, beats, _beats(y, shape.pe, shape.obits), frames, model)
+    return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model)
 
 
 def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: int) -> Case:
@@ -83,5 +86,5 @@ def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: i
     x = rng.integers(lo, hi, size=(frames, groups, shape.group), endpoint=True)
     y = golden.kwta(x, shape.k)
     name = f"kwta_{shape.group}_k{shape.k}"
-    return Case(name, kwta(name, shape), _beats(x, shape.simd, shape.bits), _beats(y, shape.simd, shape.bits),
+    return Case(name, kwta(name, shape), pack_frames(x, shape.simd, shape.bits), pack_frames(y, shape.simd, shape.bits),
                 frames, cycles.kwta(shape, groups))

@@ -2,9 +2,9 @@
 output always ready (one frame = one input vector, or ``groups`` k-WTA groups).
 
 - dense MVU:         NF * SF            with NF = rows/PE, SF = cols/SIMD
-- sparse MVU:        max(NF * F/SIMD, cols/in_simd)   (ping-pong input buffer: load overlaps compute)
+- sparse MVU:        max(NF * bank_depth, cols/SIMD)  (ping-pong input buffer: load overlaps compute)
 - sparse-sparse MVU: NF * K/SIMD        (K active inputs per frame, SIMD pairs per beat)
-- k-WTA:             groups * (2 * group/SIMD + 1)    (load, one scan cycle, emit; no overlap)
+- k-WTA:             groups * (group/SIMD + 1)        (load + one scan cycle; emission overlaps the next load)
 
 The pipelines add a fixed latency (2 cycles for the MVUs) that does not change the rate.
 """
@@ -19,7 +19,7 @@ def dense_mvu(shape: MvuShape) -> int:
 
 
 def sparse_mvu(shape: MvuShape) -> int:
-    return max(shape.nf * (shape.fan_in // shape.simd), shape.cols // (shape.in_simd or shape.simd))
+    return max(shape.nf * shape.bank_depth, shape.cols // shape.simd)
 
 
 def sparse_sparse_mvu(shape: MvuShape) -> int:
@@ -27,4 +27,4 @@ def sparse_sparse_mvu(shape: MvuShape) -> int:
 
 
 def kwta(shape: KwtaShape, groups: int = 1) -> int:
-    return groups * (2 * (shape.group // shape.simd) + 1)
+    return groups * (shape.group // shape.simd + 1)

@@ -33,6 +33,24 @@ def random_fixed_fan_in(rows: int, cols: int, fan_in: int, wbits: int,
     return weights
 
 
+def random_bank_balanced(rows: int, cols: int, fan_in: int, banks: int, wbits: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Like ``random_fixed_fan_in``, with each row's non-zeros spread evenly over the ``banks``
+    input banks ``i mod banks`` (``ceil(fan_in/banks)`` at most per bank)."""
+    if cols % banks or fan_in > cols:
+        raise ValueError(f"{banks} banks must divide {cols} inputs and fan-in {fan_in} must not exceed them")
+    weights = random_fixed_fan_in(rows, cols, fan_in, wbits, rng)
+    words = cols // banks
+    for row in range(rows):
+        values = weights[row][weights[row] != 0]
+        per_bank = np.full(banks, fan_in // banks)
+        per_bank[rng.choice(banks, size=fan_in % banks, replace=False)] += 1
+        picks = [bank + banks * np.sort(rng.choice(words, size=n, replace=False)) for bank, n in enumerate(per_bank)]
+        weights[row] = 0
+        weights[row, np.sort(np.concatenate(picks))] = values
+    return weights
+
+
 def to_fixed_fan_in(weights: np.ndarray, fan_in: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(indices, values)``, each (rows, fan_in), of a matrix with at most ``fan_in`` non-zeros per row.
 
@@ -51,6 +69,15 @@ def to_fixed_fan_in(weights: np.ndarray, fan_in: int | None = None) -> tuple[np.
         pad = np.setdiff1d(np.arange(cols), kept)[: fan_in - kept.size]
         indices[row] = np.sort(np.concatenate([kept, pad]))
     return indices, np.take_along_axis(weights, indices, axis=1)
+
+
+def bank_depth(weights: np.ndarray, simd: int) -> int:
+    """Schedule words per row of the banked sparse unit: the most non-zeros of one row among the
+    inputs ``i mod SIMD = s`` (``ceil(fan_in/SIMD)`` for a bank-balanced mask)."""
+    weights = np.asarray(weights)
+    rows, cols = weights.shape
+    per_bank = (weights != 0).reshape(rows, cols // simd, simd).sum(axis=1)
+    return int(max(1, per_bank.max(initial=0)))
 
 
 def random_thresholds(acc_lo: int, acc_hi: int, rows: int, obits: int,

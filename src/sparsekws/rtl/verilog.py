@@ -12,15 +12,17 @@ port (on-chip memory: Yosys maps them to BRAM, LUTRAM or LUT logic by size).
 Units:
 - ``dense_mvu``: rows x cols matrix, input beat = SIMD activations; the first neuron fold
   consumes the input while computing and keeps it for the other folds (as FINN's MVAU).
-- ``sparse_mvu``: fixed fan-in F; per row only the F (index, weight) pairs are stored and
-  multiplied; the input vector is gathered from a ping-pong buffer (load overlaps compute),
-  one small memory per input lane, each index stored as (lane, word) so loads need no decoder.
+- ``sparse_mvu``: fixed fan-in F, the banked schedule of ``sparse_ops.schedule`` (the FINN op's
+  ``sparse_weights`` mode): input lane ``s`` fills bank ``s`` of a ping-pong input buffer (the
+  inputs ``i mod SIMD = s``; load overlaps compute); per row only its non-zero weights are
+  stored, each with the word address of its input in the bank of its SIMD lane, padded to
+  ``bank_depth`` words per row (the fullest bank); zero padding is multiplied like any weight.
 - ``sparse_sparse_mvu``: input beat = SIMD (index, value) pairs of the K active inputs; each
   pair is scattered over all rows (column-major weights, one memory copy per SIMD lane),
   accumulators per row; outputs stream during the frame's last input beat.
 - ``kwta``: groups of N values (SIMD per beat); load with a value histogram, one scan cycle
   finds the k-th largest value, then the group streams out with losers zeroed (ties: lower
-  stream position wins).
+  stream position wins) while the next group loads into the second buffer.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from sparsekws.rtl import golden
 
 
 def clog2(n: int) -> int:
@@ -53,8 +57,8 @@ def pack_lanes(values, width: int) -> int:
 class MvuShape:
     """Shape, folding and bit widths of a matrix-vector unit.
 
-    ``fan_in``: non-zero weights per row (sparse); ``active``: active inputs per frame
-    (sparse-sparse); ``in_simd``: activations per input beat (sparse; default SIMD).
+    ``fan_in``: non-zero weights per row (sparse); ``bank_depth``: schedule words per row of the
+    sparse unit (``golden.bank_depth``); ``active``: active inputs per frame (sparse-sparse).
     """
 
     rows: int
@@ -67,7 +71,7 @@ class MvuShape:
     in_signed: bool = False
     fan_in: int = 0
     active: int = 0
-    in_simd: int = 0
+    bank_depth: int = 0
 
     @property
     def nf(self) -> int:
@@ -88,10 +92,9 @@ class MvuShape:
     def check(self, kind: str) -> None:
         if self.rows % self.pe:
             raise ValueError(f"{kind}: PE={self.pe} must divide rows={self.rows}")
-        if self.terms % self.simd:
-            raise ValueError(f"{kind}: SIMD={self.simd} must divide {self.terms} products per row")
-        if self.in_simd and self.cols % self.in_simd:
-            raise ValueError(f"{kind}: in_simd={self.in_simd} must divide cols={self.cols}")
+        streamed = self.active or self.cols  # values per frame on the input stream
+        if streamed % self.simd:
+            raise ValueError(f"{kind}: SIMD={self.simd} must divide the {streamed} input values per frame")
 
 
 class _Text:
@@ -249,37 +252,43 @@ def _accumulate(t: _Text, pe: int, acc_bits: int) -> None:
           "  end")
 
 
-def sparse_mvu(name: str, shape: MvuShape, indices: np.ndarray, values: np.ndarray,
-               thresholds: np.ndarray) -> str:
-    """Fixed fan-in unit; cycles per frame max(NF*F/SIMD, cols/in_simd) (``cycles.sparse_mvu``)."""
+def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
+    """Fixed fan-in unit, banked schedule; cycles per frame max(NF*bank_depth, cols/SIMD) (``cycles.sparse_mvu``)."""
+    from sparsekws.hw.sparse_ops.schedule import sparse_weights_image
+
     shape.check("sparse_mvu")
-    expected = (shape.rows, shape.fan_in)
-    if np.shape(indices) != expected or np.shape(values) != expected:
-        raise ValueError(f"indices and values must have shape {expected}")
+    weights = np.asarray(weights, dtype=np.int64)
+    if weights.shape != (shape.rows, shape.cols):
+        raise ValueError(f"weights must have shape {(shape.rows, shape.cols)}, got {weights.shape}")
+    depth = golden.bank_depth(weights, shape.simd)
+    if not shape.bank_depth or depth > shape.bank_depth:
+        raise ValueError(f"sparse_mvu: the weights need bank_depth >= {depth} at SIMD={shape.simd}, "
+                         f"the shape has {shape.bank_depth}")
     _check_thresholds(shape, thresholds)
-    ab, wb, simd, cols = shape.abits, shape.wbits, shape.simd, shape.cols
-    in_simd = shape.in_simd or simd
-    sf_count, loads = shape.fan_in // simd, cols // in_simd
-    # an input index i is stored as (lane i % in_simd, word i // in_simd) of the input buffer
-    lcb, wdb, lnb = clog2(loads), (clog2(loads) if loads > 1 else 0), (clog2(in_simd) if in_simd > 1 else 0)
-    lane = lnb + wdb + wb
+    ab, wb, simd, cols, steps = shape.abits, shape.wbits, shape.simd, shape.cols, shape.bank_depth
+    loads = cols // simd
+    word, value = sparse_weights_image(weights.T, shape.pe, simd)  # [NF, depth, PE, SIMD]
+    pad = ((0, 0), (0, steps - word.shape[1]), (0, 0), (0, 0))
+    word, value = np.pad(word, pad), np.pad(value, pad)
+    lcb, wdb = clog2(loads), (clog2(loads) if loads > 1 else 0)
+    lane = wdb + wb
     t = _Text()
-    t.header(name, f"sparse MVU {shape.rows}x{cols} fan-in {shape.fan_in} PE={shape.pe} SIMD={simd} "
-             f"in_simd={in_simd} W{wb}A{ab}->{shape.obits}", in_simd * ab, shape.pe * shape.obits)
+    t.header(name, f"sparse MVU {shape.rows}x{cols} fan-in {shape.fan_in} bank depth {steps} PE={shape.pe} "
+             f"SIMD={simd} W{wb}A{ab}->{shape.obits}", simd * ab, shape.pe * shape.obits)
     t.add("  wire adv = !out_valid || out_ready;", "  wire fetch;",
-          "  // ping-pong input buffer, one memory per input lane and bank: bank lb loads while bank cb computes",
+          "  // ping-pong input buffer, one memory per input lane (bank): bank set lb loads while cb computes",
           "  reg lb, cb, cb_q;", "  reg [1:0] full;", f"  reg [{lcb - 1}:0] lc;",
           "  wire release_bank;",
-          "  // a bank may be refilled in the cycle its last product is taken (the gather reads before the edge)",
+          "  // a buffer may be refilled in the cycle its last product is taken (the gather reads before the edge)",
           "  assign in_ready = !full[lb] || (release_bank && (cb_q == lb));",
           "  wire load = in_valid && in_ready;",
           f"  wire load_last = (lc == {_const(lcb, loads - 1)});")
-    depth, slot = (f" [0:{loads - 1}]", "[lc]") if loads > 1 else ("", "")
-    for i in range(in_simd):
-        t.add(f"  reg [{ab - 1}:0] xb0_{i}{depth};", f"  reg [{ab - 1}:0] xb1_{i}{depth};",
+    depth_decl, slot = (f" [0:{loads - 1}]", "[lc]") if loads > 1 else ("", "")
+    for i in range(simd):
+        t.add(f"  reg [{ab - 1}:0] xb0_{i}{depth_decl};", f"  reg [{ab - 1}:0] xb1_{i}{depth_decl};",
               f"  always @(posedge clk) if (load) begin if (lb) xb1_{i}{slot} <= in_data[{i * ab} +: {ab}];"
               f" else xb0_{i}{slot} <= in_data[{i * ab} +: {ab}]; end")
-    _fold_counters(t, shape, sf_count, "fetch")
+    _fold_counters(t, shape, steps, "fetch")
     t.add("  assign fetch = adv && full[cb];",
           "  reg v_q, last_q, flast_q;",
           "  assign release_bank = adv && v_q && flast_q;",
@@ -299,33 +308,20 @@ def sparse_mvu(name: str, shape: MvuShape, indices: np.ndarray, values: np.ndarr
           "  end",
           "  always @(posedge clk) if (fetch) begin"
           " last_q <= sf_last; flast_q <= sf_last && nf_last; cb_q <= cb; end")
-    idx = np.asarray(indices, dtype=np.int64)
-    val = np.asarray(values, dtype=np.int64)
     totals, thr_words = [], []
     for pe in range(shape.pe):
-        words = []
-        for nf in range(shape.nf):
-            row = nf * shape.pe + pe
-            for sf in range(sf_count):
-                sl = slice(sf * simd, (sf + 1) * simd)
-                words.append(pack_lanes([((int(i) % in_simd) << (wdb + wb)) | ((int(i) // in_simd) << wb)
-                                         | (int(v) & ((1 << wb) - 1))
-                                         for i, v in zip(idx[row, sl], val[row, sl])], lane))
+        words = [pack_lanes([(int(word[nf, step, pe, s]) << wb) | (int(value[nf, step, pe, s]) & ((1 << wb) - 1))
+                             for s in range(simd)], lane)
+                 for nf in range(shape.nf) for step in range(steps)]
         w = t.rom(f"wmem{pe}", simd * lane, words, "waddr", "adv")
         pairs = []
         for s in range(simd):
-            g, at = f"g{pe}_{s}", ""
+            at = ""
             if wdb:
                 t.add(f"  wire [{wdb - 1}:0] gw{pe}_{s} = {w}[{s * lane + wb} +: {wdb}];")
                 at = f"[gw{pe}_{s}]"
-            if lnb:
-                t.add(f"  wire [{lnb - 1}:0] gl{pe}_{s} = {w}[{s * lane + wb + wdb} +: {lnb}];",
-                      f"  reg [{ab - 1}:0] {g};", f"  always @* begin", f"    case (gl{pe}_{s})")
-                t.add(*(f"      {_const(lnb, i)}: {g} = cb_q ? xb1_{i}{at} : xb0_{i}{at};" for i in range(in_simd)))
-                t.add(f"      default: {g} = {ab}'d0;", "    endcase", "  end")
-            else:
-                t.add(f"  wire [{ab - 1}:0] {g} = cb_q ? xb1_0{at} : xb0_0{at};")
-            pairs.append((f"{w}[{s * lane} +: {wb}]", _activation(g, ab, shape.in_signed)))
+            t.add(f"  wire [{ab - 1}:0] g{pe}_{s} = cb_q ? xb1_{s}{at} : xb0_{s}{at};")
+            pairs.append((f"{w}[{s * lane} +: {wb}]", _activation(f"g{pe}_{s}", ab, shape.in_signed)))
         t.dot(f"dot{pe}", shape.acc_bits, pairs)
         _accumulate(t, pe, shape.acc_bits)
         totals.append(f"tot{pe}")
@@ -423,7 +419,12 @@ class KwtaShape:
 
 
 def kwta(name: str, shape: KwtaShape) -> str:
-    """k-WTA unit; cycles per group 2*group/SIMD + 1 (``cycles.kwta``)."""
+    """k-WTA unit; cycles per group group/SIMD + 1 (``cycles.kwta``).
+
+    Two group buffers: a group loads into one (building the histogram of its keys), one cycle
+    turns the histogram into the group's threshold key and tie quota, then the group streams
+    out of that buffer while the next one loads into the other.
+    """
     if shape.group % shape.simd:
         raise ValueError(f"kwta: SIMD={shape.simd} must divide the group size {shape.group}")
     if not 1 <= shape.k <= shape.group:
@@ -434,17 +435,17 @@ def kwta(name: str, shape: KwtaShape) -> str:
     t = _Text()
     t.header(name, f"k-WTA group={shape.group} k={shape.k} SIMD={simd} {b}-bit "
              f"{'signed' if shape.signed else 'unsigned'}", simd * b, simd * b, out_reg=False)
-    slot = "[bc]" if beats > 1 else ""
-    t.add("  localparam LOAD = 2'd0, SCAN = 2'd1, EMIT = 2'd2;",
-          "  reg [1:0] state;", f"  reg [{bcb - 1}:0] bc;",
-          f"  wire bc_last = (bc == {_const(bcb, beats - 1)});",
-          f"  reg [{simd * b - 1}:0] buffer{f' [0:{beats - 1}]' if beats > 1 else ''};",
-          "  assign in_ready = (state == LOAD);",
+    depth, lslot, eslot = (f" [0:{beats - 1}]", "[lc]", "[ec]") if beats > 1 else ("", "", "")
+    t.add("  reg scan, lb, eb;", "  reg [1:0] full;", f"  reg [{bcb - 1}:0] lc, ec;",
+          f"  wire lc_last = (lc == {_const(bcb, beats - 1)});",
+          f"  wire ec_last = (ec == {_const(bcb, beats - 1)});",
+          f"  reg [{simd * b - 1}:0] buf0{depth};", f"  reg [{simd * b - 1}:0] buf1{depth};",
+          "  assign in_ready = !scan && !full[lb];",
           "  wire load = in_valid && in_ready;",
-          "  assign out_valid = (state == EMIT);",
+          "  assign out_valid = full[eb];",
           "  wire emit = out_valid && out_ready;",
-          f"  always @(posedge clk) if (load) buffer{slot} <= in_data;",
-          f"  wire [{simd * b - 1}:0] word = buffer{slot};")
+          f"  always @(posedge clk) if (load) begin if (lb) buf1{lslot} <= in_data; else buf0{lslot} <= in_data; end",
+          f"  wire [{simd * b - 1}:0] word = eb ? buf1{eslot} : buf0{eslot};")
     for s in range(simd):
         t.add(f"  wire [{b - 1}:0] kin{s} = in_data[{s * b} +: {b}]{flip};",
               f"  wire [{b - 1}:0] key{s} = word[{s * b} +: {b}]{flip};")
@@ -454,7 +455,7 @@ def kwta(name: str, shape: KwtaShape) -> str:
                          for s in range(simd))
         t.add(f"  reg [{hb - 1}:0] h{v};",
               "  always @(posedge clk) begin",
-              f"    if (!rst_n || state == SCAN) h{v} <= {hb}'d0;",
+              f"    if (!rst_n || scan) h{v} <= {hb}'d0;",
               f"    else if (load) h{v} <= h{v} + {inc};",
               "  end")
     t.add(f"  wire [{hb - 1}:0] ge{bins} = {hb}'d0;")
@@ -466,7 +467,8 @@ def kwta(name: str, shape: KwtaShape) -> str:
           f"    t_c = {b}'d0; gt_c = ge1;")
     t.add(*(f"    if (ge{v} >= {kc}) begin t_c = {_const(b, v)}; gt_c = ge{v + 1}; end" for v in range(1, bins)))
     t.add("  end",
-          f"  reg [{b - 1}:0] thr;", f"  reg [{hb - 1}:0] take, taken;")
+          f"  reg [{b - 1}:0] thr0, thr1;", f"  reg [{hb - 1}:0] take0, take1, taken;",
+          f"  wire [{b - 1}:0] thr = eb ? thr1 : thr0;", f"  wire [{hb - 1}:0] take = eb ? take1 : take0;")
     ties = []
     for s in range(simd):
         t.add(f"  wire tie{s} = (key{s} == thr);")
@@ -477,14 +479,23 @@ def kwta(name: str, shape: KwtaShape) -> str:
     lanes = [f"(win{s} ? word[{s * b} +: {b}] : {b}'d0)" for s in reversed(range(simd))]
     t.add(f"  assign out_data = {{{', '.join(lanes)}}};",
           "  always @(posedge clk) begin",
-          f"    if (!rst_n) begin state <= LOAD; bc <= {bcb}'d0; end",
-          "    else case (state)",
-          f"      LOAD: if (load) begin bc <= bc_last ? {bcb}'d0 : bc + 1'b1; if (bc_last) state <= SCAN; end",
-          f"      SCAN: begin thr <= t_c; take <= {kc} - gt_c; taken <= {hb}'d0; state <= EMIT; end",
-          f"      EMIT: if (emit) begin bc <= bc_last ? {bcb}'d0 : bc + 1'b1;"
-          f" taken <= taken + {' + '.join(ties)}; if (bc_last) state <= LOAD; end",
-          "      default: state <= LOAD;",
-          "    endcase",
+          f"    if (!rst_n) begin scan <= 1'b0; lb <= 1'b0; eb <= 1'b0; full <= 2'b00; lc <= {bcb}'d0;"
+          f" ec <= {bcb}'d0; taken <= {hb}'d0; end",
+          "    else begin",
+          f"      if (load) begin lc <= lc_last ? {bcb}'d0 : lc + 1'b1; if (lc_last) scan <= 1'b1; end",
+          "      if (scan) begin",
+          "        if (lb) begin thr1 <= t_c; take1 <= " + kc + " - gt_c; end",
+          "        else begin thr0 <= t_c; take0 <= " + kc + " - gt_c; end",
+          "        scan <= 1'b0; lb <= !lb;",
+          "      end",
+          "      if (emit) begin",
+          f"        ec <= ec_last ? {bcb}'d0 : ec + 1'b1;",
+          f"        taken <= ec_last ? {hb}'d0 : taken + {' + '.join(ties)};",
+          "        if (ec_last) eb <= !eb;",
+          "      end",
+          "      full[0] <= (full[0] && !(emit && ec_last && !eb)) || (scan && !lb);",
+          "      full[1] <= (full[1] && !(emit && ec_last && eb)) || (scan && lb);",
+          "    end",
           "  end")
     t.footer()
     return t.text()

@@ -1,4 +1,4 @@
-"""Every constant of the sparse units' resource model, in one place (to be replaced by calibration).
+"""Every constant of the sparse units' resource model, in one place, and the synthesis calibration.
 
 Two kinds of numbers live here:
 
@@ -7,12 +7,20 @@ Two kinds of numbers live here:
   unit's estimate equal FINN's in the dense limit; do not change them to calibrate.
 - ``SPARSE_*``, ``KWTA_*``, ``FF_*``: this project's own model of the extra logic of the
   sparse units (index memories, operand gather, scatter accumulators, k-WTA histogram and
-  buffers, registers). They are first-principles counts of Xilinx primitives (LUT6, 64-deep
-  LUTRAM, RAMB18/URAM288 aspect ratios), **not calibrated** against synthesis. Yosys
-  ``synth_xilinx`` counts of the RTL units are to replace them: a ``calibration.json`` next to
-  this file (``{"source": ..., "constants": {...}}``) is applied at import, or call
-  ``apply_calibration``. ``CALIBRATION`` names the source of the values in force (reports
-  should quote it next to ``sparsekws-model`` figures).
+  buffers, registers): first-principles counts of Xilinx primitives (LUT6, 64-deep LUTRAM,
+  RAMB18/URAM288 aspect ratios).
+
+Calibration (``calibration.json`` next to this file, written by ``scripts/rtl_calibrate.py``
+from Yosys ``synth_xilinx`` counts of the RTL units, ``rtl/calibration.csv``): per unit kind
+(``sparse_weights``, ``sparse_sparse``, ``kwta``) a factor on the LUT and FF estimates,
+
+    factor = geomean(Yosys / model over that kind's units) / geomean(Yosys / FINN model over the dense units),
+
+so a sparse unit costs, relative to FINN's dense estimate, what Yosys says it costs relative to
+the dense unit at the same shapes (the tool's own bias cancels). Memories (BRAM18, URAM) follow
+FINN's aspect-ratio rules and DSPs the multiplier count in both: not calibrated. The HW ops apply
+the factors (``calibrated``); ``cost.py`` stays the raw model the factors are fitted to.
+``CALIBRATION`` names what is in force (reports quote it next to ``sparsekws-model`` figures).
 """
 
 from __future__ import annotations
@@ -51,24 +59,36 @@ FF_BASE = 100                  # handshake and control registers per unit
 FF_PER_OPERAND_BIT = 1         # pipeline register per multiplier operand bit
 FF_PER_ACC_BIT = 2             # accumulator register plus one pipeline stage
 
-# ---- calibration hook ----------------------------------------------------------------------
-#: A calibration table (e.g. from Yosys counts of the RTL units), read at import when present:
-#: ``{"source": "<what produced the values>", "constants": {"SPARSE_CTRL_LUTS_PER_PE": 11, ...}}``.
+# ---- calibration against synthesis (see the module docstring) ------------------------------
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-CALIBRATABLE = tuple(name for name in dir() if name.startswith(("SPARSE_", "KWTA_", "FF_")))
+UNCALIBRATED = "uncalibrated first-principles primitive counts (sparsekws-model)"
+CALIBRATED_RESOURCES = ("LUT", "FF")
+#: What the LUT/FF estimates of the sparse units rest on.
+CALIBRATION = UNCALIBRATED
+#: ``{unit kind: {"LUT": factor, "FF": factor}}``; empty: uncalibrated.
+FACTORS: dict[str, dict[str, float]] = {}
 
 
-def apply_calibration(values: dict, source: str) -> None:
-    """Replace the project's own model constants (not FINN's) with calibrated ``values``."""
+def set_calibration(factors: dict[str, dict[str, float]], source: str) -> None:
+    """Put ``factors`` (see the module docstring) in force, ``source`` naming where they come from."""
     from sparsekws.errors import ConfigError
 
-    unknown = sorted(set(values) - set(CALIBRATABLE))
-    if unknown:
-        raise ConfigError(f"calibration names unknown constants {unknown}; calibratable: {list(CALIBRATABLE)}")
-    globals().update({name: type(globals()[name])(value) for name, value in values.items()})
-    globals()["CALIBRATION"] = source
+    for kind, values in factors.items():
+        unknown = sorted(set(values) - set(CALIBRATED_RESOURCES))
+        bad = [name for name, value in values.items() if not value > 0]
+        if unknown or bad:
+            raise ConfigError(f"calibration for {kind!r}: unknown resources {unknown} or non-positive factors {bad}; "
+                              f"regenerate it with scripts/rtl_calibrate.py")
+    FACTORS.clear()
+    FACTORS.update({kind: dict(values) for kind, values in factors.items()})
+    globals()["CALIBRATION"] = source if factors else UNCALIBRATED
+
+
+def calibrated(kind: str | None, resource: str, value: float) -> int:
+    """``value`` (a LUT or FF estimate of a unit of ``kind``) times its calibration factor."""
+    return int(round(value * FACTORS.get(kind or "", {}).get(resource, 1.0)))
 
 
 if CALIBRATION_FILE.is_file():
     _table = json.loads(CALIBRATION_FILE.read_text())
-    apply_calibration(_table["constants"], _table["source"])
+    set_calibration(_table["factors"], _table["source"])

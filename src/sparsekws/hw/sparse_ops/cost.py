@@ -31,7 +31,11 @@ accumulators (per SIMD lane and PE bank a LUTRAM of ``NF`` accumulators, ping-po
 of the vector an adder tree reduces the SIMD copies, ``PE`` outputs per cycle, and thresholds
 them. Cycles per vector: ``max(ceil(k/SIMD) * bank_depth, MH/PE)``. The row memory is
 replicated once per SIMD lane (each lane reads an arbitrary row). The static schedule assumes
-the worst case: every active input's row fills ``bank_depth`` words.
+the worst case: every active input's row fills ``bank_depth`` words. With dense rows (``R =
+MH``, e.g. a dense layer after a k-WTA) the walk over a row is the walk over the output folds in
+order: every lane adds into the same output word in the same cycle, so there is no scatter (no
+lane-private accumulators, no drain, no output addresses), only ``NF`` accumulators per PE
+(``lockstep``; this is what the RTL unit ``rtl.verilog.sparse_sparse_mvu`` builds).
 
 ``operand_style`` chooses the other classic trade: ``replicated`` gives every SIMD lane
 (sparse_weights) a full copy of the input vector, or every lane a private copy of all ``MH``
@@ -182,6 +186,11 @@ class MatrixUnit:
         return True
 
     @property
+    def lockstep(self) -> bool:
+        """sparse_sparse with dense rows: the lanes walk the output folds together (no scatter)."""
+        return self.mode == "sparse_sparse" and not self.dense_limit and self.rows >= self.mh
+
+    @property
     def dot_length(self) -> int:
         """Longest dot product per output (bounds the accumulator)."""
         if self.mode == "sparse_sparse":
@@ -204,7 +213,7 @@ class MatrixUnit:
     @property
     def address_bits(self) -> int:
         """Bits of the stored operand address (input word for sparse_weights, output word for sparse_sparse)."""
-        if self.dense_limit:
+        if self.dense_limit or self.lockstep:
             return 0
         if self.mode == "sparse_weights":
             return index_bits(self.mw // self.simd if self.banked else self.mw)
@@ -290,6 +299,8 @@ class MatrixUnit:
             gather = lanes * K.SPARSE_INPUT_BUFFERS * lutram_luts(depth, self.input_bits)
             return gather + ctrl
         acc = self.accumulator_bits()
+        if self.lockstep:
+            return self.pe * lutram_luts(self.mh // self.pe, acc) + ctrl
         depth = self.mh // self.pe if self.banked else self.mh
         scatter = lanes * K.SPARSE_SCATTER_BUFFERS * lutram_luts(depth, acc)
         drain = self.pe * acc * max(0, self.simd - 1)

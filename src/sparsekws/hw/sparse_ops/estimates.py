@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from sparsekws.hw.sparse_ops import constants
+
 
 class CostModelEstimates:
-    """Mixin for a HW custom op with a ``cost_unit()``: cycles, LUT, FF, BRAM18, URAM and DSP
-    from the project's cost model, and FF added to FINN's per-node resource summary."""
+    """Mixin for a HW custom op with a ``cost_unit()`` and a ``calibration_kind()``: cycles, LUT,
+    FF, BRAM18, URAM and DSP from the project's cost model, LUT and FF with the synthesis
+    calibration in force (``constants.calibrated``), and FF added to FINN's per-node summary."""
+
+    def calibration_kind(self) -> str | None:
+        """Unit kind whose calibration factors apply (None: none, e.g. a unit in its dense limit)."""
+        raise NotImplementedError
 
     def get_exp_cycles(self):
         return self.cost_unit().cycles()
 
     def lut_estimation(self, fpgapart):
-        return self.cost_unit().luts()
+        return constants.calibrated(self.calibration_kind(), "LUT", self.cost_unit().luts())
 
     def ff_estimation(self, fpgapart):
-        return self.cost_unit().ffs()
+        return constants.calibrated(self.calibration_kind(), "FF", self.cost_unit().ffs())
 
     def bram_estimation(self, fpgapart):
         return self.cost_unit().bram18()

@@ -27,6 +27,7 @@ from qonnx.core.datatype import DataType
 
 from sparsekws.hw.sparse_ops.cost import KWinnersUnit, index_bits
 from sparsekws.hw.sparse_ops.estimates import CostModelEstimates
+from sparsekws.hw.sparse_ops.hdl import HdlBackend
 
 MAX_RANK_LEVELS = 2 ** 12   # levels per channel the rank ROM supports
 
@@ -60,7 +61,7 @@ def select_winners(ranks: np.ndarray, k: int) -> np.ndarray:
     return above | admitted
 
 
-class KWinnersHW(CostModelEstimates, HWCustomOp):
+class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
     """k-winners-take-all HW layer (see the module docstring)."""
 
     def get_nodeattr_types(self):
@@ -174,6 +175,9 @@ class KWinnersHW(CostModelEstimates, HWCustomOp):
         return messages or ["KWinnersHW node is valid"]
 
     # -- estimates -------------------------------------------------------------------------------
+    def calibration_kind(self) -> str:
+        return "kwta"
+
     def cost_unit(self) -> KWinnersUnit:
         shape = self.get_normal_input_shape()
         table = self.needs_rank_table()

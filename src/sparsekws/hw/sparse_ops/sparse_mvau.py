@@ -30,6 +30,7 @@ from qonnx.custom_op.general.multithreshold import multithreshold
 
 from sparsekws.hw.sparse_ops.cost import MatrixUnit, index_bits
 from sparsekws.hw.sparse_ops.estimates import CostModelEstimates
+from sparsekws.hw.sparse_ops.hdl import HdlBackend
 
 
 class SparseActivityError(ValueError):
@@ -85,7 +86,7 @@ def bank_depths(weights: np.ndarray, mode: str) -> dict[int, int]:
     return depths
 
 
-class SparseMVAU(CostModelEstimates, MVAU):
+class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
     """Fixed fan-in sparse matrix-vector-activation unit (see the module docstring)."""
 
     def get_nodeattr_types(self):
@@ -180,6 +181,10 @@ class SparseMVAU(CostModelEstimates, MVAU):
             acc_bits=self.get_accumulator_datatype().bitwidth(), output_bits=out_bits,
             res_type=self.get_nodeattr("resType"), mem_mode=self.get_nodeattr("mem_mode"),
             ram_style=self.get_nodeattr("ram_style"), ram_style_thresholds=self.get_nodeattr("ram_style_thresholds"))
+
+    def calibration_kind(self) -> str | None:
+        unit = self.cost_unit()
+        return None if unit.dense_limit else unit.mode
 
     def bram_efficiency_estimation(self, fpgapart):
         brams = self.bram_estimation(fpgapart)

@@ -1,0 +1,132 @@
+"""The sparse ops' IP-generation hooks: the generated Verilog, simulated with Verilator, streams exactly what
+the op's Python execution computes, at the op's modelled cycles; FINN's interface and Tcl hooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+from sparsekws.hw.sparse_ops.convert import make_sparse
+from sparsekws.hw.sparse_ops.hdl import HdlUnsupported, generate_sparse_hdl, wrapper_verilog
+from sparsekws.hw.sparse_ops.streamline import kwinners_hw_node
+from sparsekws.rtl import golden
+from sparsekws.rtl.cases import Case, pack_frames
+
+FRAMES = 4
+
+
+def _matrix_model(mw=48, mh=8, fan_in=12, pe=2, simd=4, seed=0):
+    """One SparseMVAU (UINT4 in, fixed fan-in INT4 weights, 15 thresholds -> UINT4)."""
+    from finn.transformation.fpgadataflow.convert_to_hw.quantized_matrix_vector_activation import (
+        InferQuantizedMatrixVectorActivation,
+    )
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_datatypes import InferDataTypes
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    rng = np.random.default_rng(seed)
+    weights = golden.random_fixed_fan_in(mh, mw, fan_in, 4, rng).T.astype(np.float32)  # [MW, MH]
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["acc"]),
+             helper.make_node("MultiThreshold", ["acc", "thr"], ["y"], domain="qonnx.custom_op.general",
+                              out_dtype="UINT4", data_layout="NC")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, mw])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, mh])])
+    model = ModelWrapper(helper.make_model(graph))
+    model.set_initializer("w", weights)
+    model.set_initializer("thr", np.sort(rng.integers(-60, 60, size=(mh, 15)), axis=1).astype(np.float32))
+    model.set_tensor_datatype("x", DataType["UINT4"])
+    model.set_tensor_datatype("w", DataType["INT4"])
+    model = model.transform(InferShapes()).transform(InferDataTypes()).transform(InferQuantizedMatrixVectorActivation())
+    inst = make_sparse(model, model.graph.node[0])
+    inst.set_nodeattr("PE", pe)
+    inst.set_nodeattr("SIMD", simd)
+    return model, inst
+
+
+def _kwta_model(channels=32, k=5, pe=4, scale=(0.25,), boost=()):
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    node = kwinners_hw_node("kw", "x", "y", [1, channels], "UINT4", k, "global", list(boost), list(scale))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels])])
+    model = ModelWrapper(helper.make_model(graph))
+    model.set_tensor_datatype("x", DataType["UINT4"])
+    inst = getCustomOp(model.graph.node[0])
+    inst.set_nodeattr("PE", pe)
+    return model, inst
+
+
+def _execute(model, frames):
+    from qonnx.core.onnx_exec import execute_onnx
+
+    return np.concatenate([execute_onnx(model, {"x": x[None].astype(np.float32)})["y"] for x in frames])
+
+
+def _simulate_generated(model, inst, frames, tmp_path):
+    from sparsekws.rtl.sim import simulate
+    from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
+
+    try:
+        apply_verilator_env()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    status = generate_sparse_hdl(model, tmp_path / "codegen")
+    name = inst.onnx_node.name
+    assert status == {name: "generated"}
+    verilog = (tmp_path / "codegen" / name / f"{name}.v").read_text()
+    expected = _execute(model, frames).astype(np.int64)
+    in_lanes, out_lanes = inst.get_folded_input_shape()[-1], inst.get_folded_output_shape()[-1]
+    bits_in, bits_out = inst.get_input_datatype(0).bitwidth(), inst.get_output_datatype().bitwidth()
+    case = Case(name, verilog, pack_frames(frames, in_lanes, bits_in), pack_frames(expected, out_lanes, bits_out),
+                len(frames), int(inst.get_exp_cycles()))
+    return simulate(case, tmp_path / "sim")
+
+
+def test_sparse_mvau_verilog_streams_what_the_op_computes_at_its_modelled_cycles(tmp_path):
+    model, inst = _matrix_model()
+    frames = np.random.default_rng(5).integers(0, 16, size=(FRAMES, 48))
+    result = _simulate_generated(model, inst, frames, tmp_path)
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles() == max(4 * inst.cost_unit().words, 48 // 4)
+
+
+def test_kwta_verilog_streams_what_the_op_computes(tmp_path):
+    model, inst = _kwta_model()
+    frames = np.random.default_rng(6).integers(0, 16, size=(FRAMES, 32))  # 16 levels over 32 values: ties
+    result = _simulate_generated(model, inst, frames, tmp_path)
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles() + 1  # the RTL's one scan cycle per group
+
+
+def test_hooks_name_finn_interfaces_and_tcl(tmp_path):
+    model, inst = _matrix_model()
+    inst.set_nodeattr("runtime_writeable_weights", 1)  # weights are baked: no AXI-lite port
+    generate_sparse_hdl(model, tmp_path)
+    names = inst.get_verilog_top_module_intf_names()
+    assert names["s_axis"] == [("in0_V", 16)] and names["m_axis"] == [("out0_V", 8)] and names["axilite"] == []
+    files = inst.get_rtl_file_list(abspath=True)
+    assert all(path.startswith(str(tmp_path)) for path in files)
+    tcl = inst.code_generation_ipi()
+    assert tcl[-1] == f"create_bd_cell -type module -reference {inst.onnx_node.name}_wrapper {inst.onnx_node.name}"
+    wrapper = (tmp_path / inst.onnx_node.name / f"{inst.onnx_node.name}_wrapper.v").read_text()
+    assert "in0_V_TDATA[15:0]" in wrapper and "out0_V_TDATA" in wrapper
+
+
+def test_unsupported_configurations_say_why(tmp_path):
+    model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
+    status = generate_sparse_hdl(model, tmp_path)
+    assert status["kw"].startswith("not generated: ") and "rank ROM" in status["kw"]
+    assert inst.get_nodeattr("code_gen_dir_ipgen") == ""
+    model, inst = _matrix_model()
+    inst.set_nodeattr("noActivation", 1)
+    with pytest.raises(HdlUnsupported, match="noActivation"):
+        inst.generate_hdl(model, "", 0.0)
+
+
+def test_wrapper_pads_streams_to_bytes():
+    text = wrapper_verilog("top", "unit", 12, 3)
+    assert "[15:0] in0_V_TDATA" in text and "[7:0] out0_V_TDATA" in text and "{5'd0, out_data}" in text
