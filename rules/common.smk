@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from sparsekws.config import training_entry, validate_config  # noqa: E402
 from sparsekws.errors import ConfigError  # noqa: E402
 from sparsekws.fileio import write_yaml  # noqa: E402
+from sparsekws.rtl.layers import has_sparse_units  # noqa: E402
 import yaml  # noqa: E402
 
 try:
@@ -22,6 +23,8 @@ DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
 # the models that go on to compile and measure (sweep variants stop after export)
 HW_MODELS = [name for name in MODELS if config["models"][name].get("hardware", True)]
+# models whose sparse layers get an RTL report (simulation + Yosys counts, rules/rtl.smk)
+RTL_MODELS = [name for name in HW_MODELS if has_sparse_units(config["models"][name])]
 BOARDS = list(config["compile"]["boards"])
 FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
 
@@ -89,6 +92,7 @@ def all_targets():
         *per_model,
         *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=HW_MODELS, board=BOARDS),
         *vivado_targets(),  # rules/compile.smk: empty without Vivado
+        *expand("results/rtl/{dataset}/{model}/rtl_report.html", dataset=DATASET, model=RTL_MODELS),
         f"results/measurements/{DATASET}/throughput.csv",
         f"results/measurements/{DATASET}/skipped.csv",
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"],

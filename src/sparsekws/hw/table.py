@@ -11,7 +11,7 @@ NAN = float("nan")
 COLUMNS = ["model", "board", "status", "estimator", "fps", "max_cycles", "latency_ms", "LUT", "BRAM36", "URAM",
            "DSP", "fits", "binding_resource", "networks_per_chip", "full_chip_fps", "stock_fps",
            "stock_networks_per_chip", "stock_binding_resource", "stock_full_chip_fps", "tuned_over_stock_full_chip",
-           "note"]
+           "sparse_calibration", "note"]
 
 
 def _design(estimate: Mapping[str, Any]) -> dict[str, Any]:
@@ -28,8 +28,16 @@ def _design(estimate: Mapping[str, Any]) -> dict[str, Any]:
         "stock_fps": stock.get("fps", NAN), "stock_networks_per_chip": stock.get("networks_per_chip", NAN),
         "stock_binding_resource": stock.get("binding_resource"), "stock_full_chip_fps": stock_full,
         "tuned_over_stock_full_chip": full_chip / stock_full if stock_full else NAN,
+        "sparse_calibration": _calibration(estimate.get("resource_calibration")),
         "note": "" if estimate.get("fit", {}).get("fits", True) else "no folding fits within the budget",
     }
+
+
+def _calibration(record: Mapping[str, Any] | None) -> str:
+    """``yosys-calibrated`` / ``uncalibrated`` for a design with sparse layers, empty otherwise."""
+    if not record:
+        return ""
+    return "yosys-calibrated" if record.get("calibrated") else "uncalibrated"
 
 
 def compile_table(estimates: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

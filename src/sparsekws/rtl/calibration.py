@@ -248,3 +248,14 @@ def write_factors(table: pd.DataFrame, path: str | os.PathLike | None = None) ->
               "factors": fit_factors(table)}
     write_json(Path(path or constants.CALIBRATION_FILE), record)
     return record
+
+
+def model_counts(row: dict) -> dict:
+    """The compile stage's estimate of a row's unit: cycles per vector, LUT and FF with the
+    calibration in force (``sparse_ops.constants``), BRAM18 and DSP."""
+    from sparsekws.hw.sparse_ops import constants
+
+    unit = model_unit(row)
+    kind = calibration_kind(row)
+    return {"cycles": unit.cycles(), "lut": constants.calibrated(kind, "LUT", unit.luts()),
+            "ff": constants.calibrated(kind, "FF", unit.ffs()), "bram18": unit.bram18(), "dsp": unit.dsps()}

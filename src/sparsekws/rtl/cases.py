@@ -22,6 +22,7 @@ class Case:
     out_beats: list[int]
     frames: int
     cycles_per_frame: int  # from the cycle formula
+    shape: MvuShape | KwtaShape | None = None
 
 
 def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
@@ -77,7 +78,7 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
         model = cycles.sparse_sparse_mvu(shape)
     else:
         raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse or sparse_sparse")
-    return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model)
+    return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model, shape)
 
 
 def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: int) -> Case:
@@ -87,4 +88,4 @@ def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: i
     y = golden.kwta(x, shape.k)
     name = f"kwta_{shape.group}_k{shape.k}"
     return Case(name, kwta(name, shape), pack_frames(x, shape.simd, shape.bits), pack_frames(y, shape.simd, shape.bits),
-                frames, cycles.kwta(shape, groups))
+                frames, cycles.kwta(shape, groups), shape)

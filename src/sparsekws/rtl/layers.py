@@ -26,6 +26,15 @@ class ModelLayer:
     kwta: tuple[str, int, int] | None = None  # (name, group size, k)
     positions: int = 1  # vectors per frame (conv output positions after im2col)
     active_inputs: int = 0  # K when the input comes from a k-WTA layer with a fixed k
+    input_chw: tuple[int, int, int] | None = None  # a linear layer on a flattened C x H x W feature map
+
+    def hardware_columns(self, weights: np.ndarray) -> np.ndarray:
+        """``weights`` with its columns in the hardware's stream order: a flattened feature map
+        arrives channels-last (H, W, C) in FINN, not in PyTorch's (C, H, W)."""
+        if self.input_chw is None:
+            return weights
+        c, h, w = self.input_chw
+        return weights.reshape(-1, c, h, w).transpose(0, 2, 3, 1).reshape(weights.shape[0], -1)
 
     @property
     def name(self) -> str:
@@ -71,17 +80,28 @@ def model_layers(cfg: dict[str, Any]) -> list[ModelLayer]:
     layers.append(ModelLayer(_matching("cnn_conv2", c2, c1 * 25), cfg["conv_weight_density"][1],
                              positions=side2 ** 2))
     layers += [kwta[1]] if kwta[1] else []
-    layers.append(ModelLayer(_matching("cnn_fc", units, flat), cfg["linear_weight_density"]))
+    layers.append(ModelLayer(_matching("cnn_fc", units, flat), cfg["linear_weight_density"],
+                             input_chw=(c2, side2 // 2, side2 // 2)))
     layers += [kwta[2]] if kwta[2] else []
     layers.append(ModelLayer(_matching("cnn_out", NUM_CLASSES, units), 1.0,
                              active_inputs=kwta[2].kwta[2] if kwta[2] else 0))
     return layers
 
 
+def has_sparse_units(cfg: dict[str, Any]) -> bool:
+    """True when a model has hardware layers here and one of them is sparse (an RTL report is worth making)."""
+    try:
+        layers = model_layers(cfg)
+    except UserError:
+        return False
+    return any(item.kwta or item.density < 1 for item in layers)
+
+
 def trained_weights(qonnx_path: str | Path) -> list[np.ndarray]:
     """Integer weight matrices (rows = outputs) of the Quant-ed initialisers of a QONNX model, in order.
 
-    ``int = round(w / scale + zero_point)``; conv kernels flattened to (out, in * kh * kw).
+    ``int = round(w / scale + zero_point)``; conv kernels flattened to (out, kh * kw * in), the
+    channels-last order of FINN's sliding window (im2col).
     """
     import onnx
     from onnx import numpy_helper
@@ -98,5 +118,7 @@ def trained_weights(qonnx_path: str | Path) -> list[np.ndarray]:
         user = consumers.get(node.output[0])
         if user is not None and user.op_type == "MatMul":
             q = q.T
+        if q.ndim == 4:  # conv kernel [out, in, kh, kw] -> [out, kh, kw, in]
+            q = q.transpose(0, 2, 3, 1)
         weights.append(q.reshape(q.shape[0], -1))
     return weights

