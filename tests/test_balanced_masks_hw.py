@@ -91,10 +91,18 @@ def test_flow_keeps_the_balance_in_every_sparse_unit(tmp_path):
 
     cfg = cnn_config(weight_banks=8)
     qonnx, ref = write_cnn_fixture(tmp_path / "in", cfg)
-    estimate_dataflow(qonnx, ref, ZCU104, tmp_path / "finn", model_cfg=cfg)
+    result = estimate_dataflow(qonnx, ref, ZCU104, tmp_path / "finn", model_cfg=cfg)
     model = ModelWrapper(str(tmp_path / "finn" / "onnx" / "dataflow_model.onnx"))
     units = [getCustomOp(n) for n in model.graph.node if n.op_type == "SparseMVAU"]
     assert len(units) == 3
+    # the compile stage emits the sparse units' Verilog into codegen/ (IP-generation hooks), or says why not
+    for unit in units:
+        name, status = unit.onnx_node.name, result["codegen"]["sparse_rtl"][unit.onnx_node.name]
+        if unit.get_nodeattr("sparse_mode") == "sparse_weights":
+            assert status == "generated"
+            assert (tmp_path / "finn" / "codegen" / name / f"{name}_wrapper.v").is_file()
+        else:
+            assert status.startswith("not generated: ") and name in result["codegen"]["layers_without_code"]
     densities = [*cfg["conv_weight_density"], cfg["linear_weight_density"]]
     balanced = 0
     for unit, density in zip(units, densities):
