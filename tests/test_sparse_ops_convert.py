@@ -48,7 +48,7 @@ def flow(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sparse_flow")
     qonnx = export_qonnx_model(_network(), 40, 8, folder / "model.onnx")
     inputs = torch.randint(-128, 128, (6, 40), generator=torch.Generator().manual_seed(4)).float().numpy()
-    finn_build._use_finn_build_dir(folder / "finn")
+    finn_build.use_finn_build_dir(folder / "finn")
     model = finn_build._tidy_up(finn_build._qonnx_to_finn(qonnx))
     streamlined = streamline_with_kwinners(model)
     return qonnx, finn_build._convert_to_hw(streamlined), inputs, run_qonnx(qonnx, inputs), model, folder

@@ -3,6 +3,8 @@ the op's Python execution computes, at the op's modelled cycles; FINN's interfac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
@@ -130,3 +132,31 @@ def test_unsupported_configurations_say_why(tmp_path):
 def test_wrapper_pads_streams_to_bytes():
     text = wrapper_verilog("top", "unit", 12, 3)
     assert "[15:0] in0_V_TDATA" in text and "[7:0] out0_V_TDATA" in text and "{5'd0, out_data}" in text
+
+
+def test_specialised_ops_go_through_finns_prepare_ip(tmp_path):
+    from finn.custom_op.fpgadataflow.rtlbackend import RTLBackend
+    from finn.transformation.fpgadataflow.prepare_ip import PrepareIP
+    from finn.util.fpgadataflow import is_rtl_node
+    from qonnx.custom_op.registry import getCustomOp
+
+    from sparsekws.hw.finn_build import use_finn_build_dir
+    from sparsekws.hw.sparse_ops.hdl import specialize_sparse_to_rtl
+
+    model, inst = _matrix_model()
+    frames = np.random.default_rng(7).integers(0, 16, size=(2, 48))
+    before = _execute(model, frames)
+    model, status = specialize_sparse_to_rtl(model)
+    node = model.graph.node[0]
+    assert status == {node.name: "rtl"} and node.op_type == "SparseMVAU_rtl" and is_rtl_node(node)
+    rtl = getCustomOp(node)
+    assert isinstance(rtl, RTLBackend) and rtl.get_nodeattr("fan_in") == inst.get_nodeattr("fan_in")
+    np.testing.assert_array_equal(_execute(model, frames), before)  # Python execution unchanged
+    use_finn_build_dir(tmp_path / "finn_build")
+    model = model.transform(PrepareIP("xcu250-figd2104-2L-e", 5.0))
+    rtl = getCustomOp(model.graph.node[0])
+    assert all(Path(path).is_file() for path in rtl.get_rtl_file_list(abspath=True))
+    assert rtl.get_nodeattr("ip_path") == rtl.get_nodeattr("code_gen_dir_ipgen")
+    model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
+    model, status = specialize_sparse_to_rtl(model)
+    assert model.graph.node[0].op_type == "KWinnersHW" and "rank ROM" in status["kw"]

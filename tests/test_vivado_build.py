@@ -51,6 +51,8 @@ def test_build_config_reuses_the_chosen_folding(tmp_path):
     assert fields["steps"][0] == "step_create_dataflow_partition"
     assert "step_apply_folding_config" in fields["steps"] and "step_target_fps_parallelization" not in fields["steps"]
     assert fields["steps"][-1] == "step_deployment_package" and "bitfile" in fields["generate_outputs"]
+    steps = fields["steps"]  # the sparse layers enter FINN's RTL domain right after FINN's own specialisation
+    assert steps.index("step_specialize_sparse_layers") == steps.index("step_specialize_layers") + 1
     alveo = build_config(folder, load_board("u250"), tmp_path / "out", clock_mhz=250)
     assert alveo["shell_flow_type"] == "vitis_alveo" and alveo["synth_clk_period_ns"] == pytest.approx(4.0)
 

@@ -135,7 +135,7 @@ def vivado_status() -> dict[str, Any]:
 _SETTINGS_READY = False
 
 
-def _use_finn_build_dir(build_dir: Path) -> None:
+def use_finn_build_dir(build_dir: Path) -> None:
     """Initialise FINN's global settings once and point its scratch folder at ``build_dir``."""
     global _SETTINGS_READY
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -546,7 +546,7 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
 
     scratch = Path(tempfile.mkdtemp(prefix="finn_build_", dir=work_dir))
     try:
-        _use_finn_build_dir(scratch)
+        use_finn_build_dir(scratch)
         from qonnx.core.modelwrapper import ModelWrapper
 
         from sparsekws.hw.folding import folding_attrs

@@ -7,6 +7,8 @@ arithmetic). FINN's own builder (``build_dataflow_cfg``) runs from
 ``step_create_dataflow_partition`` with that folding and produces, under ``--out-dir``:
 stitched IP, out-of-context synthesis reports, the bitstream, the driver and the deployment
 package (``deploy/``: ``bitfile/`` + ``driver/``, what ``measure.pynq.deployment`` expects).
+The project's sparse layers enter FINN's RTL domain in ``step_specialize_sparse_layers``
+(``sparse_ops.hdl``): FINN's IP steps then generate and stitch their Verilog.
 ``build.json`` records the FINN configuration, the outputs and the synthesis numbers FINN
 reports, each tagged ``vivado``.
 
@@ -36,7 +38,8 @@ NO_VIVADO_MESSAGE = ("XILINX_VIVADO not set: stitched IP, synthesis, bitstream a
                      "machine with Vivado (docs/vivado-handoff.md)")
 SHELL_FLOWS = {"zynq": "vivado_zynq", "alveo": "vitis_alveo"}
 #: FINN steps run by this build, from the HW-layer graph on (FINN's default flow from partitioning).
-STEPS = ("step_create_dataflow_partition", "step_specialize_layers", "step_apply_folding_config",
+STEPS = ("step_create_dataflow_partition", "step_specialize_layers", "step_specialize_sparse_layers",
+         "step_apply_folding_config",
          "step_minimize_bit_width", "step_generate_estimate_reports", "step_hw_codegen", "step_hw_ipgen",
          "step_set_fifo_depths", "step_create_stitched_ip", "step_out_of_context_synthesis",
          "step_synthesize_bitfile", "step_make_driver", "step_deployment_package")
@@ -86,6 +89,10 @@ def _run_finn(fields: dict[str, Any]) -> int:
     from finn.builder.build_dataflow import build_dataflow_cfg
     from finn.builder.build_dataflow_config import DataflowBuildConfig
 
+    from sparsekws.hw.sparse_ops.hdl import step_specialize_sparse_layers
+
+    own_steps = {"step_specialize_sparse_layers": step_specialize_sparse_layers}  # the project's sparse layers
+    fields = fields | {"steps": [own_steps.get(step, step) for step in fields["steps"]]}
     cfg = DataflowBuildConfig(**{k: v for k, v in fields.items() if k != "model_filename"})
     return build_dataflow_cfg(fields["model_filename"], cfg)
 

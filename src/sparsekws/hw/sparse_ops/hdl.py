@@ -9,6 +9,11 @@ What each op gets (``unit_for``):
 - ``SparseMVAU`` ``sparse_sparse`` with dense rows: ``rtl.verilog.sparse_sparse_mvu`` (lockstep);
 - ``KWinnersHW`` 1-D ``global`` without a rank table, values out: ``rtl.verilog.kwta``.
 
+For a Vivado build, ``specialize_sparse_to_rtl`` (the FINN build step
+``step_specialize_sparse_layers``) moves the ops with a unit into FINN's RTL domain as
+``SparseMVAU_rtl`` / ``KWinnersHW_rtl`` (registered in FINN's RTL op table), so FINN's
+``PrepareIP`` writes their Verilog and ``CreateStitchedIP`` accepts them.
+
 Anything else raises ``HdlUnsupported`` with the reason (the 2-D k-WTA admits ties in channel-major
 order, which the streaming RTL unit does not implement yet; boosted or per-channel scaled k-WTA
 needs the rank ROM in front). Every generated unit is wrapped in a module with FINN's interface
@@ -18,10 +23,13 @@ FINN's ``CreateStitchedIP`` can place it with ``create_bd_cell -type module -ref
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class HdlUnsupported(ValueError):
@@ -179,3 +187,59 @@ def generate_sparse_hdl(model, out_dir: str | Path) -> dict[str, str]:
             inst.set_nodeattr("code_gen_dir_ipgen", "")
             status[node.name] = f"not generated: {exc}"
     return status
+
+
+# ---- FINN's RTL domain: what its PrepareIP and CreateStitchedIP accept ---------------------------
+RTL_DOMAIN = "finn.custom_op.fpgadataflow.rtl"
+
+
+def register_rtl_variants() -> None:
+    """Register ``SparseMVAU_rtl`` and ``KWinnersHW_rtl`` (the ops plus FINN's ``RTLBackend``) in FINN's
+    RTL op table, so that FINN's IP steps generate, and its stitching places, the generated Verilog."""
+    import finn.custom_op.fpgadataflow.rtl as finn_rtl
+    from finn.custom_op.fpgadataflow.rtlbackend import RTLBackend
+
+    from sparsekws.hw.sparse_ops.kwinners_hw import KWinnersHW
+    from sparsekws.hw.sparse_ops.sparse_mvau import SparseMVAU
+
+    for base in (SparseMVAU, KWinnersHW):
+        name = f"{base.__name__}_rtl"
+        if name in finn_rtl.custom_op:
+            continue
+
+        def get_nodeattr_types(self, _base=base):
+            return _base.get_nodeattr_types(self) | RTLBackend.get_nodeattr_types(self)
+
+        finn_rtl.custom_op[name] = type(name, (base, RTLBackend), {"get_nodeattr_types": get_nodeattr_types,
+                                                                  "__module__": __name__})
+
+
+def specialize_sparse_to_rtl(model) -> tuple[object, dict[str, str]]:
+    """Move every sparse op with an RTL unit into FINN's RTL domain (``<op>_rtl``), for a Vivado build
+    (run after FINN's ``SpecializeLayers``). Returns the model and ``{node: "rtl" | "not generated: why"}``;
+    a node left in the project's domain makes FINN's stitching stop with its name."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    from sparsekws.hw.sparse_ops.names import DOMAIN
+
+    register_rtl_variants()
+    status = {}
+    for node in model.graph.node:
+        if node.domain != DOMAIN:
+            continue
+        try:
+            unit_verilog(getCustomOp(node), model, node.name)
+        except HdlUnsupported as exc:
+            status[node.name] = f"not generated: {exc}"
+            continue
+        node.domain, node.op_type = RTL_DOMAIN, f"{node.op_type}_rtl"
+        status[node.name] = "rtl"
+    return model, status
+
+
+def step_specialize_sparse_layers(model, cfg):
+    """FINN build step (after ``step_specialize_layers``): ``specialize_sparse_to_rtl``."""
+    model, status = specialize_sparse_to_rtl(model)
+    for name, state in status.items():
+        log.info("%s: %s", name, state)
+    return model
