@@ -146,6 +146,16 @@ def _levels(u, thr, lev, ge):
 
 
 @_jit()
+def _rank_cut(hist, k):
+    """The rank of the k-th winner in the rank histogram ``hist`` (rank 0 first) and the room left at it for ties."""
+    cut, above = 0, 0
+    while above + hist[cut] < k:
+        above += hist[cut]
+        cut += 1
+    return cut, k - above
+
+
+@_jit()
 def _kwinners_scan(lev, rank, nranks, k, hist, out_idx, out_val):
     """k-WTA of ``lev [C, S]`` by two passes over every unit; returns the count of non-zero winners."""
     channels, size = lev.shape
@@ -153,11 +163,8 @@ def _kwinners_scan(lev, rank, nranks, k, hist, out_idx, out_val):
     for o in range(channels):
         for s in range(size):
             hist[rank[o, int(lev[o, s])]] += 1
-    cut, above = 0, 0
-    while above + hist[cut] < k:
-        above += hist[cut]
-        cut += 1
-    room, used, n = k - above, 0, 0
+    cut, room = _rank_cut(hist, k)
+    used, n = 0, 0
     for o in range(channels):
         for s in range(size):
             level = lev[o, s]
@@ -189,11 +196,8 @@ def _kwinners_channels(lev, size, ge, rank, nranks, k, hist, out_idx, out_val):
             at_least = ge[o, level] if level < top else 0
             hist[rank[o, level]] += below - at_least
             below = at_least
-    cut, above = 0, 0
-    while above + hist[cut] < k:
-        above += hist[cut]
-        cut += 1
-    room, used, n = k - above, 0, 0
+    cut, room = _rank_cut(hist, k)
+    used, n = 0, 0
     for o in range(channels):
         keep, tie = top + 1, top + 1
         for level in range(top, -1, -1):
