@@ -200,7 +200,11 @@ def write_html(table: pd.DataFrame, path: Path, model: str) -> None:
         f"*_model: sparsekws.hw.sparse_ops.cost at the unit's shape ({calibration_note()}); *_yosys: Yosys "
         "synth_xilinx (xcup) of the generated unit at the layer's shape with random weights of the same density "
         "(src/sparsekws/rtl/calibration.csv). Yosys maps the baked-in weight ROMs to LUTs or BRAM by size, the "
-        "model puts them in BRAM: compare dense with sparse within one method."])
+        "model puts them in BRAM: compare dense with sparse within one method.",
+        "k-WTA rows: the RTL unit ranks the activation levels themselves (no boost, one scale); the trained "
+        "models' k-WTA layers with boost rank through a ROM of up to C x 2^A scores, which the compile stage's "
+        "model counts but which has no RTL unit yet (their layers are listed as not generated in the compile "
+        "stage's codegen.sparse_rtl)."])
 
 
 def run(args: argparse.Namespace) -> None:

@@ -73,8 +73,8 @@ are found by a scan of the histogram, ``PE`` bins per cycle; for 2-D a second pa
 buffer counts ties per channel (the reference admits ties in channel-major order, the stream
 is channel-last) and a scan of the ``C`` channel counts sets each channel's quota; a third pass
 emits the winners. Three frame buffers pipeline the passes, so a frame takes
-``max(ceil(L/PE), ceil(bins/PE) + ceil(C_ties/PE))`` cycles (``L`` values, ``C_ties`` = C for
-2-D, 0 for 1-D). With boost the rank ROM can have up to ``C x 2^A`` bins: the scan, not the
+``max(ceil(L/PE), ceil(bins/PE) + ceil(C_ties/PE)) + 1`` cycles (``L`` values, ``C_ties`` = C for
+2-D, 0 for 1-D; one cycle latches the frame's threshold, as in the RTL unit ``rtl.verilog.kwta``). With boost the rank ROM can have up to ``C x 2^A`` bins: the scan, not the
 stream, may then set the pace. ``local`` (per position over the C channels): each group of C
 values is ranked by a comparator array (``PE x C`` comparators) while the next group streams
 in: ``H*W*ceil(C/PE)`` cycles.
@@ -358,7 +358,7 @@ class KWinnersUnit:
         if self.mode == "local":
             return self.positions * (self.channels // self.pe)
         ties = math.ceil(self.channels / self.pe) if self.positions > 1 else 0
-        return int(max(stream, math.ceil(self.bins / self.pe) + ties))
+        return int(max(stream, math.ceil(self.bins / self.pe) + ties) + 1)
 
     def _frame_buffer(self) -> tuple[int, int, int]:
         """(depth, width, copies) of the global-mode frame buffers."""
