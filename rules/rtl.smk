@@ -15,6 +15,7 @@ rule rtl:
     input:
         qonnx="results/models/{dataset}/{model}/model.qonnx.onnx",
         calibration="src/sparsekws/rtl/calibration.csv",
+        factors="src/sparsekws/hw/sparse_ops/calibration.json",
     output:
         report=report(
             "results/rtl/{dataset}/{model}/rtl_report.csv",

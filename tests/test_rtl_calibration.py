@@ -4,6 +4,7 @@ import dataclasses
 import re
 
 import pandas as pd
+import pytest
 
 from sparsekws.rtl import calibration, cycles
 from sparsekws.rtl.calibration import LAYERS, sparse_shape
@@ -55,3 +56,32 @@ def test_run_resumes_and_writes_rows(monkeypatch, tmp_path):
     assert set(pd.read_csv(out).kind) == {"dense", "sparse"}
     again = calibration.run(out, tmp_path / "w", only="mlp_hidden", log=lambda m: None)
     assert len(again) == len(table)
+
+
+def _table_from_model(scale_dense: float, scale_sparse: float) -> pd.DataFrame:
+    """Rows whose 'Yosys' counts are the model's times a scale per kind."""
+    rows = []
+    for entry in calibration.grid()[:6]:
+        row = calibration.describe(entry) | {"dsp": 0}
+        raw = calibration.model_unit(row).resources()
+        scale = scale_dense if row["kind"] == "dense" else scale_sparse
+        rows.append(row | {"lut": raw["LUT"] * scale, "ff": raw["FF"] * scale})
+    return pd.DataFrame(rows)
+
+
+def test_factors_are_the_sparse_bias_relative_to_the_dense_one():
+    factors = calibration.fit_factors(_table_from_model(2.0, 3.0))
+    assert factors == {"sparse_weights": {"LUT": 1.5, "FF": 1.5}}
+    with pytest.raises(ValueError, match="no dense units"):
+        calibration.fit_factors(_table_from_model(2.0, 3.0).query("kind != 'dense'"))
+
+
+def test_committed_factors_are_fitted_from_the_committed_table():
+    import json
+
+    from sparsekws.hw.sparse_ops import constants
+
+    table = pd.read_csv(calibration.CALIBRATION_CSV)
+    committed = json.loads(constants.CALIBRATION_FILE.read_text())
+    assert committed["factors"] == calibration.fit_factors(table)  # regenerate both with scripts/rtl_calibrate.py
+    assert constants.FACTORS == committed["factors"] and constants.CALIBRATION == committed["source"]
