@@ -45,6 +45,7 @@ def _integers(array: np.ndarray, what: str) -> np.ndarray:
 
 def mvu_unit(inst, model):
     """``(generator kind, MvuShape, weights [rows, cols], thresholds)`` of a ``SparseMVAU`` node."""
+    from sparsekws.rtl import golden
     from sparsekws.rtl.verilog import MvuShape
 
     node, unit = inst.onnx_node, inst.cost_unit()
@@ -66,8 +67,10 @@ def mvu_unit(inst, model):
     if unit.mode == "sparse_weights" and not unit.dense_limit:
         if not unit.banked:
             raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
-        return "sparse", MvuShape(**common, fan_in=unit.k, bank_depth=unit.words), weights, thresholds
+        depth = golden.bank_depth(weights, unit.simd)  # equals the model's unit.words when the op's tables are set
+        return "sparse", MvuShape(**common, fan_in=unit.k, bank_depth=depth), weights, thresholds
     if unit.mode == "sparse_sparse" and unit.lockstep:
+        # the producer pads the k active (index, value) pairs to whole beats with zero values
         active = math.ceil(unit.active / unit.simd) * unit.simd
         return "sparse_sparse", MvuShape(**common, active=active), weights, thresholds
     raise HdlUnsupported(f"mode {unit.mode} {'in its dense limit' if unit.dense_limit else 'with sparse rows'}: "
