@@ -1,3 +1,5 @@
+import shutil
+
 # Measure stage: every platform in measure.platforms, one job per (model, platform); absent
 # hardware or libraries give skipped rows with the reason, never numbers.
 MEASURE_PLATFORMS = config["measure"]["platforms"]
@@ -30,6 +32,13 @@ rule measure_cpu:
         " --work-dir {params.work_dir} --out {output.records} --skipped-out {output.skipped} > {log} 2>&1"
 
 
+def device_may_be_present(platform):
+    """False when the backend can only skip: no deployment package configured (pynq, alveo), no NVIDIA driver (cuda)."""
+    if platform == "cuda":
+        return Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi") is not None
+    return bool(config["measure"][platform].get("deployment"))
+
+
 rule measure_device:
     wildcard_constraints:
         platform="cuda|pynq|alveo",
@@ -45,7 +54,8 @@ rule measure_device:
         work_dir=lambda w: f"results/measurements/{w.dataset}/{w.platform}/{w.model}.work",
     log:
         "results/logs/measure/{dataset}_{platform}_{model}.log",
-    threads: lambda wildcards: workflow.cores
+    # the whole machine while timing a device; one core where it can only be skipped
+    threads: lambda wildcards: workflow.cores if device_may_be_present(wildcards.platform) else 1
     resources:
         mem_mb=2000,
         runtime=30,
