@@ -221,11 +221,15 @@ def calibration_kind(row: dict) -> str | None:
 
 def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Calibration factors per unit kind (``sparse_ops.constants``): geometric mean of Yosys/model
-    over the kind's rows, divided by the same over the dense rows; rows with a zero count are left out."""
+    over the kind's rows, divided by the same over the dense rows; rows with a zero count and sparse
+    units at density 1 (which the model treats as FINN's dense unit) are left out."""
     groups: dict[str | None, dict[str, list[float]]] = {}
     for row in table.to_dict("records"):
+        kind = calibration_kind(row)
+        if kind is None and row["kind"] != "dense":
+            continue  # a sparse unit at density 1: the model is FINN's dense one, the RTL is not
         raw = model_unit(row).resources()
-        ratios = groups.setdefault(calibration_kind(row), {name: [] for name in FIT_METRICS})
+        ratios = groups.setdefault(kind, {name: [] for name in FIT_METRICS})
         for name, column in FIT_METRICS.items():
             if raw[name] > 0 and row[column] > 0:
                 ratios[name].append(math.log(row[column] / raw[name]))
