@@ -14,7 +14,8 @@ calibration in force) beside the Yosys counts of the calibration table
 (``scripts/rtl_calibrate.py``) at the layer's shape.
 
 Outputs in --out-dir: ``rtl_report.csv`` (one row per layer and unit), ``rtl_report.json``
-(the same rows with provenance) and ``rtl_report.html`` (the report's view). Missing tools are reported in the table, not as a failure.
+(the same rows with provenance) and ``rtl_report.html`` (the report's view). Missing tools are
+reported in the table, not as a failure.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sparsekws.errors import UserError
 from sparsekws.fileio import write_csv, write_json
 from sparsekws.provenance import stamp
 from sparsekws.rtl import cases, golden
-from sparsekws.rtl.calibration import CALIBRATION_CSV, model_counts, sparse_shape
+from sparsekws.rtl.calibration import CALIBRATION_CSV, describe, model_counts, sparse_shape
 from sparsekws.rtl.layers import ModelLayer, model_layers, trained_weights
 from sparsekws.rtl.tools import missing_tools
 from sparsekws.rtl.verilog import KwtaShape, MvuShape
@@ -76,16 +77,6 @@ def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str
     return out
 
 
-def describe(kind: str, shape, layer: str) -> dict:
-    """The calibration-table columns of a unit (for ``calibration.model_counts``)."""
-    if kind == "kwta":
-        return {"layer": layer, "kind": kind, "rows": shape.group, "cols": shape.group, "pe": 1, "simd": shape.simd,
-                "abits": shape.bits, "active": shape.k}
-    return {"layer": layer, "kind": kind, "rows": shape.rows, "cols": shape.cols, "pe": shape.pe, "simd": shape.simd,
-            "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits, "fan_in": shape.fan_in,
-            "bank_depth": shape.bank_depth, "active": shape.active}
-
-
 def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Generator, frames: int) -> cases.Case:
     """The simulated slice of a unit (see the module docstring); ``case.shape`` is the slice's shape."""
     if kind == "kwta":
@@ -113,7 +104,8 @@ def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float) -> di
 
 def modelled(kind: str, shape, layer: str, yosys_dsp: float) -> dict:
     """The compile stage's cycles per vector and resources of a unit (multipliers in DSPs where Yosys put them)."""
-    counts = model_counts(describe(kind, shape, layer) | {"dsp": 0 if np.isnan(yosys_dsp) else yosys_dsp})
+    columns = describe({"layer": layer, "kind": kind, "density": 1.0, "shape": shape})
+    counts = model_counts(columns | {"dsp": 0 if np.isnan(yosys_dsp) else yosys_dsp})
     return {"cycles_model_vector": counts.pop("cycles")} | {f"{m}_model": counts[m] for m in RESOURCES}
 
 
@@ -173,7 +165,8 @@ def _simulate(kind, shape, layer, weights, rng, frames, work, run_sim, skip_reas
         return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
                 "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
     case = slice_case(kind, shape, weights, rng, frames)
-    model = model_counts(describe(kind, case.shape, layer))["cycles"]  # the compile stage's model of the slice
+    # the compile stage's model of the slice
+    model = model_counts(describe({"layer": layer, "kind": kind, "density": 1.0, "shape": case.shape}))["cycles"]
     result = run_sim(case, work)
     status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
     if result.passed and abs(result.cycles_per_frame_sim - model) > 0.05 * model:
