@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from sparsekws.config import training_entry, validate_config  # noqa: E402
 from sparsekws.errors import ConfigError  # noqa: E402
 from sparsekws.fileio import write_yaml  # noqa: E402
+from sparsekws.rtl.calibration import CALIBRATION_CSV, FACTORS_JSON  # noqa: E402
 from sparsekws.rtl.layers import has_sparse_units  # noqa: E402
 import yaml  # noqa: E402
 
@@ -25,6 +26,9 @@ MODELS = list(config["models"])
 HW_MODELS = [name for name in MODELS if config["models"][name].get("hardware", True)]
 # models whose sparse layers get an RTL report (simulation + Yosys counts, rules/rtl.smk)
 RTL_MODELS = [name for name in HW_MODELS if has_sparse_units(config["models"][name])]
+# the package's Yosys table and the LUT/FF factors fitted from it (scripts/rtl_calibrate.py)
+YOSYS_TABLE = str(CALIBRATION_CSV)
+CALIBRATION_FACTORS = str(FACTORS_JSON)
 BOARDS = list(config["compile"]["boards"])
 FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
 

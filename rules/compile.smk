@@ -3,7 +3,7 @@ rule compile:
         qonnx="results/models/{dataset}/{model}/model.qonnx.onnx",
         reference="results/models/{dataset}/{model}/reference_io.npz",
         board="config/boards/{board}.yaml",
-        calibration="src/sparsekws/hw/sparse_ops/calibration.json",  # the sparse units' LUT/FF factors
+        calibration=CALIBRATION_FACTORS,  # the sparse units' LUT/FF factors
     output:
         estimate="results/hw/{dataset}/{model}/{board}/estimate.json",
         folding="results/hw/{dataset}/{model}/{board}/folding_config.json",

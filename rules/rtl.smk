@@ -14,8 +14,8 @@ rule rtl_reports:
 rule rtl:
     input:
         qonnx="results/models/{dataset}/{model}/model.qonnx.onnx",
-        calibration="src/sparsekws/rtl/calibration.csv",
-        factors="src/sparsekws/hw/sparse_ops/calibration.json",
+        calibration=YOSYS_TABLE,
+        factors=CALIBRATION_FACTORS,
     output:
         report=report(
             "results/rtl/{dataset}/{model}/rtl_report.csv",

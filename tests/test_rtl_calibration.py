@@ -82,6 +82,7 @@ def test_committed_factors_are_fitted_from_the_committed_table():
     from sparsekws.hw.sparse_ops import constants
 
     table = pd.read_csv(calibration.CALIBRATION_CSV)
+    assert calibration.FACTORS_JSON == constants.CALIBRATION_FILE
     committed = json.loads(constants.CALIBRATION_FILE.read_text())
     assert committed["factors"] == calibration.fit_factors(table)  # regenerate both with scripts/rtl_calibrate.py
     assert constants.FACTORS == committed["factors"] and constants.CALIBRATION == committed["source"]

@@ -65,7 +65,7 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "train": models, "evaluate": models,
                       "training_figures": 1, "export": models, "compile": hardware * boards, "measure_cpu": hardware,
                       "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
-                      "figures": 1, "all": 1}
+                      "figures": 1, "rtl": 2, "all": 1}  # RTL reports of the models with sparse layers
 
 
 def test_invalid_config_fails_before_any_job(workdir, tmp_path):

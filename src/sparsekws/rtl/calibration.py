@@ -30,6 +30,9 @@ DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
 METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
 SLICE_LIMIT = 150_000  # weight bits, plus gather bits PE*SIMD*cols*abits (sparse), above which to slice
 CALIBRATION_CSV = Path(__file__).with_name("calibration.csv")
+#: The factors fitted from the table, where the HW ops load them (``sparse_ops.constants.CALIBRATION_FILE``;
+#: named here too so that the workflow can name it without importing FINN).
+FACTORS_JSON = Path(__file__).parents[1] / "hw" / "sparse_ops" / "calibration.json"
 
 
 @dataclass(frozen=True)
@@ -244,13 +247,12 @@ def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 def write_factors(table: pd.DataFrame, path: str | os.PathLike | None = None) -> dict:
     """Fit the factors and write them where the HW ops load them (``sparse_ops/calibration.json``)."""
     from sparsekws.fileio import write_json
-    from sparsekws.hw.sparse_ops import constants
 
     counts = table.kind.value_counts().to_dict()
     record = {"source": f"Yosys synth_xilinx (xcup) of the RTL units, {len(table)} rows of rtl/calibration.csv "
                         f"({', '.join(f'{n} {kind}' for kind, n in sorted(counts.items()))}), relative to the dense units",
               "factors": fit_factors(table)}
-    write_json(Path(path or constants.CALIBRATION_FILE), record)
+    write_json(Path(path or FACTORS_JSON), record)
     return record
 
 
