@@ -57,6 +57,10 @@ def count_cells(cells: dict[str, int]) -> dict[str, int]:
             "carry": sum(n for kind, n in cells.items() if kind.startswith("CARRY"))}
 
 
+class SynthTimeout(RuntimeError):
+    """Yosys ran longer than allowed."""
+
+
 def parse_depth(log: str) -> int:
     """The length from ``ltp``'s 'Longest topological path ... (length=N)' line."""
     match = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", log)
@@ -78,8 +82,12 @@ def synthesize(verilog: str, top: str, work_dir: str | os.PathLike, family: str 
               f"tee -q -o {stat.name} stat -json; "
               "select -set comb t:* t:FD* %d t:RAMB* %d t:URAM* %d; ltp w:* @comb %u")
     start = time.perf_counter()
-    proc = subprocess.run([yosys_path(), "-q", "-l", "yosys.log", "-p", script], cwd=work,
-                          capture_output=True, text=True, timeout=timeout_s)
+    try:
+        proc = subprocess.run([yosys_path(), "-q", "-l", "yosys.log", "-p", script], cwd=work,
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise SynthTimeout(f"yosys did not finish {top} within {timeout_s:.0f} s (the unit is too large for "
+                           "this machine; synthesise it where there is more time)") from None
     seconds = time.perf_counter() - start
     log = (work / "yosys.log").read_text() if (work / "yosys.log").is_file() else proc.stderr
     if proc.returncode != 0:
