@@ -74,8 +74,12 @@ buffer counts ties per channel (the reference admits ties in channel-major order
 is channel-last) and a scan of the ``C`` channel counts sets each channel's quota; a third pass
 emits the winners. Three frame buffers pipeline the passes, so a frame takes
 ``max(ceil(L/PE), ceil(bins/PE) + ceil(C_ties/PE)) + 1`` cycles (``L`` values, ``C_ties`` = C for
-2-D, 0 for 1-D; one cycle latches the frame's threshold, as in the RTL unit ``rtl.verilog.kwta``). With boost the rank ROM can have up to ``C x 2^A`` bins: the scan, not the
-stream, may then set the pace. ``local`` (per position over the C channels): each group of C
+2-D, 0 for 1-D; one cycle latches the frame's threshold, as in the RTL unit ``rtl.verilog.kwta``).
+With boost the rank ROM can have up to ``C x 2^A`` bins: the scan, not the stream, may then set
+the pace. Verified in RTL only without boost (rank = level, ``rtl.verilog.kwta``). Unverified
+for the rank ROM: ``PE`` histogram banks of ``bins/PE`` counters assume the ``PE`` values of a
+beat never hit one bank twice; a conflict-free design (one histogram per lane, read ``PE``
+ranks per word in the scan) keeps the cycles but holds ``PE`` times the counters. ``local`` (per position over the C channels): each group of C
 values is ranked by a comparator array (``PE x C`` comparators) while the next group streams
 in: ``H*W*ceil(C/PE)`` cycles.
 """
