@@ -226,18 +226,24 @@ def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.nd
           "  always @(posedge clk) begin",
           "    if (!rst_n) v_q <= 1'b0;", "    else if (adv) v_q <= fetch;", "  end",
           f"  always @(posedge clk) if (fetch) begin x_q <= {xin}; last_q <= sf_last; end")
-    totals, thr_words = [], []
+    products = []
     for pe in range(shape.pe):
         words = [pack_lanes(weights[nf * shape.pe + pe, sf * simd:(sf + 1) * simd], wb)
                  for nf in range(shape.nf) for sf in range(sf_count)]
         w = t.rom(f"wmem{pe}", simd * wb, words, "waddr", "adv")
-        t.dot(f"dot{pe}", shape.acc_bits,
-              [(f"{w}[{s * wb} +: {wb}]", _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed))
-               for s in range(simd)])
+        products.append([(f"{w}[{s * wb} +: {wb}]", _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed))
+                         for s in range(simd)])
+    return _fold_datapath(t, shape, thresholds, products)
+
+
+def _fold_datapath(t: _Text, shape: MvuShape, thresholds: np.ndarray, products: list) -> str:
+    """Per PE the dot product of its (weight, activation) ``products``, the accumulator over the
+    synapse folds and the thresholds; then the output stage. Returns the module's text."""
+    for pe, pairs in enumerate(products):
+        t.dot(f"dot{pe}", shape.acc_bits, pairs)
         _accumulate(t, pe, shape.acc_bits)
-        totals.append(f"tot{pe}")
-        thr_words.append(_threshold_words(shape, thresholds, pe))
-    _output_stage(t, shape, "last_q", totals, thr_words, "nf")
+    _output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)],
+                  [_threshold_words(shape, thresholds, pe) for pe in range(shape.pe)], "nf")
     t.footer()
     return t.text()
 
@@ -308,7 +314,7 @@ def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.n
           "  end",
           "  always @(posedge clk) if (fetch) begin"
           " last_q <= sf_last; flast_q <= sf_last && nf_last; cb_q <= cb; end")
-    totals, thr_words = [], []
+    products = []
     for pe in range(shape.pe):
         words = [pack_lanes([(int(word[nf, step, pe, s]) << wb) | (int(value[nf, step, pe, s]) & ((1 << wb) - 1))
                              for s in range(simd)], lane)
@@ -322,13 +328,8 @@ def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.n
                 at = f"[gw{pe}_{s}]"
             t.add(f"  wire [{ab - 1}:0] g{pe}_{s} = cb_q ? xb1_{s}{at} : xb0_{s}{at};")
             pairs.append((f"{w}[{s * lane} +: {wb}]", _activation(f"g{pe}_{s}", ab, shape.in_signed)))
-        t.dot(f"dot{pe}", shape.acc_bits, pairs)
-        _accumulate(t, pe, shape.acc_bits)
-        totals.append(f"tot{pe}")
-        thr_words.append(_threshold_words(shape, thresholds, pe))
-    _output_stage(t, shape, "last_q", totals, thr_words, "nf")
-    t.footer()
-    return t.text()
+        products.append(pairs)
+    return _fold_datapath(t, shape, thresholds, products)
 
 
 def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
