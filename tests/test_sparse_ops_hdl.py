@@ -160,3 +160,8 @@ def test_specialised_ops_go_through_finns_prepare_ip(tmp_path):
     model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
     model, status = specialize_sparse_to_rtl(model)
     assert model.graph.node[0].op_type == "KWinnersHW" and "rank ROM" in status["kw"]
+    model, _ = specialize_sparse_to_rtl(_kwta_model()[0])  # a k-WTA with a unit goes through PrepareIP too
+    model = model.transform(PrepareIP("xcu250-figd2104-2L-e", 5.0))
+    kwta = getCustomOp(model.graph.node[0])
+    assert model.graph.node[0].op_type == "KWinnersHW_rtl"
+    assert all(Path(path).is_file() for path in kwta.get_rtl_file_list(abspath=True))

@@ -96,15 +96,20 @@ def kwta_unit(inst):
                      bits=dt.bitwidth(), signed=dt.signed())
 
 
-def unit_verilog(inst, model, name: str) -> str:
-    """Verilog of the node's unit as module ``name`` (raises ``HdlUnsupported``)."""
+def unit_generator(inst, model):
+    """``(generator, arguments after the module name)`` of the node's unit (raises ``HdlUnsupported``)."""
     from sparsekws.rtl import verilog
 
-    if inst.onnx_node.op_type == "KWinnersHW":
-        return verilog.kwta(name, kwta_unit(inst))
+    if inst.onnx_node.op_type.startswith("KWinnersHW"):
+        return verilog.kwta, (kwta_unit(inst),)
     kind, shape, weights, thresholds = mvu_unit(inst, model)
-    generator = verilog.sparse_mvu if kind == "sparse" else verilog.sparse_sparse_mvu
-    return generator(name, shape, weights, thresholds)
+    return (verilog.sparse_mvu if kind == "sparse" else verilog.sparse_sparse_mvu), (shape, weights, thresholds)
+
+
+def unit_verilog(inst, model, name: str) -> str:
+    """Verilog of the node's unit as module ``name`` (raises ``HdlUnsupported``)."""
+    generator, arguments = unit_generator(inst, model)
+    return generator(name, *arguments)
 
 
 def wrapper_verilog(top: str, unit: str, in_width: int, out_width: int) -> str:
@@ -231,7 +236,7 @@ def specialize_sparse_to_rtl(model) -> tuple[object, dict[str, str]]:
         if node.domain != DOMAIN:
             continue
         try:
-            unit_verilog(getCustomOp(node), model, node.name)
+            unit_generator(getCustomOp(node), model)  # the Verilog itself is written by FINN's PrepareIP
         except HdlUnsupported as exc:
             status[node.name] = f"not generated: {exc}"
             continue
