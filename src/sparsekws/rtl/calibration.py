@@ -210,20 +210,13 @@ def model_unit(row: dict):
     if row["kind"] == "kwta":
         return KWinnersUnit(channels=int(row["rows"]), positions=1, pe=int(row["simd"]), input_bits=int(row["abits"]),
                             k=int(row["active"]))
-    cols = int(row["cols"])
+    cols, bank_depth = int(row["cols"]), row.get("bank_depth")
     return MatrixUnit(mw=cols, mh=int(row["rows"]), pe=int(row["pe"]), simd=int(row["simd"]),
                       weight_bits=int(row["wbits"]), input_bits=int(row["abits"]), input_signed=_in_signed(row["layer"]),
                       mode=MODEL_MODES[row["kind"]], fan_in=int(row["fan_in"] or cols),
                       row_nnz=int(row["rows"]), active_inputs=int(row["active"] or cols),
-                      bank_depth=int(row.get("bank_depth") or 0) if np.isfinite(row.get("bank_depth") or 0) else 0,
+                      bank_depth=int(bank_depth) if bank_depth and np.isfinite(bank_depth) else 0,
                       output_bits=int(row["obits"]), res_type="dsp" if row.get("dsp", 0) > 0 else "lut")
-
-
-def calibration_kind(row: dict) -> str | None:
-    """The factor kind of a row (None for the dense units, which anchor the fit)."""
-    if row["kind"] == "kwta":
-        return "kwta"
-    return None if model_unit(row).dense_limit else MODEL_MODES[row["kind"]]
 
 
 def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -232,10 +225,11 @@ def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     units at density 1 (which the model treats as FINN's dense unit) are left out."""
     groups: dict[str | None, dict[str, list[float]]] = {}
     for row in table.to_dict("records"):
-        kind = calibration_kind(row)
+        unit = model_unit(row)
+        kind = unit.calibration_kind  # None for the dense units, which anchor the fit
         if kind is None and row["kind"] != "dense":
             continue  # a sparse unit at density 1: the model is FINN's dense one, the RTL is not
-        raw = model_unit(row).resources()
+        raw = unit.resources()
         ratios = groups.setdefault(kind, {name: [] for name in FIT_METRICS})
         for name, column in FIT_METRICS.items():
             if raw[name] > 0 and row[column] > 0:
@@ -266,6 +260,6 @@ def model_counts(row: dict) -> dict:
     from sparsekws.hw.sparse_ops import constants
 
     unit = model_unit(row)
-    kind = calibration_kind(row)
+    kind = unit.calibration_kind
     return {"cycles": unit.cycles(), "lut": constants.calibrated(kind, "LUT", unit.luts()),
             "ff": constants.calibrated(kind, "FF", unit.ffs()), "bram18": unit.bram18(), "dsp": unit.dsps()}

@@ -190,6 +190,11 @@ class MatrixUnit:
         return True
 
     @property
+    def calibration_kind(self) -> str | None:
+        """Which synthesis calibration factors apply (``constants.FACTORS``); None in the dense limit (FINN's model)."""
+        return None if self.dense_limit else self.mode
+
+    @property
     def lockstep(self) -> bool:
         """sparse_sparse with dense rows: the lanes walk the output folds together (no scatter)."""
         return self.mode == "sparse_sparse" and not self.dense_limit and self.rows >= self.mh
@@ -344,6 +349,11 @@ class KWinnersUnit:
     def __post_init__(self):
         if self.channels % self.pe:
             raise ValueError(f"k-WTA PE={self.pe} must divide the channel count {self.channels}")
+
+    @property
+    def calibration_kind(self) -> str:
+        """Which synthesis calibration factors apply (``constants.FACTORS``)."""
+        return "kwta"
 
     @property
     def bins(self) -> int:

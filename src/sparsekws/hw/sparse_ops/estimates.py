@@ -6,13 +6,13 @@ from sparsekws.hw.sparse_ops import constants
 
 
 class CostModelEstimates:
-    """Mixin for a HW custom op with a ``cost_unit()`` and a ``calibration_kind()``: cycles, LUT,
+    """Mixin for a HW custom op with a ``cost_unit()``: cycles, LUT,
     FF, BRAM18, URAM and DSP from the project's cost model, LUT and FF with the synthesis
     calibration in force (``constants.calibrated``), and FF added to FINN's per-node summary."""
 
     def calibration_kind(self) -> str | None:
         """Unit kind whose calibration factors apply (None: none, e.g. a unit in its dense limit)."""
-        raise NotImplementedError
+        return self.cost_unit().calibration_kind
 
     def get_exp_cycles(self):
         return self.cost_unit().cycles()

@@ -175,9 +175,6 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
         return messages or ["KWinnersHW node is valid"]
 
     # -- estimates -------------------------------------------------------------------------------
-    def calibration_kind(self) -> str:
-        return "kwta"
-
     def cost_unit(self) -> KWinnersUnit:
         shape = self.get_normal_input_shape()
         table = self.needs_rank_table()

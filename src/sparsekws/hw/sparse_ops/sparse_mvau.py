@@ -182,10 +182,6 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
             res_type=self.get_nodeattr("resType"), mem_mode=self.get_nodeattr("mem_mode"),
             ram_style=self.get_nodeattr("ram_style"), ram_style_thresholds=self.get_nodeattr("ram_style_thresholds"))
 
-    def calibration_kind(self) -> str | None:
-        unit = self.cost_unit()
-        return None if unit.dense_limit else unit.mode
-
     def bram_efficiency_estimation(self, fpgapart):
         brams = self.bram_estimation(fpgapart)
         return self.cost_unit().stored_bits() / (brams * 36 * 512) if brams else 1
