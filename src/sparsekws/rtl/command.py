@@ -102,9 +102,13 @@ def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float) -> di
                                                          "yosys_method": f"yosys {row['method']}"}
 
 
-def modelled(kind: str, shape, layer: str, yosys_dsp: float) -> dict:
+def unit_columns(kind: str, shape, layer: str) -> dict:
+    """The calibration table's description of a unit (what ``calibration.model_counts`` reads)."""
+    return describe({"layer": layer, "kind": kind, "density": 1.0, "shape": shape})
+
+
+def modelled(columns: dict, yosys_dsp: float) -> dict:
     """The compile stage's cycles per vector and resources of a unit (multipliers in DSPs where Yosys put them)."""
-    columns = describe({"layer": layer, "kind": kind, "density": 1.0, "shape": shape})
     counts = model_counts(columns | {"dsp": 0 if np.isnan(yosys_dsp) else yosys_dsp})
     return {"cycles_model_vector": counts.pop("cycles")} | {f"{m}_model": counts[m] for m in RESOURCES}
 
@@ -132,14 +136,12 @@ def report(cfg: dict, model: str, qonnx: Path | None, calibration: Path, simulat
             layer_weights = item.hardware_columns(weights[index]) if weights else None
             index += 1
         for kind, shape in units(item, layer_weights):
-            row = {"model": model, "layer": item.name, "unit": kind, "density": item.density,
-                   "rows": getattr(shape, "rows", getattr(shape, "group", 0)),
-                   "cols": getattr(shape, "cols", getattr(shape, "group", 0)),
-                   "pe": getattr(shape, "pe", 1), "simd": shape.simd, "fan_in": getattr(shape, "fan_in", 0),
-                   "bank_depth": getattr(shape, "bank_depth", 0),
-                   "active": getattr(shape, "active", getattr(shape, "k", 0)), "positions": item.positions}
+            columns = unit_columns(kind, shape, item.name)
+            row = {"model": model, "layer": item.name, "unit": kind, "density": item.density}
+            row |= {key: columns.get(key, 0) for key in ("rows", "cols", "pe", "simd", "fan_in", "bank_depth", "active")}
+            row["positions"] = item.positions
             yosys = calibrated(table, item.name, kind, item.density)
-            row |= modelled(kind, shape, item.name, yosys["dsp_yosys"])
+            row |= modelled(columns, yosys["dsp_yosys"])
             row["cycles_model_frame"] = row["cycles_model_vector"] * item.positions
             row |= yosys | {"resource_model": f"sparsekws.hw.sparse_ops.cost; {calibration_note()}"}
             row |= _simulate(kind, shape, item.name, layer_weights, rng, frames,
@@ -165,8 +167,7 @@ def _simulate(kind, shape, layer, weights, rng, frames, work, run_sim, skip_reas
         return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
                 "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
     case = slice_case(kind, shape, weights, rng, frames)
-    # the compile stage's model of the slice
-    model = model_counts(describe({"layer": layer, "kind": kind, "density": 1.0, "shape": case.shape}))["cycles"]
+    model = model_counts(unit_columns(kind, case.shape, layer))["cycles"]  # the compile stage's model of the slice
     result = run_sim(case, work)
     status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
     if result.passed and abs(result.cycles_per_frame_sim - model) > 0.05 * model:
