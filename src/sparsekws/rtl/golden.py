@@ -63,12 +63,15 @@ def to_fixed_fan_in(weights: np.ndarray, fan_in: int | None = None) -> tuple[np.
     if fan_in < 1 or (nnz > fan_in).any():
         raise ValueError(f"a row has {int(nnz.max())} non-zero weights, more than fan-in {fan_in}")
     rows, cols = weights.shape
-    indices = np.zeros((rows, fan_in), dtype=np.int64)
-    for row in range(rows):
-        kept = np.flatnonzero(weights[row])
-        pad = np.setdiff1d(np.arange(cols), kept)[: fan_in - kept.size]
-        indices[row] = np.sort(np.concatenate([kept, pad]))
+    indices = np.array([_padded(np.flatnonzero(line), cols, fan_in) for line in weights], dtype=np.int64)
+    indices = indices.reshape(rows, fan_in)
     return indices, np.take_along_axis(weights, indices, axis=1)
+
+
+def _padded(kept: np.ndarray, size: int, width: int) -> np.ndarray:
+    """``kept`` indices plus the lowest unused ones of ``range(size)`` up to ``width``, ascending."""
+    pad = np.setdiff1d(np.arange(size), kept)[: width - kept.size]
+    return np.sort(np.concatenate([kept, pad]))
 
 
 def bank_depth(weights: np.ndarray, simd: int) -> int:
@@ -109,11 +112,8 @@ def active_pairs(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     Frames with fewer than ``k`` non-zeros are padded with zero values at unused indices.
     """
     x = np.asarray(x, dtype=np.int64)
-    indices = np.zeros((x.shape[0], k), dtype=np.int64)
-    for n, frame in enumerate(x):
-        kept = np.flatnonzero(frame)[:k]
-        pad = np.setdiff1d(np.arange(frame.size), kept)[: k - kept.size]
-        indices[n] = np.sort(np.concatenate([kept, pad]))
+    indices = np.array([_padded(np.flatnonzero(frame)[:k], frame.size, k) for frame in x], dtype=np.int64)
+    indices = indices.reshape(x.shape[0], k)
     return indices, np.take_along_axis(x, indices, axis=1)
 
 

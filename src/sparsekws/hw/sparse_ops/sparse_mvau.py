@@ -31,6 +31,7 @@ from qonnx.custom_op.general.multithreshold import multithreshold
 from sparsekws.hw.sparse_ops.cost import MatrixUnit, index_bits
 from sparsekws.hw.sparse_ops.estimates import CostModelEstimates
 from sparsekws.hw.sparse_ops.hdl import HdlBackend
+from sparsekws.rtl.golden import bank_depth
 
 
 class SparseActivityError(ValueError):
@@ -79,11 +80,7 @@ def bank_depths(weights: np.ndarray, mode: str) -> dict[int, int]:
     the most non-zeros of one input row among the outputs ``j mod PE = p``)."""
     nonzero = np.asarray(weights) != 0  # [MW, MH]
     lines = nonzero.T if mode == "sparse_weights" else nonzero  # one line per output / per input row
-    depths = {}
-    for fold in divisors(lines.shape[1]):
-        per_bank = lines.reshape(lines.shape[0], -1, fold).sum(axis=1)
-        depths[fold] = int(max(1, per_bank.max(initial=0)))
-    return depths
+    return {fold: bank_depth(lines, fold) for fold in divisors(lines.shape[1])}
 
 
 class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
