@@ -236,25 +236,35 @@ def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.nd
     return _fold_datapath(t, shape, thresholds, products)
 
 
-def _fold_datapath(t: _Text, shape: MvuShape, thresholds: np.ndarray, products: list) -> str:
-    """Per PE the dot product of its (weight, activation) ``products``, the accumulator over the
-    synapse folds and the thresholds; then the output stage. Returns the module's text."""
+def _fold_datapath(t: _Text, shape: MvuShape, thresholds: np.ndarray, products: list, acc_words: int = 1) -> str:
+    """Per PE the dot product of its (weight, activation) ``products``, the accumulator(s) (see
+    ``_accumulate``) and the thresholds; then the output stage. Returns the module's text."""
     for pe, pairs in enumerate(products):
         t.dot(f"dot{pe}", shape.acc_bits, pairs)
-        _accumulate(t, pe, shape.acc_bits)
+        _accumulate(t, pe, shape.acc_bits, acc_words)
     _output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)],
                   [_threshold_words(shape, thresholds, pe) for pe in range(shape.pe)], "nf")
     t.footer()
     return t.text()
 
 
-def _accumulate(t: _Text, pe: int, acc_bits: int) -> None:
-    """Accumulator ``acc<pe>`` over the synapse folds of one row; ``tot<pe>`` = acc + dot."""
-    t.add(f"  reg signed [{acc_bits - 1}:0] acc{pe};",
-          f"  wire signed [{acc_bits - 1}:0] tot{pe} = acc{pe} + dot{pe};",
+def _accumulate(t: _Text, pe: int, acc_bits: int, words: int = 1) -> None:
+    """Accumulator ``acc<pe>`` over the synapse folds of one row; ``tot<pe>`` = acc + dot. With
+    ``words`` > 1, one accumulator per neuron fold, addressed by ``nf_q`` (outputs walked in lockstep)."""
+    if words == 1:
+        t.add(f"  reg signed [{acc_bits - 1}:0] acc{pe};",
+              f"  wire signed [{acc_bits - 1}:0] tot{pe} = acc{pe} + dot{pe};",
+              "  always @(posedge clk) begin",
+              f"    if (!rst_n) acc{pe} <= {acc_bits}'sd0;",
+              f"    else if (adv && v_q) acc{pe} <= last_q ? {acc_bits}'sd0 : tot{pe};",
+              "  end")
+        return
+    t.add(f"  reg signed [{acc_bits - 1}:0] acc{pe} [0:{words - 1}];",
+          f"  wire signed [{acc_bits - 1}:0] tot{pe} = acc{pe}[nf_q] + dot{pe};",
+          f"  integer i{pe};",
           "  always @(posedge clk) begin",
-          f"    if (!rst_n) acc{pe} <= {acc_bits}'sd0;",
-          f"    else if (adv && v_q) acc{pe} <= last_q ? {acc_bits}'sd0 : tot{pe};",
+          f"    if (!rst_n) for (i{pe} = 0; i{pe} < {words}; i{pe} = i{pe} + 1) acc{pe}[i{pe}] <= {acc_bits}'sd0;",
+          f"    else if (adv && v_q) acc{pe}[nf_q] <= last_q ? {acc_bits}'sd0 : tot{pe};",
           "  end")
 
 
@@ -376,36 +386,15 @@ def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, threshold
             t.add("  /* verilator lint_off WIDTHEXPAND */",
                   f"  wire [{awb - 1}:0] a{s} = {idx} * {_const(awb, nf_count)} + nf;",
                   "  /* verilator lint_on WIDTHEXPAND */")
-    totals, thr_words = [], []
+    products = []
     for pe in range(shape.pe):
         pairs = []
         for s in range(simd):
             words = [int(weights[nf * shape.pe + pe, j]) for j in range(shape.cols) for nf in range(nf_count)]
             w = t.rom(f"wmem{pe}_{s}", wb, words, f"a{s}", "fetch")
             pairs.append((w, _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed)))
-        t.dot(f"dot{pe}", shape.acc_bits, pairs)
-        bits = shape.acc_bits
-        if nf_count == 1:
-            t.add(f"  reg signed [{bits - 1}:0] acc{pe};",
-                  f"  wire signed [{bits - 1}:0] tot{pe} = acc{pe} + dot{pe};",
-                  "  always @(posedge clk) begin",
-                  f"    if (!rst_n) acc{pe} <= {bits}'sd0;",
-                  f"    else if (adv && v_q) acc{pe} <= last_q ? {bits}'sd0 : tot{pe};",
-                  "  end")
-        else:
-            t.add(f"  reg signed [{bits - 1}:0] acc{pe} [0:{nf_count - 1}];",
-                  f"  wire signed [{bits - 1}:0] tot{pe} = acc{pe}[nf_q] + dot{pe};",
-                  f"  integer i{pe};",
-                  "  always @(posedge clk) begin",
-                  f"    if (!rst_n) for (i{pe} = 0; i{pe} < {nf_count}; i{pe} = i{pe} + 1)"
-                  f" acc{pe}[i{pe}] <= {bits}'sd0;",
-                  f"    else if (adv && v_q) acc{pe}[nf_q] <= last_q ? {bits}'sd0 : tot{pe};",
-                  "  end")
-        totals.append(f"tot{pe}")
-        thr_words.append(_threshold_words(shape, thresholds, pe))
-    _output_stage(t, shape, "last_q", totals, thr_words, "nf")
-    t.footer()
-    return t.text()
+        products.append(pairs)
+    return _fold_datapath(t, shape, thresholds, products, acc_words=nf_count)
 
 
 @dataclass(frozen=True)
