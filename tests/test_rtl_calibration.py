@@ -44,6 +44,27 @@ def test_pe_slices_extrapolate_linearly(monkeypatch, tmp_path):
     assert counts["lut"] == 100 + 50 * 8 and counts["bram18"] == 16 and counts["seconds"] == 2.0
 
 
+def test_large_pe_slices_are_cut_in_neuron_folds_and_extrapolated_bilinearly(monkeypatch, tmp_path):
+    seen = []
+
+    def fake(verilog, top, work_dir, family="xcup"):
+        pe = len(re.findall(r"reg \[\d+:0\] wmem\d+ \[", verilog))
+        nf = int(re.search(r"_(\d+)x", top).group(1)) // pe
+        seen.append((pe, nf))
+        counts = {"lut": 100 + 50 * pe, "lut_logic": 0, "lut_mem": 0, "ff": 10 * pe, "bram18": 3 * pe * nf,
+                  "uram": 0, "dsp": 0, "carry": 0, "depth": 7, "seconds": 1.0}
+        return type("R", (), {"as_dict": lambda self: counts})()
+
+    monkeypatch.setattr(calibration, "synthesize", fake)
+    monkeypatch.setattr(calibration, "SLICE_LIMIT", 0)
+    monkeypatch.setattr(calibration, "NF_SLICE_WORDS", 40)  # 4 words per fold -> NF' = 5 and 10
+    layer = dataclasses.replace(LAYERS[3], rows=8 * 50, cols=32, pe=8, simd=8)  # NF = 50
+    counts, method = calibration.synth_mvu("dense", layer.shape(), tmp_path)
+    assert method == "pe-nf-slices" and seen == [(1, 5), (1, 10), (2, 5), (2, 10)]
+    assert counts["lut"] == 100 + 50 * 8 and counts["ff"] == 80
+    assert counts["bram18"] == 3 * 8 * 50 and counts["seconds"] == 4.0
+
+
 def test_run_resumes_and_writes_rows(monkeypatch, tmp_path):
     def fake_mvu(kind, shape, work, seed=0):
         return dict.fromkeys(calibration.METRICS, 1) | {"depth": 3, "seconds": 0.5}, "full"

@@ -7,7 +7,10 @@ does a vector in ``max(NF*ceil(F/SIMD), cols/SIMD)`` cycles instead of ``NF*cols
 units are synthesised as slices and extrapolated (``method``): ``full`` = the whole unit;
 ``pe-slices`` = the unit with PE'=1 and PE'=2 (each PE with its full weight memory, NF
 unchanged), extrapolated linearly to the layer's PE (``count(PE) = count(1) + (count(2) -
-count(1)) * (PE - 1)``).
+count(1)) * (PE - 1)``); ``pe-nf-slices`` = when one PE's weight memory is still too large for
+Yosys here (its run time grows faster than linearly with the memory), the PE'=1 and PE'=2 slices
+with NF'=n and 2n neuron folds, extrapolated bilinearly in PE and NF (memories scale with
+PE x NF, the datapath with PE).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta, sparse_m
 DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
 METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
 SLICE_LIMIT = 150_000  # weight bits, plus gather bits PE*SIMD*cols*abits (sparse), above which to slice
+NF_SLICE_WORDS = 8192  # weight words per PE (NF x schedule words) above which PE slices are cut in NF too
 CALIBRATION_CSV = Path(__file__).with_name("calibration.csv")
 #: The factors fitted from the table, where the HW ops load them (``sparse_ops.constants.CALIBRATION_FILE``;
 #: named here too so that the workflow can name it without importing FINN).
@@ -100,22 +104,44 @@ def _size(kind: str, shape: MvuShape) -> int:
     return shape.rows * shape.cols * shape.wbits * (shape.simd if kind == "sparse_sparse" else 1)
 
 
+def _words_per_pe(kind: str, shape: MvuShape) -> int:
+    """Weight-memory words one PE holds (what makes a slice slow to synthesise)."""
+    if kind == "sparse":
+        return shape.nf * shape.bank_depth
+    return shape.nf * shape.cols // shape.simd
+
+
+def _extrapolate(points: dict[tuple[int, int], dict], pe: int, nf: int) -> dict:
+    """Bilinear extrapolation of slice counts ``{(pe', nf'): counts}`` to (``pe``, ``nf``)."""
+    (p1, n1), (p2, n2) = min(points), max(points)
+    out = {"seconds": round(sum(p["seconds"] for p in points.values()), 2),
+           "depth": max(p["depth"] for p in points.values())}
+    u = (pe - p1) / (p2 - p1)
+    v = (nf - n1) / (n2 - n1) if n2 != n1 else 0.0
+    for key in METRICS:
+        c11, c21 = points[(p1, n1)][key], points[(p2, n1)][key]
+        c12, c22 = points.get((p1, n2), {key: c11})[key], points.get((p2, n2), {key: c21})[key]
+        value = c11 + (c21 - c11) * u + (c12 - c11) * v + (c22 - c21 - c12 + c11) * u * v
+        out[key] = max(0, round(value))
+    return out
+
+
 def synth_mvu(kind: str, shape: MvuShape, work: Path, seed: int = 0) -> tuple[dict, str]:
-    """Yosys counts of one unit, whole or by two PE slices (see the module docstring)."""
+    """Yosys counts of one unit, whole or by slices (see the module docstring)."""
     rng = np.random.default_rng(seed)
     if _size(kind, shape) <= SLICE_LIMIT or shape.pe <= 2:
         name, text = mvu_verilog(kind, shape, rng)
         return synthesize(text, name, work / name).as_dict(), "full"
-    points = []
+    per_fold = max(1, _words_per_pe(kind, shape) // shape.nf)
+    small = max(1, NF_SLICE_WORDS // per_fold // 2)
+    folds, method = ((shape.nf,), "pe-slices") if small * 2 >= shape.nf else ((small, 2 * small), "pe-nf-slices")
+    points = {}
     for pe in (1, 2):
-        part = replace(shape, pe=pe, rows=shape.nf * pe)
-        name, text = mvu_verilog(kind, part, rng)
-        points.append(synthesize(text, name, work / f"{name}_pe{pe}").as_dict())
-    out = {"seconds": round(sum(p["seconds"] for p in points), 2), "depth": max(p["depth"] for p in points)}
-    for key in METRICS:
-        per_pe = points[1][key] - points[0][key]
-        out[key] = max(0, round(points[0][key] + per_pe * (shape.pe - 1)))
-    return out, "pe-slices"
+        for nf in folds:
+            part = replace(shape, pe=pe, rows=nf * pe)
+            name, text = mvu_verilog(kind, part, rng)
+            points[(pe, nf)] = synthesize(text, name, work / f"{name}_pe{pe}").as_dict()
+    return _extrapolate(points, shape.pe, shape.nf), method
 
 
 # The densities our configs use per layer: these rows are synthesised first.
