@@ -18,7 +18,7 @@ from sparsekws.rtl.cases import Case, pack_frames
 FRAMES = 4
 
 
-def _matrix_model(mw=48, mh=8, fan_in=12, pe=2, simd=4, seed=0):
+def _matrix_model(mw=48, mh=8, fan_in=12, pe=2, simd=4, seed=0, mode="sparse_weights", active_inputs=0):
     """One SparseMVAU (UINT4 in, fixed fan-in INT4 weights, 15 thresholds -> UINT4)."""
     from finn.transformation.fpgadataflow.convert_to_hw.quantized_matrix_vector_activation import (
         InferQuantizedMatrixVectorActivation,
@@ -41,7 +41,7 @@ def _matrix_model(mw=48, mh=8, fan_in=12, pe=2, simd=4, seed=0):
     model.set_tensor_datatype("x", DataType["UINT4"])
     model.set_tensor_datatype("w", DataType["INT4"])
     model = model.transform(InferShapes()).transform(InferDataTypes()).transform(InferQuantizedMatrixVectorActivation())
-    inst = make_sparse(model, model.graph.node[0])
+    inst = make_sparse(model, model.graph.node[0], mode, active_inputs)
     inst.set_nodeattr("PE", pe)
     inst.set_nodeattr("SIMD", simd)
     return model, inst
@@ -94,6 +94,38 @@ def test_sparse_mvau_verilog_streams_what_the_op_computes_at_its_modelled_cycles
     result = _simulate_generated(model, inst, frames, tmp_path)
     assert result.passed, result.first_mismatch
     assert result.cycles_per_frame_sim == inst.get_exp_cycles() == max(4 * inst.cost_unit().words, 48 // 4)
+
+
+def test_sparse_sparse_scatter_verilog_streams_what_the_op_computes_at_its_modelled_cycles(tmp_path):
+    from sparsekws.rtl.sim import simulate
+    from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
+
+    try:
+        apply_verilator_env()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    k, simd = 6, 4
+    model, inst = _matrix_model(mode="sparse_sparse", active_inputs=k, simd=simd)
+    unit = inst.cost_unit()
+    assert unit.mode == "sparse_sparse" and not unit.dense_limit and not unit.lockstep  # rows are sparse
+    assert generate_sparse_hdl(model, tmp_path / "codegen") == {inst.onnx_node.name: "generated"}
+    name = inst.onnx_node.name
+    verilog = (tmp_path / "codegen" / name / f"{name}.v").read_text()
+    assert "sparse-sparse scatter MVU" in verilog
+    frames = golden.kwta(np.random.default_rng(8).integers(0, 16, size=(FRAMES, 48)), k)  # what a k-WTA delivers
+    expected = _execute(model, frames).astype(np.int64)
+    # (index, value) pairs, padded with zero values to whole beats of SIMD pairs
+    indices, values = golden.active_pairs(frames, 8)
+    pair_bits = inst.get_instream_width() // simd
+    bits = inst.get_input_datatype(0).bitwidth()
+    pairs = (indices << bits) | values
+    case = Case(name, verilog, pack_frames(pairs, simd, pair_bits),
+                pack_frames(expected, unit.pe, inst.get_output_datatype().bitwidth()), FRAMES,
+                int(inst.get_exp_cycles()))
+    result = simulate(case, tmp_path / "sim")
+    assert result.passed, result.first_mismatch
+    depth = inst.get_nodeattr("pe_bank_depth")[1]  # PE = 2, the second divisor of MH = 8
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles() == max(2 * depth, 8 // 2)
 
 
 def test_kwta_verilog_streams_what_the_op_computes(tmp_path):

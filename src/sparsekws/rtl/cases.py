@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sparsekws.rtl import cycles, golden
+from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
+from sparsekws.rtl.kwta_ranked import reference as ranked_reference
 from sparsekws.rtl.verilog import (KwtaShape, MvuShape, clog2, dense_mvu, kwta, pack_lanes, sparse_mvu,
-                                   sparse_sparse_mvu)
+                                   sparse_sparse_mvu, sparse_sparse_scatter_mvu)
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Case:
     out_beats: list[int]
     frames: int
     cycles_per_frame: int  # from the cycle formula
-    shape: MvuShape | KwtaShape | None = None
+    shape: MvuShape | KwtaShape | RankedKwtaShape | None = None
 
 
 def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
@@ -45,12 +47,13 @@ def _activations(shape: MvuShape, frames: int, rng: np.random.Generator) -> np.n
 
 def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
              weights: np.ndarray | None = None, thresholds: np.ndarray | None = None) -> Case:
-    """A dense, sparse or sparse-sparse MVU case; random fixed fan-in weights unless given."""
+    """A dense, sparse, sparse-sparse or sparse-sparse scatter MVU case; random fixed fan-in weights
+    unless given (the scatter unit wants sparse rows: pass them, e.g. a transposed fixed fan-in matrix)."""
     if weights is None:
         weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols,
                                              shape.wbits, rng)
     x = _activations(shape, frames, rng)
-    if kind == "sparse_sparse":
+    if kind in ("sparse_sparse", "sparse_sparse_scatter"):
         x = golden.kwta(x, shape.active)  # inputs as a k-WTA delivers them
     if thresholds is None:
         thresholds = _thresholds(weights, x, shape.obits, rng)
@@ -68,16 +71,21 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
         text = sparse_mvu(name, shape, weights, thresholds)
         beats = pack_frames(x, shape.simd, shape.abits)
         model = cycles.sparse_mvu(shape)
-    elif kind == "sparse_sparse":
+    elif kind in ("sparse_sparse", "sparse_sparse_scatter"):
         indices, values = golden.active_pairs(x, shape.active)
         if not np.array_equal(golden.sparse_sparse_mvu(indices, values, weights, thresholds), y):
             raise AssertionError("sparse-sparse golden model disagrees with the dense one")
         pairs = (indices << shape.abits) | (values & ((1 << shape.abits) - 1))
-        text = sparse_sparse_mvu(name, shape, weights, thresholds)
         beats = pack_frames(pairs, shape.simd, clog2(shape.cols) + shape.abits)
-        model = cycles.sparse_sparse_mvu(shape)
+        if kind == "sparse_sparse":
+            text, model = sparse_sparse_mvu(name, shape, weights, thresholds), cycles.sparse_sparse_mvu(shape)
+        else:
+            if not shape.bank_depth:  # rows banked by output j mod PE
+                shape = replace(shape, bank_depth=golden.bank_depth(weights.T, shape.pe))
+            text = sparse_sparse_scatter_mvu(name, shape, weights, thresholds)
+            model = cycles.sparse_sparse_scatter_mvu(shape)
     else:
-        raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse or sparse_sparse")
+        raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse, sparse_sparse or sparse_sparse_scatter")
     return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model, shape)
 
 
@@ -89,3 +97,16 @@ def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: i
     name = f"kwta_{shape.group}_k{shape.k}"
     return Case(name, kwta(name, shape), pack_frames(x, shape.simd, shape.bits), pack_frames(y, shape.simd, shape.bits),
                 frames, cycles.kwta(shape, groups), shape)
+
+
+def ranked_kwta_case(shape: RankedKwtaShape, rank_table: np.ndarray, rng: np.random.Generator, frames: int,
+                     x: np.ndarray | None = None, levels: int = 0) -> Case:
+    """A rank-ROM k-WTA case over ``frames`` frames (``x`` [frames, P*C], channels last, or random
+    levels, the lowest ``levels`` of them only when given so that ties are common)."""
+    lo = -(1 << (shape.bits - 1)) if shape.signed else 0
+    if x is None:
+        x = lo + rng.integers(0, levels or shape.levels, size=(frames, shape.values))
+    y = ranked_reference(x, shape, rank_table)
+    name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
+    return Case(name, ranked_kwta(name, shape, rank_table), pack_frames(x, shape.simd, shape.bits),
+                pack_frames(y, shape.simd, shape.bits), frames, cycles.ranked_kwta(shape), shape)

@@ -20,6 +20,10 @@ Units:
 - ``sparse_sparse_mvu``: input beat = SIMD (index, value) pairs of the K active inputs; each
   pair is scattered over all rows (column-major weights, one memory copy per SIMD lane),
   accumulators per row; outputs stream during the frame's last input beat.
+- ``sparse_sparse_scatter_mvu``: the same input for sparse rows (the FINN op's ``sparse_sparse``
+  mode below its dense limit): each pair walks the ``bank_depth`` steps of its row's non-zeros
+  (banked by output ``j mod PE``, stored with the output word), scattering into lane-private
+  ping-pong accumulators; a frame's outputs drain (SIMD sum, thresholds) while the next accumulates.
 - ``kwta``: groups of N values (SIMD per beat); load with a value histogram, one scan cycle
   finds the k-th largest value, then the group streams out with losers zeroed (ties: lower
   stream position wins) while the next group loads into the second buffer.
@@ -395,6 +399,134 @@ def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, threshold
             pairs.append((w, _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed)))
         products.append(pairs)
     return _fold_datapath(t, shape, thresholds, products, acc_words=nf_count)
+
+
+def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
+    """Sparse-sparse unit with sparse rows (input-stationary scatter); cycles per frame
+    max(K/SIMD * bank_depth, NF) (``cycles.sparse_sparse_scatter_mvu``).
+
+    Row memory (one copy per SIMD lane): input row ``i``, step ``d`` at word ``i*bank_depth + d``
+    holds PE (output word, weight) pairs, the non-zeros of the row banked by output (PE lane
+    ``p`` takes the outputs ``j mod PE = p``; ``schedule.sparse_sparse_image``), padded with
+    weight 0 at word 0. Each issue cycle every SIMD lane reads one step of its pair's row; one
+    cycle later it adds the PE products into its own accumulators: per SIMD lane and PE lane two
+    ping-pong copies of NF words (asynchronous read, one write port, a single-cycle
+    read-modify-write, so repeated words need no forwarding). When a frame's last products are
+    in, the drain walks its copy: it reads word ``nf`` of every SIMD lane, writes it back as
+    zero, registers the SIMD sum per PE lane; the threshold stage follows (two-stage output, it
+    stalls on ``out_ready``). The next frame accumulates into the other copy meanwhile; a copy
+    takes a new frame from the cycle its drain reads its last word. After reset the drain
+    counter sweeps all words to zero once (NF cycles).
+    """
+    from sparsekws.hw.sparse_ops.schedule import sparse_sparse_image
+
+    shape.check("sparse_sparse_scatter_mvu")
+    if not shape.active:
+        raise ValueError("sparse_sparse_scatter_mvu: shape.active (K active inputs per frame) must be set")
+    weights = np.asarray(weights, dtype=np.int64)
+    if weights.shape != (shape.rows, shape.cols):
+        raise ValueError(f"weights must have shape {(shape.rows, shape.cols)}, got {weights.shape}")
+    depth = golden.bank_depth(weights.T, shape.pe)
+    if not shape.bank_depth or depth > shape.bank_depth:
+        raise ValueError(f"sparse_sparse_scatter_mvu: the weights need bank_depth >= {depth} at PE={shape.pe}, "
+                         f"the shape has {shape.bank_depth}")
+    _check_thresholds(shape, thresholds)
+    ab, wb, simd, pe, nf, steps = shape.abits, shape.wbits, shape.simd, shape.pe, shape.nf, shape.bank_depth
+    accb, beats, ixb = shape.acc_bits, shape.active // simd, clog2(shape.cols)
+    pair = ixb + ab
+    owb = clog2(nf) if nf > 1 else 0  # output word address
+    lane = owb + wb
+    word, value = sparse_sparse_image(weights.T, pe)  # [cols, depth, PE]
+    pad = ((0, 0), (0, steps - word.shape[1]), (0, 0))
+    word, value = np.pad(word, pad), np.pad(value, pad)
+    dcb, kcb, nfb, rab = clog2(steps), clog2(beats), clog2(nf), clog2(shape.cols * steps)
+    t = _Text()
+    t.header(name, f"sparse-sparse scatter MVU {shape.rows}x{shape.cols} K={shape.active} bank depth {steps} "
+             f"PE={pe} SIMD={simd} W{wb}A{ab}->{shape.obits}", simd * pair, pe * shape.obits)
+    t.add("  wire adv = !out_valid || out_ready;",
+          "  reg have, isel, dsel, clearing, s_v, s_sel, s_last, v_q;", "  reg [1:0] full;",
+          f"  reg [{dcb - 1}:0] d;", f"  reg [{kcb - 1}:0] kc;", f"  reg [{nfb - 1}:0] dn;",
+          f"  wire d_last = (d == {_const(dcb, steps - 1)});",
+          f"  wire kc_last = (kc == {_const(kcb, beats - 1)});",
+          f"  wire dn_last = (dn == {_const(nfb, nf - 1)});",
+          "  // drain: read (and zero) word dn of copy dsel once its frame is complete",
+          "  wire dfire = adv && !clearing && full[dsel];",
+          "  wire release0 = dfire && dn_last && !dsel;", "  wire release1 = dfire && dn_last && dsel;",
+          "  // scatter: issue step d of the held beat into copy isel (free, or freed this cycle)",
+          "  wire go = have && !clearing && (isel ? (!full[1] || release1) : (!full[0] || release0));",
+          "  assign in_ready = !have || (go && d_last);",
+          "  wire load = in_valid && in_ready;")
+    for s in range(simd):
+        t.add(f"  reg [{ixb - 1}:0] ix{s};", f"  reg [{ab - 1}:0] xv{s}, sv{s};")
+        if steps == 1:
+            t.add(f"  wire [{rab - 1}:0] ra{s} = ix{s};")
+        else:
+            t.add("  /* verilator lint_off WIDTHEXPAND */",
+                  f"  wire [{rab - 1}:0] ra{s} = ix{s} * {_const(rab, steps)} + d;",
+                  "  /* verilator lint_on WIDTHEXPAND */")
+    t.add("  always @(posedge clk) if (load) begin "
+          + " ".join(f"ix{s} <= in_data[{s * pair + ab} +: {ixb}]; xv{s} <= in_data[{s * pair} +: {ab}];"
+                     for s in range(simd)) + " end",
+          "  always @(posedge clk) if (go) begin s_sel <= isel; s_last <= d_last && kc_last; "
+          + " ".join(f"sv{s} <= xv{s};" for s in range(simd)) + " end",
+          "  always @(posedge clk) begin",
+          "    if (!rst_n) begin have <= 1'b0; isel <= 1'b0; dsel <= 1'b0; clearing <= 1'b1; full <= 2'b00;"
+          f" s_v <= 1'b0; v_q <= 1'b0; d <= {dcb}'d0; kc <= {kcb}'d0; dn <= {nfb}'d0; end",
+          "    else begin",
+          "      if (load) have <= 1'b1; else if (go && d_last) have <= 1'b0;",
+          "      if (go) begin",
+          f"        d <= d_last ? {dcb}'d0 : d + 1'b1;",
+          "        if (d_last) begin",
+          f"          kc <= kc_last ? {kcb}'d0 : kc + 1'b1;",
+          "          if (kc_last) isel <= !isel;",
+          "        end",
+          "      end",
+          "      s_v <= go;",
+          f"      if (clearing || dfire) dn <= dn_last ? {nfb}'d0 : dn + 1'b1;",
+          "      if (clearing && dn_last) clearing <= 1'b0;",
+          "      if (dfire && dn_last) dsel <= !dsel;",
+          "      full[0] <= (full[0] && !release0) || (s_v && s_last && !s_sel);",
+          "      full[1] <= (full[1] && !release1) || (s_v && s_last && s_sel);",
+          "      if (adv) v_q <= dfire;",
+          "    end",
+          "  end",
+          "  wire sc0 = s_v && !s_sel, sc1 = s_v && s_sel, dc0 = dfire && !dsel, dc1 = dfire && dsel;")
+    for s in range(simd):
+        words = [pack_lanes([(int(word[i, step, p]) << wb) | (int(value[i, step, p]) & ((1 << wb) - 1))
+                             for p in range(pe)], lane)
+                 for i in range(shape.cols) for step in range(steps)]
+        rom = t.rom(f"rmem{s}", pe * lane, words, f"ra{s}", "go")
+        for p in range(pe):
+            t.dot(f"pr{s}_{p}", accb, [(f"{rom}[{p * lane} +: {wb}]", _activation(f"sv{s}", ab, shape.in_signed))])
+            for c in range(2):
+                _scatter_accumulator(t, f"acc{c}_{s}_{p}", accb, nf, f"sc{c}", f"dc{c}",
+                                     f"{rom}[{p * lane + wb} +: {owb}]" if owb else "", f"pr{s}_{p}")
+    totals = []
+    for p in range(pe):  # the drained copy's word of every SIMD lane, then one adder tree per PE lane
+        t.add(*(f"  wire signed [{accb - 1}:0] dr{s}_{p} = dsel ? acc1_{s}_{p}_r : acc0_{s}_{p}_r;"
+                for s in range(simd)),
+              f"  reg signed [{accb - 1}:0] tot{p};",
+              f"  always @(posedge clk) if (dfire) tot{p} <= {' + '.join(f'dr{s}_{p}' for s in range(simd))};")
+        totals.append(f"tot{p}")
+    _output_stage(t, shape, "1'b1", totals, [_threshold_words(shape, thresholds, p) for p in range(pe)], "dn")
+    t.footer()
+    return t.text()
+
+
+def _scatter_accumulator(t: _Text, name: str, acc_bits: int, words: int, scatter: str, drain: str, word: str,
+                         product: str) -> None:
+    """Accumulator memory ``name`` (``words`` deep, asynchronous read ``<name>_r``): adds ``product`` at
+    ``word`` when ``scatter``; writes zero at ``dn`` when ``drain`` or ``clearing``."""
+    data = f"{scatter} ? {name}_r + {product} : {acc_bits}'sd0"
+    enable = f"{scatter} || {drain} || clearing"
+    if words == 1:
+        t.add(f"  reg signed [{acc_bits - 1}:0] {name}_r;",
+              f"  always @(posedge clk) if ({enable}) {name}_r <= {data};")
+        return
+    t.add(f"  reg signed [{acc_bits - 1}:0] {name} [0:{words - 1}];",
+          f"  wire [{clog2(words) - 1}:0] {name}_a = {scatter} ? {word} : dn;",
+          f"  wire signed [{acc_bits - 1}:0] {name}_r = {name}[{name}_a];",
+          f"  always @(posedge clk) if ({enable}) {name}[{name}_a] <= {data};")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ What each op gets (``unit_for``):
   counts, with the node's weights and thresholds baked in (unsigned threshold outputs, as after a
   ReLU; ``noActivation`` or a signed output is refused);
 - ``SparseMVAU`` ``sparse_sparse`` with dense rows: ``rtl.verilog.sparse_sparse_mvu`` (lockstep);
+- ``SparseMVAU`` ``sparse_sparse`` with sparse rows: ``rtl.verilog.sparse_sparse_scatter_mvu`` (the
+  banked scatter its cost model counts, ``bank_depth`` measured per PE from the weights);
 - ``KWinnersHW`` 1-D ``global`` without a rank table, values out: ``rtl.verilog.kwta``.
 
 For a Vivado build, ``specialize_sparse_to_rtl`` (the FINN build step
@@ -69,12 +71,16 @@ def mvu_unit(inst, model):
             raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
         depth = golden.bank_depth(weights, unit.simd)  # equals the model's unit.words when the op's tables are set
         return "sparse", MvuShape(**common, fan_in=unit.k, bank_depth=depth), weights, thresholds
-    if unit.mode == "sparse_sparse" and unit.lockstep:
+    if unit.mode == "sparse_sparse" and not unit.dense_limit:
         # the producer pads the k active (index, value) pairs to whole beats with zero values
         active = math.ceil(unit.active / unit.simd) * unit.simd
-        return "sparse_sparse", MvuShape(**common, active=active), weights, thresholds
-    raise HdlUnsupported(f"mode {unit.mode} {'in its dense limit' if unit.dense_limit else 'with sparse rows'}: "
-                         "FINN's own MVAU (dense limit) or a scatter unit (sparse rows) is needed")
+        if unit.lockstep:
+            return "sparse_sparse", MvuShape(**common, active=active), weights, thresholds
+        if not unit.banked:
+            raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
+        depth = golden.bank_depth(weights.T, unit.pe)  # per input row, outputs banked j mod PE (unit.words)
+        return "sparse_sparse_scatter", MvuShape(**common, active=active, bank_depth=depth), weights, thresholds
+    raise HdlUnsupported(f"mode {unit.mode} in its dense limit: FINN's own MVAU is needed")
 
 
 def kwta_unit(inst):
@@ -103,7 +109,9 @@ def unit_generator(inst, model):
     if inst.onnx_node.op_type.startswith("KWinnersHW"):
         return verilog.kwta, (kwta_unit(inst),)
     kind, shape, weights, thresholds = mvu_unit(inst, model)
-    return (verilog.sparse_mvu if kind == "sparse" else verilog.sparse_sparse_mvu), (shape, weights, thresholds)
+    generators = {"sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
+                  "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}
+    return generators[kind], (shape, weights, thresholds)
 
 
 def unit_verilog(inst, model, name: str) -> str:
