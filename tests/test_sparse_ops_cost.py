@@ -136,11 +136,13 @@ def test_bram_rule_and_invalid_folding():
 
 def test_kwinners_unit_cycles_and_resources():
     flat = KWinnersUnit(channels=1000, positions=1, pe=10, input_bits=4, k=150)
-    assert flat.cycles() == max(100, 2) + 1
+    assert flat.cycles() == 100  # load-bound: N = L/PE
     boosted = KWinnersUnit(channels=1000, positions=1, pe=10, input_bits=4, k=150, score_bins=9000, rank_table=True)
-    assert boosted.cycles() == 901 and boosted.luts() > flat.luts()  # the histogram scan sets the pace
+    assert boosted.cycles() == 900 + 1 and boosted.bram18() > flat.bram18()  # the histogram scan sets the pace
     grid = KWinnersUnit(channels=64, positions=14 * 14, pe=4, input_bits=4, k=1788)
-    assert grid.cycles() == max(64 * 196 // 4, 4 + 16) + 1 and grid.bram18() > 0
+    assert grid.cycles() == 64 * 196 // 4 and grid.bram18() > 0
+    between = KWinnersUnit(channels=8, positions=3, pe=4, input_bits=4, k=5, score_bins=16)
+    assert between.cycles() == 8  # N = 6, D = 4 + 2 + 1: the two histogram sets alternate, (6 + 7 + 2) / 2 -> 8
     local = KWinnersUnit(channels=64, positions=196, pe=4, input_bits=4, k=9, mode="local")
     assert local.cycles() == 196 * 16 and local.bram18() == 0
     table = KWinnersUnit(channels=64, positions=196, pe=4, input_bits=4, k=9, mode="local", score_bins=700,
@@ -148,6 +150,20 @@ def test_kwinners_unit_cycles_and_resources():
     assert table.luts() > local.luts()
     with pytest.raises(ValueError, match="must divide"):
         KWinnersUnit(channels=10, positions=1, pe=3, input_bits=4, k=1)
+
+
+@pytest.mark.parametrize("channels,positions,pe,bins", [(1000, 1, 8, 14833), (64, 196, 8, 1024), (64, 25, 1, 900),
+                                                         (32, 1, 4, 481), (8, 6, 4, 16)])
+def test_kwinners_unit_follows_the_rtl_unit(channels, positions, pe, bins):
+    from sparsekws.rtl import cycles
+    from sparsekws.rtl.kwta_ranked import memories
+
+    unit = KWinnersUnit(channels=channels, positions=positions, pe=pe, input_bits=4, k=10, score_bins=bins,
+                        rank_table=True)
+    assert unit.cycles() == math.ceil(cycles.ranked_kwta(unit.rtl_shape()))
+    bram = sum(m.copies * bram18_count(m.depth, m.width) for m in memories(unit.rtl_shape())
+               if m.depth * m.width > 4096)
+    assert unit.bram18() == bram
 
 
 def test_sparse_sparse_with_dense_rows_walks_outputs_in_lockstep():

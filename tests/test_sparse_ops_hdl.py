@@ -11,6 +11,7 @@ from onnx import TensorProto, helper
 
 from sparsekws.hw.sparse_ops.convert import make_sparse
 from sparsekws.hw.sparse_ops.hdl import HdlUnsupported, generate_sparse_hdl, wrapper_verilog
+from sparsekws.hw.sparse_ops.kwinners_hw import select_winners
 from sparsekws.hw.sparse_ops.streamline import kwinners_hw_node
 from sparsekws.rtl import golden
 from sparsekws.rtl.cases import Case, pack_frames
@@ -47,14 +48,15 @@ def _matrix_model(mw=48, mh=8, fan_in=12, pe=2, simd=4, seed=0, mode="sparse_wei
     return model, inst
 
 
-def _kwta_model(channels=32, k=5, pe=4, scale=(0.25,), boost=()):
+def _kwta_model(channels=32, k=5, pe=4, scale=(0.25,), boost=(), positions=(), mode="global"):
     from qonnx.core.datatype import DataType
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.custom_op.registry import getCustomOp
 
-    node = kwinners_hw_node("kw", "x", "y", [1, channels], "UINT4", k, "global", list(boost), list(scale))
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels])])
+    shape = [1, *positions, channels]
+    node = kwinners_hw_node("kw", "x", "y", shape, "UINT4", k, mode, list(boost), list(scale))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)])
     model = ModelWrapper(helper.make_model(graph))
     model.set_tensor_datatype("x", DataType["UINT4"])
     inst = getCustomOp(model.graph.node[0])
@@ -65,7 +67,9 @@ def _kwta_model(channels=32, k=5, pe=4, scale=(0.25,), boost=()):
 def _execute(model, frames):
     from qonnx.core.onnx_exec import execute_onnx
 
-    return np.concatenate([execute_onnx(model, {"x": x[None].astype(np.float32)})["y"] for x in frames])
+    shape = model.get_tensor_shape("x")
+    return np.concatenate([execute_onnx(model, {"x": x.reshape(shape).astype(np.float32)})["y"].reshape(1, -1)
+                           for x in frames])
 
 
 def _simulate_generated(model, inst, frames, tmp_path):
@@ -136,6 +140,27 @@ def test_kwta_verilog_streams_what_the_op_computes(tmp_path):
     assert result.cycles_per_frame_sim == inst.get_exp_cycles()
 
 
+def test_boosted_kwta_verilog_decides_on_the_rank_rom(tmp_path):
+    model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
+    assert inst.needs_rank_table() and inst.cost_unit().bins > 16
+    frames = np.random.default_rng(9).integers(0, 16, size=(FRAMES, 32))
+    result = _simulate_generated(model, inst, frames, tmp_path)
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles() == inst.cost_unit().rtl_shape().decide_cycles
+
+
+def test_2d_kwta_verilog_admits_ties_in_channel_major_order(tmp_path):
+    boost = [1.0, 1.0, 2.0, 2.0, 1.5, 1.0, 2.0, 1.5]  # equal boosts: ties across channels
+    model, inst = _kwta_model(channels=8, k=7, pe=4, scale=(1.0,), boost=boost, positions=(3, 2))
+    frames = np.random.default_rng(10).integers(0, 3, size=(FRAMES, 48))  # few levels: many ties
+    ranks = inst.rank_table()[np.arange(8), frames.reshape(FRAMES, 6, 8)].reshape(FRAMES, 48)
+    stream_order = np.where(select_winners(ranks, 7), frames, 0)
+    assert (stream_order != _execute(model, frames)).any()  # the tie order is visible in these frames
+    result = _simulate_generated(model, inst, frames, tmp_path)
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles()
+
+
 def test_hooks_name_finn_interfaces_and_tcl(tmp_path):
     model, inst = _matrix_model()
     inst.set_nodeattr("runtime_writeable_weights", 1)  # weights are baked: no AXI-lite port
@@ -151,9 +176,9 @@ def test_hooks_name_finn_interfaces_and_tcl(tmp_path):
 
 
 def test_unsupported_configurations_say_why(tmp_path):
-    model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
+    model, inst = _kwta_model(channels=8, k=2, pe=4, positions=(2, 2), mode="local")
     status = generate_sparse_hdl(model, tmp_path)
-    assert status["kw"].startswith("not generated: ") and "rank ROM" in status["kw"]
+    assert status["kw"].startswith("not generated: ") and "local" in status["kw"]
     assert inst.get_nodeattr("code_gen_dir_ipgen") == ""
     model, inst = _matrix_model()
     inst.set_nodeattr("noActivation", 1)
@@ -189,9 +214,9 @@ def test_specialised_ops_go_through_finns_prepare_ip(tmp_path):
     rtl = getCustomOp(model.graph.node[0])
     assert all(Path(path).is_file() for path in rtl.get_rtl_file_list(abspath=True))
     assert rtl.get_nodeattr("ip_path") == rtl.get_nodeattr("code_gen_dir_ipgen")
-    model, inst = _kwta_model(scale=(1.0,), boost=[1.0 + i / 32 for i in range(32)])
+    model, inst = _kwta_model(channels=8, k=2, pe=4, positions=(2, 2), mode="local")
     model, status = specialize_sparse_to_rtl(model)
-    assert model.graph.node[0].op_type == "KWinnersHW" and "rank ROM" in status["kw"]
+    assert model.graph.node[0].op_type == "KWinnersHW" and "local" in status["kw"]
     model, _ = specialize_sparse_to_rtl(_kwta_model()[0])  # a k-WTA with a unit goes through PrepareIP too
     model = model.transform(PrepareIP("xcu250-figd2104-2L-e", 5.0))
     kwta = getCustomOp(model.graph.node[0])

@@ -77,7 +77,7 @@ def test_attributes_estimates_and_validation():
     model = _model((1, 32), 4, boost=[1.0] * 32)
     inst = getCustomOp(model.graph.node[0])
     assert model.graph.node[0].domain == DOMAIN and inst.verify_node() == ["KWinnersHW node is valid"]
-    assert not inst.needs_rank_table() and inst.get_exp_cycles() == 33  # 32 values, one per cycle, one threshold cycle
+    assert not inst.needs_rank_table() and inst.get_exp_cycles() == 32  # 32 values, one per cycle (load-bound: the 16-bin scan hides behind the load)
     res = inst.node_res_estimation("xczu7ev-ffvc1156-2-e")
     assert res["LUT"] > 0 and res["FF"] > 0 and res["DSP"] == 0
     inst.set_nodeattr("output_format", "pairs")

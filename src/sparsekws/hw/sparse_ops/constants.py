@@ -50,7 +50,6 @@ SPARSE_SCATTER_BUFFERS = 2     # ping-pong copies of the lane-private accumulato
 # ---- k-WTA layer ---------------------------------------------------------------------------
 KWTA_LUT_BASE = 120            # control, stream handshake, threshold search FSM
 KWTA_LUTS_PER_COMPARE_BIT = 0.5  # carry-chain comparator: 2 bits per LUT
-KWTA_FRAME_BUFFERS = 3         # global mode: ingest/histogram, tie count, emission stages
 KWTA_GROUP_BUFFERS = 2         # local mode: ping-pong group registers
 KWTA_LUTRAM_MAX_BITS = 4096    # frame buffers up to this size go to LUTRAM, larger ones to BRAM18
 

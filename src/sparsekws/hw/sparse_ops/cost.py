@@ -67,19 +67,19 @@ boost_c`` (``scale`` = the quantiser scale moved past the layer), so the hardwar
 small integers and reproduces the float reference exactly, ties included. Without boost and
 with one scale the rank is the level itself (no ROM).
 
-``global`` (1-D, or 2-D over C x H x W): a histogram of ranks (``PE`` banks) is built while
-the frame streams into a buffer; the threshold rank and the number of tied winners to admit
-are found by a scan of the histogram, ``PE`` bins per cycle; for 2-D a second pass over the
-buffer counts ties per channel (the reference admits ties in channel-major order, the stream
-is channel-last) and a scan of the ``C`` channel counts sets each channel's quota; a third pass
-emits the winners. Three frame buffers pipeline the passes, so a frame takes
-``max(ceil(L/PE), ceil(bins/PE) + ceil(C_ties/PE)) + 1`` cycles (``L`` values, ``C_ties`` = C for
-2-D, 0 for 1-D; one cycle latches the frame's threshold, as in the RTL unit ``rtl.verilog.kwta``).
-With boost the rank ROM can have up to ``C x 2^A`` bins: the scan, not the stream, may then set
-the pace. Verified in RTL only without boost (rank = level, ``rtl.verilog.kwta``). Unverified
-for the rank ROM: ``PE`` histogram banks of ``bins/PE`` counters assume the ``PE`` values of a
-beat never hit one bank twice; a conflict-free design (one histogram per lane, read ``PE``
-ranks per word in the scan) keeps the cycles but holds ``PE`` times the counters. ``local`` (per position over the C channels): each group of C
+``global`` (1-D, or 2-D over C x H x W) is the RTL unit ``rtl.kwta_ranked`` (simulated against
+the op, cycles exact; this model takes its memory list, ``kwta_ranked.memories``): while a frame
+loads into one of three frame buffers (value and rank), each lane counts its ranks in its own
+histogram (``ceil(bins/PE)`` words of ``PE`` counters: conflict-free, ``PE`` times the counters of
+one shared histogram), 2-D also per (channel, level). A decide unit scans the histograms from the
+top rank, ``PE`` bins per cycle (``S = ceil(bins/PE)`` cycles, clearing them), and for 2-D runs a
+tie pass over the channels (``T = C/PE`` cycles) that sets each channel's quota of tied winners
+(the reference admits ties in channel-major order, the stream is channels-last); the emit unit
+streams the frame out with losers zeroed. Two histogram sets alternate, so a frame takes
+``max(N, D, ceil((N + D + 2) / 2))`` cycles with ``N = ceil(L/PE)`` and ``D = S + T + 1``. With
+boost the ROM can hold up to ``C x 2^A`` distinct ranks: the scan, not the stream, may then set
+the pace. Memories of up to ``KWTA_LUTRAM_MAX_BITS`` bits are LUTRAM (ROMs: LUT logic), larger ones
+BRAM18. ``local`` (per position over the C channels): each group of C
 values is ranked by a comparator array (``PE x C`` comparators) while the next group streams
 in: ``H*W*ceil(C/PE)`` cycles.
 """
@@ -367,45 +367,53 @@ class KWinnersUnit:
     def rank_bits(self) -> int:
         return index_bits(self.bins)
 
+    def rtl_shape(self):
+        """The shape of the RTL unit ``rtl.kwta_ranked`` that implements the global mode."""
+        from sparsekws.rtl.kwta_ranked import RankedKwtaShape
+
+        return RankedKwtaShape(channels=self.channels, positions=self.positions, k=min(self.k, self.values),
+                               simd=self.pe, bits=self.input_bits, bins=self.bins)
+
+    def memories(self) -> list:
+        """The global unit's memories (``kwta_ranked.Memory``: name, depth, width, copies, rom)."""
+        from sparsekws.rtl.kwta_ranked import memories
+
+        return memories(self.rtl_shape())
+
     def cycles(self) -> int:
-        stream = math.ceil(self.values / self.pe)
         if self.mode == "local":
             return self.positions * (self.channels // self.pe)
-        ties = math.ceil(self.channels / self.pe) if self.positions > 1 else 0
-        return int(max(stream, math.ceil(self.bins / self.pe) + ties) + 1)
+        shape = self.rtl_shape()
+        n, d = shape.beats, shape.decide_cycles
+        return int(max(n, d, math.ceil((n + d + 2) / 2)))
 
-    def _frame_buffer(self) -> tuple[int, int, int]:
-        """(depth, width, copies) of the global-mode frame buffers."""
-        return math.ceil(self.values / self.pe), self.pe * self.input_bits, K.KWTA_FRAME_BUFFERS
-
-    def _buffer_in_bram(self) -> bool:
-        depth, width, _ = self._frame_buffer()
-        return self.mode == "global" and depth * width > K.KWTA_LUTRAM_MAX_BITS
+    def _in_bram(self, memory) -> bool:
+        return memory.depth * memory.width > K.KWTA_LUTRAM_MAX_BITS
 
     def luts(self) -> int:
         compare = K.KWTA_LUTS_PER_COMPARE_BIT * self.rank_bits
-        rom = lutram_luts(self.channels * 2 ** self.input_bits, self.rank_bits) if self.rank_table else 0
         if self.mode == "local":
+            rom = lutram_luts(self.channels * 2 ** self.input_bits, self.rank_bits) if self.rank_table else 0
             return int(K.KWTA_LUT_BASE + self.pe * self.channels * compare + rom)
+        memories = sum(m.copies * lutram_luts(m.depth, m.width) for m in self.memories() if not self._in_bram(m))
         count_bits = index_bits(self.values + 1)
-        histogram = self.pe * (lutram_luts(math.ceil(self.bins / self.pe), count_bits) + count_bits)
-        ties = lutram_luts(self.channels, index_bits(self.positions + 1)) if self.positions > 1 else 0
-        depth, width, copies = self._frame_buffer()
-        buffers = 0 if self._buffer_in_bram() else copies * lutram_luts(depth, width)
-        return int(K.KWTA_LUT_BASE + self.pe * compare + rom + histogram + ties + buffers)
+        scan = self.pe * (self.pe * index_bits(math.ceil(self.values / self.pe) + 1) + 2 * count_bits)
+        emit = 2 * self.pe * compare  # rank > t, rank == t per lane
+        ties = self.pe * 2 ** self.input_bits * compare if self.positions > 1 else 0
+        return int(K.KWTA_LUT_BASE + memories + scan + emit + ties)
 
     def bram18(self) -> int:
-        if not self._buffer_in_bram():
+        if self.mode == "local":
             return 0
-        depth, width, copies = self._frame_buffer()
-        return copies * bram18_count(depth, width)
+        return sum(m.copies * bram18_count(m.depth, m.width) for m in self.memories() if self._in_bram(m))
 
     def ffs(self) -> int:
         per_lane = self.input_bits + self.rank_bits
         if self.mode == "local":
             group = K.KWTA_GROUP_BUFFERS * self.channels * self.input_bits
             return int(K.FF_BASE + self.pe * (per_lane + index_bits(self.channels + 1)) + group)
-        return int(K.FF_BASE + self.pe * per_lane + 3 * index_bits(self.values + 1))
+        reads = sum(m.width * m.copies for m in self.memories())  # registered read ports
+        return int(K.FF_BASE + 2 * self.pe * per_lane + reads + 3 * index_bits(self.values + 1))
 
     def uram(self) -> int:
         return 0  # frame buffers are LUTRAM or BRAM

@@ -1,7 +1,7 @@
 """Verilog for the sparse ops: the IP-generation hooks FINN's stitching calls (``code_generation_ipgen``,
 ``get_rtl_file_list``, ``code_generation_ipi``), backed by the generators of ``sparsekws.rtl``.
 
-What each op gets (``unit_for``):
+What each op gets (``unit_generator``):
 
 - ``SparseMVAU`` ``sparse_weights``: ``rtl.verilog.sparse_mvu``, the banked schedule its cost model
   counts, with the node's weights and thresholds baked in (unsigned threshold outputs, as after a
@@ -9,17 +9,17 @@ What each op gets (``unit_for``):
 - ``SparseMVAU`` ``sparse_sparse`` with dense rows: ``rtl.verilog.sparse_sparse_mvu`` (lockstep);
 - ``SparseMVAU`` ``sparse_sparse`` with sparse rows: ``rtl.verilog.sparse_sparse_scatter_mvu`` (the
   banked scatter its cost model counts, ``bank_depth`` measured per PE from the weights);
-- ``KWinnersHW`` 1-D ``global`` without a rank table, values out: ``rtl.verilog.kwta``.
+- ``KWinnersHW`` ``global`` (1-D or 2-D), values out: ``rtl.kwta_ranked.ranked_kwta`` with the node's
+  rank ROM (boost and per-channel scales; ties in the reference's channel-major order).
 
 For a Vivado build, ``specialize_sparse_to_rtl`` (the FINN build step
 ``step_specialize_sparse_layers``) moves the ops with a unit into FINN's RTL domain as
 ``SparseMVAU_rtl`` / ``KWinnersHW_rtl`` (registered in FINN's RTL op table), so FINN's
 ``PrepareIP`` writes their Verilog and ``CreateStitchedIP`` accepts them.
 
-Anything else raises ``HdlUnsupported`` with the reason (the 2-D k-WTA admits ties in channel-major
-order, which the streaming RTL unit does not implement yet; boosted or per-channel scaled k-WTA
-needs the rank ROM in front). Every generated unit is wrapped in a module with FINN's interface
-names (``ap_clk``, ``ap_rst_n``, ``in0_V_*``, ``out0_V_*``, widths padded to bytes), so that
+Anything else raises ``HdlUnsupported`` with the reason (the ``local`` k-WTA, a k-WTA that streams
+(index, value) pairs, a matrix unit in its dense limit: FINN's own MVAU). Every generated unit is
+wrapped in a module with FINN's interface names (``ap_clk``, ``ap_rst_n``, ``in0_V_*``, ``out0_V_*``, widths padded to bytes), so that
 FINN's ``CreateStitchedIP`` can place it with ``create_bd_cell -type module -reference``.
 """
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,30 +85,27 @@ def mvu_unit(inst, model):
 
 
 def kwta_unit(inst):
-    """``KwtaShape`` of a ``KWinnersHW`` node."""
-    from sparsekws.rtl.verilog import KwtaShape
-
+    """``(RankedKwtaShape, rank table)`` of a ``KWinnersHW`` node (``rtl.kwta_ranked``)."""
     unit = inst.cost_unit()
     reasons = []
-    if unit.mode != "global" or unit.positions > 1:
-        reasons.append("only the 1-D global k-WTA has an RTL unit (2-D admits ties in channel-major order)")
-    if unit.rank_table:
-        reasons.append("boost or per-channel scales need the rank ROM in front of the RTL unit")
+    if unit.mode != "global":
+        reasons.append("the local (per position) k-WTA has no RTL unit")
     if inst.get_nodeattr("output_format") != "values":
         reasons.append("the RTL unit streams values, not (index, value) pairs")
     if reasons:
         raise HdlUnsupported("; ".join(reasons))
-    dt = inst.get_input_datatype()
-    return KwtaShape(group=unit.channels, k=min(inst.get_nodeattr("k"), unit.channels), simd=unit.pe,
-                     bits=dt.bitwidth(), signed=dt.signed())
+    table = inst.rank_table()
+    shape = replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed(), bins=int(table.max()) + 1)
+    return shape, table
 
 
 def unit_generator(inst, model):
     """``(generator, arguments after the module name)`` of the node's unit (raises ``HdlUnsupported``)."""
     from sparsekws.rtl import verilog
+    from sparsekws.rtl.kwta_ranked import ranked_kwta
 
     if inst.onnx_node.op_type.startswith("KWinnersHW"):
-        return verilog.kwta, (kwta_unit(inst),)
+        return ranked_kwta, kwta_unit(inst)
     kind, shape, weights, thresholds = mvu_unit(inst, model)
     generators = {"sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
                   "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}
