@@ -1,6 +1,7 @@
 """Calibration grid, sparse folding, slice extrapolation, factor fit (Yosys replaced by a fake)."""
 
 import dataclasses
+import math
 import re
 
 import pandas as pd
@@ -24,6 +25,57 @@ def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
     assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
     assert keys[0] == "mlp_out|dense|1.0"
+
+
+def test_kwta_rows_are_the_ranked_unit_at_the_cnn_shapes_with_a_trained_like_boost():
+    entries = {entry["layer"]: entry for entry in calibration.grid() if entry["kind"] == "kwta"}
+    shapes = {name: (e["shape"].channels, e["shape"].positions, e["shape"].k, e["shape"].simd, e["shape"].bits)
+              for name, e in entries.items()}
+    assert shapes == {"cnn_kwta_conv1": (64, 196, 1788, 8, 4), "cnn_kwta_conv2": (64, 25, 300, 8, 4),
+                      "cnn_kwta_fc": (1000, 1, 150, 8, 4)}
+    for entry in entries.values():
+        shape, table = entry["shape"], entry["rank_table"]
+        assert table.shape == (shape.channels, 16) and shape.bins == table.max() + 1
+        assert shape.bins > 0.95 * (shape.channels * 15 + 1)  # boost: nearly one rank per (channel, level > 0)
+        row = calibration.describe(entry)
+        assert (row["rows"], row["positions"], row["bins"], row["active"]) == (
+            shape.channels, shape.positions, shape.bins, shape.k)
+        unit = calibration.model_unit(row)
+        assert (unit.channels, unit.positions, unit.pe, unit.k, unit.bins, unit.rank_table) == (
+            shape.channels, shape.positions, 8, shape.k, shape.bins, True)
+        assert unit.cycles() == math.ceil(cycles.ranked_kwta(shape)) == math.ceil(row["cycles_model"])
+    target = 0.1
+    boost = calibration.kwta_boost(1000, target)
+    assert (boost == calibration.kwta_boost(1000, target)).all() and len(set(boost.tolist())) > 990
+    beta = calibration.KWTA_BOOST_STRENGTH
+    assert boost.min() >= math.exp(-target * beta) - 1e-6 and boost.max() <= math.exp(target * beta) + 1e-6
+
+
+def test_rows_written_before_the_kwta_columns_still_rebuild_their_unit():
+    old = {"layer": "cnn_kwta_fc", "kind": "kwta", "rows": 1000, "simd": 8, "abits": 4, "active": 150,
+           "positions": float("nan"), "bins": float("nan")}
+    for row in (old, {key: value for key, value in old.items() if key not in ("positions", "bins")}):
+        unit = calibration.model_unit(row)
+        assert (unit.positions, unit.score_bins, unit.rank_table) == (1, 0, False)
+
+
+def test_run_synthesises_the_ranked_kwta_unit(monkeypatch, tmp_path):
+    seen = []
+
+    def fake(verilog, top, work_dir, family="xcup"):
+        seen.append((top, verilog))
+        return type("R", (), {"as_dict": lambda self: dict.fromkeys(calibration.METRICS, 1) | {
+            "depth": 3, "seconds": 0.5}})()
+
+    monkeypatch.setattr(calibration, "synthesize", fake)
+    monkeypatch.setattr(calibration, "yosys_version", lambda: "Yosys test")
+    monkeypatch.setattr(calibration, "KWTA", (("cnn_kwta_small", 16, 4, 9),))
+    table = calibration.run(tmp_path / "cal.csv", tmp_path / "w", only="cnn_kwta", log=lambda m: None)
+    (top, verilog), = seen
+    assert top == "ranked_kwta_4x16_k9" and "ranked k-WTA 2-D 4x16 k=9 SIMD=8" in verilog
+    row = pd.read_csv(tmp_path / "cal.csv").iloc[0]
+    assert len(table) == 1 and (row.kind, row.rows, row.cols, row.positions, row.simd) == ("kwta", 16, 64, 4, 8)
+    assert row.bins > 16 and row.method == "full"
 
 
 def test_pe_slices_extrapolate_linearly(monkeypatch, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from sparsekws.errors import UserError
-from sparsekws.rtl.layers import model_layers, trained_weights
+from sparsekws.rtl.layers import model_layers, trained_kwta, trained_weights
 
 MLP = {"family": "mlp", "hidden_units": [64, 64], "weight_density": 0.25}
 CNN = {"family": "cnn", "conv_channels": [64, 64], "kernel_size": 5, "linear_units": 1000,
@@ -26,7 +26,9 @@ def test_cnn_layers_have_kwta_and_sparse_sparse_input():
     layers = model_layers(CNN)
     assert [item.name for item in layers] == ["cnn_conv1", "cnn_kwta_conv1", "cnn_conv2", "cnn_kwta_conv2",
                                               "cnn_fc", "cnn_kwta_fc", "cnn_out"]
-    assert layers[1].kwta == ("cnn_kwta_conv1", 64 * 14 * 14, 1788)
+    assert layers[1].kwta == ("cnn_kwta_conv1", 64, 1788) and layers[1].positions == 14 * 14
+    assert layers[3].kwta == ("cnn_kwta_conv2", 64, 300) and layers[3].positions == 5 * 5
+    assert layers[5].kwta == ("cnn_kwta_fc", 1000, 150) and layers[5].positions == 1
     assert layers[0].positions == 28 * 28 and layers[2].positions == 10 * 10
     assert layers[-1].active_inputs == 150 and layers[-1].density == 1.0
     dense = model_layers(CNN | {"kwinners": False})
@@ -58,3 +60,33 @@ def test_hardware_columns_follow_finns_channels_last_stream():
     assert reordered[0, (1 * w + 2) * c + 3] == 3 * h * w + 1 * w + 2
     conv = model_layers(CNN)[0]
     assert conv.hardware_columns(weights) is weights
+
+
+def _kwta_graph(path, boost, signed=0):
+    """Relu -> unsigned 4-bit Quant (scale 0.25) -> MaxPool -> KWinners, as the CNN's export has it."""
+    inits = [numpy_helper.from_array(np.float32(v), n) for n, v in (("s", 0.25), ("z", 0.0), ("b", 4.0))]
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Quant", ["r", "s", "z", "b"], ["q"], domain="qonnx.custom_op.general", signed=signed,
+                              narrow=0, rounding_mode="ROUND"),
+             helper.make_node("MaxPool", ["q"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("KWinners", ["p"], ["y"], domain="sparsekws.custom_op", k=5, mode="global",
+                              boost=list(boost))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 2, 3])], inits,
+                              value_info=[helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, 3, 2, 3])])
+    onnx.save(helper.make_model(graph), str(path))
+    return path
+
+
+def test_trained_kwta_ranks_the_levels_by_boost_and_activation_scale(tmp_path):
+    boost = [1.0, 1.5, 0.5]
+    (node,) = trained_kwta(_kwta_graph(tmp_path / "m.onnx", boost))
+    assert (node.channels, node.positions, node.k, node.mode) == (3, 2 * 3, 5, "global")
+    assert node.rank_table.shape == (3, 16)
+    scores = np.arange(16) * 0.25 * np.array(boost)[:, None]  # level x scale x boost
+    # equal scores share a rank, and ranks order like the scores
+    expected = np.unique(scores, return_inverse=True)[1].reshape(scores.shape)
+    np.testing.assert_array_equal(node.rank_table, expected)
+    assert node.rank_table[1, 2] == node.rank_table[0, 3] == node.rank_table[2, 6]  # 0.75 each
+    with pytest.raises(UserError, match="signed inputs"):
+        trained_kwta(_kwta_graph(tmp_path / "s.onnx", boost, signed=1))

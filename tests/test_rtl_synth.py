@@ -1,10 +1,11 @@
 """Yosys synthesis: cell counting, depth parsing, and one small unit synthesised for real."""
 
+import numpy as np
 import pytest
 
 from sparsekws.rtl import synth
+from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
 from sparsekws.rtl.tools import ToolMissing, yosys_path
-from sparsekws.rtl.verilog import KwtaShape, kwta
 
 
 def test_count_cells_uses_vivado_categories():
@@ -25,6 +26,7 @@ def test_small_kwta_synthesises(tmp_path):
         yosys_path()
     except ToolMissing as exc:
         pytest.skip(str(exc))
-    result = synth.synthesize(kwta("kwta_small", KwtaShape(group=4, k=2, simd=2, bits=2)), "kwta_small", tmp_path)
-    assert result.lut > 0 and result.ff >= 4 * 2  # the 4 x 2-bit group buffer at least
+    shape = RankedKwtaShape(channels=4, positions=1, k=2, simd=2, bits=2)
+    result = synth.synthesize(ranked_kwta("kwta_small", shape, np.tile(np.arange(4), (4, 1))), "kwta_small", tmp_path)
+    assert result.lut > 0 and result.ff >= 2 * 2  # the registered 2 x 2-bit input beat at least
     assert result.bram18 == 0 and result.dsp == 0 and result.depth > 1

@@ -8,7 +8,7 @@ import pytest
 
 from sparsekws.rtl import cases, cycles
 from sparsekws.rtl.tools import ToolMissing, verilator_env, yosys_path
-from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta, sparse_mvu
+from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu
 
 SHAPE = MvuShape(rows=8, cols=12, pe=2, simd=3, wbits=3, abits=3, obits=2)
 
@@ -18,8 +18,7 @@ def small_cases():
     return [cases.mvu_case("dense", SHAPE, rng, 3),
             cases.mvu_case("sparse", MvuShape(8, 12, 2, 3, 3, 3, 2, fan_in=4), rng, 3),
             cases.mvu_case("sparse_sparse", MvuShape(8, 12, 2, 2, 3, 3, 2, active=4), rng, 3),
-            cases.mvu_case("dense", MvuShape(4, 6, 4, 6, 4, 8, 1, in_signed=True), rng, 3),  # NF = SF = 1
-            cases.kwta_case(KwtaShape(8, 3, 2, 3, signed=True), 2, rng, 3)]
+            cases.mvu_case("dense", MvuShape(4, 6, 4, 6, 4, 8, 1, in_signed=True), rng, 3)]  # NF = SF = 1
 
 
 def _verilator():
@@ -60,8 +59,6 @@ def test_shape_errors_are_clear():
         dense_mvu("x", MvuShape(8, 12, 3, 3, 3, 3, 2), np.zeros((8, 12)), np.zeros((8, 3)))
     with pytest.raises(ValueError, match="thresholds must have shape"):
         dense_mvu("x", SHAPE, np.zeros((8, 12)), np.zeros((8, 2)))
-    with pytest.raises(ValueError, match="k=9"):
-        kwta("x", KwtaShape(8, 9, 2, 3))
 
 
 def test_weights_are_baked_into_the_rom():
@@ -88,4 +85,3 @@ def test_cycle_formulas():
     assert cycles.sparse_mvu(MvuShape(8, 12, 2, 3, 3, 3, 2, fan_in=4, bank_depth=2)) == 8
     assert cycles.sparse_mvu(MvuShape(8, 12, 8, 1, 3, 3, 2, fan_in=2, bank_depth=2)) == 12  # load-bound
     assert cycles.sparse_sparse_mvu(MvuShape(8, 12, 2, 2, 3, 3, 2, active=4)) == 8
-    assert cycles.kwta(KwtaShape(8, 3, 2, 3), groups=3) == 15

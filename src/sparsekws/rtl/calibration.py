@@ -11,6 +11,16 @@ count(1)) * (PE - 1)``); ``pe-nf-slices`` = when one PE's weight memory is still
 Yosys here (its run time grows faster than linearly with the memory), the PE'=1 and PE'=2 slices
 with NF'=n and 2n neuron folds, extrapolated bilinearly in PE and NF (memories scale with
 PE x NF, the datapath with PE).
+
+k-WTA rows: the rank-ROM unit (``kwta_ranked``) at the sparse CNN's k-WTA layers (``KWTA``:
+channels, positions, k), 4-bit unsigned levels, ``KWTA_PE`` lanes (column ``simd``), global mode,
+synthesised whole. Its rank ROM is that of a trained layer (``kwta_rank_table``): one activation
+scale and a per-channel boost ``exp((target - d_c) * beta)`` as ``models.kwinners`` computes it,
+with duty cycles ``d_c`` drawn uniformly from ``[0, 2 * target]`` (seeded; target = the training
+k fraction, ``beta`` = ``KWTA_BOOST_STRENGTH``), so nearly every (channel, level > 0) has its own
+rank: ``bins`` = 14,985 for the fully connected layer (a trained one had 14,833), 961 for the
+convolutions. Columns ``positions`` and ``bins`` (k-WTA only; 1 and 0 for the matrix units and in
+tables written before them) rebuild the cost unit.
 """
 
 from __future__ import annotations
@@ -26,8 +36,9 @@ import pandas as pd
 
 from sparsekws.fileio import write_csv
 from sparsekws.rtl import cycles, golden
+from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
 from sparsekws.rtl.synth import SynthTimeout, synthesize
-from sparsekws.rtl.verilog import KwtaShape, MvuShape, dense_mvu, kwta, sparse_mvu, sparse_sparse_mvu
+from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu
 
 DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
 METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
@@ -69,9 +80,35 @@ LAYERS = (
     Layer("cnn_conv2", 64, 1600, 4, 4, 4, 8, 8),
     Layer("cnn_fc", 1000, 1600, 4, 4, 4, 8, 8),
 )
-# k-WTA groups of the sparse CNN (global mode, 4-bit unsigned after QuantReLU + max-pool);
-# k = round(n * activation density * k_inference_factor 1.5).
-KWTA = (("cnn_kwta_fc", 1000, 150), ("cnn_kwta_conv2", 1600, 300), ("cnn_kwta_conv1", 12544, 1788))
+# k-WTA layers of the sparse CNN (global mode, 4-bit unsigned after QuantReLU + max-pool) as
+# (name, channels, positions H x W, k); k = round(C x P * activation density * k_inference_factor).
+KWTA = (("cnn_kwta_fc", 1000, 1, 150), ("cnn_kwta_conv2", 64, 5 * 5, 300), ("cnn_kwta_conv1", 64, 14 * 14, 1788))
+KWTA_PE = 8
+KWTA_BITS = 4
+KWTA_INFERENCE_FACTOR = 1.5  # inference k / training k (the target duty cycle)
+KWTA_BOOST_STRENGTH = 1.5  # beta of the boost (``models.kwinners`` default)
+
+
+def kwta_boost(channels: int, target: float, seed: int = 0) -> np.ndarray:
+    """Per-channel boost like a trained layer's: ``exp((target - d_c) * beta)`` with duty cycles
+    ``d_c`` uniform in ``[0, 2 * target]`` (seeded), ``beta = KWTA_BOOST_STRENGTH``."""
+    duty = np.random.default_rng(seed).uniform(0.0, 2.0 * target, channels)
+    return np.exp((target - duty) * KWTA_BOOST_STRENGTH).astype(np.float32)
+
+
+def kwta_rank_table(channels: int, target: float, bits: int = KWTA_BITS, seed: int = 0) -> np.ndarray:
+    """Rank ROM ``[C, 2^bits]`` of unsigned levels with one scale and ``kwta_boost`` (``score_ranks``)."""
+    from sparsekws.hw.sparse_ops.kwinners_hw import score_ranks  # imports FINN
+
+    return score_ranks(np.arange(1 << bits), np.ones(channels, dtype=np.float32), kwta_boost(channels, target, seed))
+
+
+def kwta_entry(name: str, channels: int, positions: int, k: int, rank_table: np.ndarray | None = None) -> dict:
+    """Grid entry of a k-WTA layer: the ranked unit's shape and rank ROM (``kwta_rank_table`` unless given)."""
+    if rank_table is None:
+        rank_table = kwta_rank_table(channels, k / (channels * positions) / KWTA_INFERENCE_FACTOR)
+    shape = RankedKwtaShape(channels, positions, k, KWTA_PE, KWTA_BITS, bins=int(rank_table.max()) + 1)
+    return {"layer": name, "kind": "kwta", "density": k / shape.values, "shape": shape, "rank_table": rank_table}
 
 
 def sparse_shape(layer: Layer, density: float) -> MvuShape:
@@ -161,8 +198,7 @@ def grid() -> list[dict]:
     out = next(layer for layer in LAYERS if layer.name == "cnn_out")
     first.append({"layer": out.name, "kind": "sparse_sparse", "density": 1.0,
                   "shape": out.shape(active=152)})  # k-WTA K=150 padded to SIMD 8
-    for name, group, k in KWTA:
-        first.append({"layer": name, "kind": "kwta", "density": k / group, "shape": KwtaShape(group, k, 8, 4)})
+    first += [kwta_entry(*item) for item in KWTA]
     return first + rest
 
 
@@ -173,16 +209,17 @@ def _key(row: dict) -> str:
 def describe(entry: dict) -> dict:
     """The table columns that describe a unit (no synthesis)."""
     shape, kind = entry["shape"], entry["kind"]
-    if kind == "kwta":
-        return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.group,
-                "cols": shape.group, "fan_in": 0, "active": shape.k, "pe": 1, "simd": shape.simd, "wbits": 0,
-                "abits": shape.bits, "obits": shape.bits, "cycles_model": cycles.kwta(shape)}
+    if kind == "kwta":  # rows = channels, cols = values per frame, simd = lanes
+        return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.channels,
+                "cols": shape.values, "fan_in": 0, "bank_depth": 0, "active": shape.k, "pe": 1, "simd": shape.simd,
+                "wbits": 0, "abits": shape.bits, "obits": shape.bits, "positions": shape.positions,
+                "bins": shape.rank_bins, "cycles_model": cycles.ranked_kwta(shape)}
     formula = {"dense": cycles.dense_mvu, "sparse": cycles.sparse_mvu, "sparse_sparse": cycles.sparse_sparse_mvu}
     return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.rows,
             "cols": shape.cols, "fan_in": shape.fan_in, "bank_depth": shape.bank_depth, "active": shape.active,
             "pe": shape.pe,
             "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits,
-            "cycles_model": formula[kind](shape)}
+            "positions": 1, "bins": 0, "cycles_model": formula[kind](shape)}
 
 
 def yosys_version() -> str:
@@ -204,8 +241,9 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
         try:
             if entry["kind"] == "kwta":
                 shape = entry["shape"]
-                name = f"kwta_{shape.group}_k{shape.k}"
-                counts, method = synthesize(kwta(name, shape), name, work / name).as_dict(), "full"
+                name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
+                verilog = ranked_kwta(name, shape, entry["rank_table"])
+                counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
             else:
                 counts, method = synth_mvu(entry["kind"], entry["shape"], work)
         except SynthTimeout as exc:  # left out of the table: a later run tries again
@@ -228,14 +266,22 @@ def _in_signed(layer: str) -> bool:
     return next((item.in_signed for item in LAYERS if item.name == layer), False)
 
 
+def _count(row: dict, key: str, default: int) -> int:
+    """An integer column of a row, ``default`` where the table has no such column or no value."""
+    value = row.get(key)
+    return default if value is None or not np.isfinite(value) else int(value)
+
+
 def model_unit(row: dict):
     """The compile stage's cost unit (``cost.MatrixUnit`` / ``cost.KWinnersUnit``) of a table row
     (multipliers in DSPs where Yosys put them there, as FINN's ``resType=dsp``)."""
     from sparsekws.hw.sparse_ops.cost import KWinnersUnit, MatrixUnit
 
     if row["kind"] == "kwta":
-        return KWinnersUnit(channels=int(row["rows"]), positions=1, pe=int(row["simd"]), input_bits=int(row["abits"]),
-                            k=int(row["active"]))
+        bins = _count(row, "bins", 0)
+        return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),
+                            input_bits=int(row["abits"]), k=int(row["active"]), mode="global", score_bins=bins,
+                            rank_table=bins > 0)
     cols, bank_depth = int(row["cols"]), row.get("bank_depth")
     return MatrixUnit(mw=cols, mh=int(row["rows"]), pe=int(row["pe"]), simd=int(row["simd"]),
                       weight_bits=int(row["wbits"]), input_bits=int(row["abits"]), input_signed=_in_signed(row["layer"]),

@@ -10,8 +10,8 @@ import numpy as np
 from sparsekws.rtl import cycles, golden
 from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
 from sparsekws.rtl.kwta_ranked import reference as ranked_reference
-from sparsekws.rtl.verilog import (KwtaShape, MvuShape, clog2, dense_mvu, kwta, pack_lanes, sparse_mvu,
-                                   sparse_sparse_mvu, sparse_sparse_scatter_mvu)
+from sparsekws.rtl.verilog import (MvuShape, clog2, dense_mvu, pack_lanes, sparse_mvu, sparse_sparse_mvu,
+                                   sparse_sparse_scatter_mvu)
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Case:
     out_beats: list[int]
     frames: int
     cycles_per_frame: int  # from the cycle formula
-    shape: MvuShape | KwtaShape | RankedKwtaShape | None = None
+    shape: MvuShape | RankedKwtaShape | None = None
 
 
 def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
@@ -87,16 +87,6 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
     else:
         raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse, sparse_sparse or sparse_sparse_scatter")
     return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model, shape)
-
-
-def kwta_case(shape: KwtaShape, groups: int, rng: np.random.Generator, frames: int) -> Case:
-    """A k-WTA case over frames of ``groups`` groups; few distinct values so ties are common."""
-    lo, hi = (-(1 << (shape.bits - 1)), (1 << (shape.bits - 1)) - 1) if shape.signed else (0, (1 << shape.bits) - 1)
-    x = rng.integers(lo, hi, size=(frames, groups, shape.group), endpoint=True)
-    y = golden.kwta(x, shape.k)
-    name = f"kwta_{shape.group}_k{shape.k}"
-    return Case(name, kwta(name, shape), pack_frames(x, shape.simd, shape.bits), pack_frames(y, shape.simd, shape.bits),
-                frames, cycles.kwta(shape, groups), shape)
 
 
 def ranked_kwta_case(shape: RankedKwtaShape, rank_table: np.ndarray, rng: np.random.Generator, frames: int,

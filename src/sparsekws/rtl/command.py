@@ -4,11 +4,15 @@ the compile stage's model beside simulation and Yosys.
 For every matrix layer: the dense unit and, where the layer is sparse, the fixed fan-in unit at
 the model's weight density with the same PE and SIMD (banked schedule; bank depth from the
 trained weights when given), plus the sparse-sparse unit where the input comes from a k-WTA with
-fixed k, and every k-WTA layer. Simulation (cocotb + Verilator) runs on a two-fold slice of each
+fixed k, and every k-WTA layer as the rank-ROM unit (``kwta_ranked``, global mode, PE
+``calibration.KWTA_PE``). Simulation (cocotb + Verilator) runs on a two-fold slice of each matrix
 unit (PE=2, 4 rows, the layer's real columns, fan-in and SIMD) with the trained weights of the
-QONNX export when given (random fixed fan-in weights otherwise), random inputs and random output
-back-pressure; every output is compared with the golden model, and the slice's measured cycles
-per vector with the compile stage's cycle model (``sparse_ops.cost``) of the same slice.
+QONNX export when given (random fixed fan-in weights otherwise), and on the whole k-WTA unit
+with the trained layer's rank ROM (its boost and activation scale, ``layers.trained_kwta``) when
+given (the calibration grid's seeded boost, ``calibration.kwta_rank_table``, otherwise); random
+inputs and random output back-pressure; every output is compared with the golden model
+(``kwta_ranked.reference`` for the k-WTA), and the measured cycles per vector (k-WTA: per frame)
+with the compile stage's cycle model (``sparse_ops.cost``) of the same unit or slice.
 Resources: the compile stage's model (``calibration.model_counts``: LUT/FF with the Yosys
 calibration in force) beside the Yosys counts of the calibration table
 (``scripts/rtl_calibrate.py``) at the layer's shape.
@@ -35,10 +39,10 @@ from sparsekws.errors import UserError
 from sparsekws.fileio import write_csv, write_json
 from sparsekws.provenance import stamp
 from sparsekws.rtl import cases, golden
-from sparsekws.rtl.calibration import CALIBRATION_CSV, describe, model_counts, sparse_shape
-from sparsekws.rtl.layers import ModelLayer, model_layers, trained_weights
+from sparsekws.rtl.calibration import CALIBRATION_CSV, describe, kwta_entry, model_counts, sparse_shape
+from sparsekws.rtl.layers import ModelLayer, TrainedKwta, model_layers, trained_kwta, trained_weights
 from sparsekws.rtl.tools import missing_tools
-from sparsekws.rtl.verilog import KwtaShape, MvuShape
+from sparsekws.rtl.verilog import MvuShape
 
 log = logging.getLogger(__name__)
 SLICE_PE = 2
@@ -59,10 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str, object]]:
-    """(unit kind, full-size shape) pairs to report for one model layer."""
+    """(unit kind, full-size shape) pairs to report for one model layer; ``weights``: the matrix
+    layer's weights in hardware column order, or the k-WTA layer's rank ROM."""
     if item.kwta:
-        _, group, k = item.kwta
-        return [("kwta", KwtaShape(group, k, 8, 4))]
+        name, channels, k = item.kwta
+        return [("kwta", kwta_entry(name, channels, item.positions, k, weights)["shape"])]
     layer = item.layer
     out = [("dense", layer.shape())]
     if item.density < 1.0:
@@ -78,28 +83,43 @@ def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str
 
 
 def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Generator, frames: int) -> cases.Case:
-    """The simulated slice of a unit (see the module docstring); ``case.shape`` is the slice's shape."""
+    """The simulated slice of a unit (the whole unit for a k-WTA, ``weights`` = its rank ROM; see the
+    module docstring); ``case.shape`` is the slice's shape."""
     if kind == "kwta":
-        return cases.kwta_case(shape, 1, rng, frames)
+        return cases.ranked_kwta_case(shape, weights, rng, frames)
     part: MvuShape = dataclasses.replace(shape, pe=SLICE_PE, rows=2 * SLICE_PE, bank_depth=0)
     rows = None if weights is None else weights[: part.rows]
     return cases.mvu_case(kind, part, rng, frames, weights=rows)
 
 
-def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float) -> dict:
-    """Yosys counts of the table row for (layer, unit, density), or NaNs with a note."""
+def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float, columns: dict | None = None) -> dict:
+    """Yosys counts of the table row for (layer, unit, density), or NaNs with a note; a k-WTA row
+    must describe the ranked unit (column ``bins``) at the unit's ``columns`` (channels, positions, k)."""
     if table.empty:
         return {f"{m}_yosys": np.nan for m in RESOURCES} | {"depth_yosys": np.nan,
                                                              "yosys_method": "no calibration table"}
     match = table[(table.layer == layer) & (table.kind == kind)]
     if kind in ("sparse", "dense"):
         match = match[np.isclose(match.density, 1.0 if kind == "dense" else density)]
+    if kind == "kwta":
+        match = _ranked_kwta_rows(match, columns or {})
     if match.empty:
         return {f"{m}_yosys": np.nan for m in RESOURCES} | {
             "depth_yosys": np.nan, "yosys_method": "not in calibration table (run scripts/rtl_calibrate.py)"}
     row = match.iloc[0]
     return {f"{m}_yosys": row[m] for m in RESOURCES} | {"depth_yosys": row["depth"],
                                                          "yosys_method": f"yosys {row['method']}"}
+
+
+def _ranked_kwta_rows(match: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """The rows of the ranked k-WTA unit (tables written before it have no ``bins``) at the unit's
+    channels (``rows``), ``positions`` and k (``active``)."""
+    if "bins" not in match or "positions" not in match:
+        return match.iloc[:0]
+    same = match.bins.gt(0)
+    for key in ("rows", "positions", "active"):
+        same &= match[key] == columns.get(key)
+    return match[same]
 
 
 def unit_columns(kind: str, shape, layer: str) -> dict:
@@ -113,6 +133,26 @@ def modelled(columns: dict, yosys_dsp: float) -> dict:
     return {"cycles_model_vector": counts.pop("cycles")} | {f"{m}_model": counts[m] for m in RESOURCES}
 
 
+def rank_tables(kwta_layers: list[ModelLayer], trained: list[TrainedKwta], qonnx: Path | None) -> list[np.ndarray]:
+    """The rank ROM of each k-WTA layer: the trained one (checked against the config's shape and k,
+    global mode), or the calibration grid's seeded boost (``calibration.kwta_rank_table``)."""
+    if qonnx is None:
+        return [kwta_entry(item.kwta[0], item.kwta[1], item.positions, item.kwta[2])["rank_table"]
+                for item in kwta_layers]
+    if len(trained) != len(kwta_layers):
+        raise UserError(f"{qonnx} has {len(trained)} k-WTA nodes but the model config has {len(kwta_layers)}; "
+                        "export the model again")
+    for item, node in zip(kwta_layers, trained):
+        _, channels, k = item.kwta
+        if (node.channels, node.positions or item.positions, node.k) != (channels, item.positions, k):
+            raise UserError(f"{qonnx}: k-WTA node of {node.channels} channels x {node.positions} positions, "
+                            f"k={node.k}, but layer {item.name} has {channels} x {item.positions}, k={k}; "
+                            "export the model again")
+        if node.mode != "global":
+            raise UserError(f"{qonnx}: k-WTA layer {item.name} has mode {node.mode!r}; the RTL unit is global")
+    return [node.rank_table for node in trained]
+
+
 def report(cfg: dict, model: str, qonnx: Path | None, calibration: Path, simulate: bool, frames: int,
            seed: int, work_dir: Path) -> pd.DataFrame:
     """One row per (layer, unit) of ``model``."""
@@ -124,6 +164,8 @@ def report(cfg: dict, model: str, qonnx: Path | None, calibration: Path, simulat
     if weights and len(weights) != len(matrices):
         raise UserError(f"{qonnx} has {len(weights)} weight tensors but model {model!r} has "
                         f"{len(matrices)} matrix layers; export the model again")
+    kwta_layers = [item for item in layers if item.kwta]
+    tables = iter(rank_tables(kwta_layers, trained_kwta(qonnx) if qonnx is not None and kwta_layers else [], qonnx))
     table = pd.read_csv(calibration) if calibration.is_file() else pd.DataFrame()
     missing = missing_tools() if simulate else []
     if missing:
@@ -131,20 +173,22 @@ def report(cfg: dict, model: str, qonnx: Path | None, calibration: Path, simulat
     rng = np.random.default_rng(seed)
     rows, index = [], 0
     for item in layers:
-        layer_weights = None
         if item.layer:
             layer_weights = item.hardware_columns(weights[index]) if weights else None
             index += 1
+        else:  # a k-WTA layer: its rank ROM
+            layer_weights = next(tables)
         for kind, shape in units(item, layer_weights):
             columns = unit_columns(kind, shape, item.name)
             row = {"model": model, "layer": item.name, "unit": kind, "density": item.density}
-            row |= {key: columns.get(key, 0) for key in ("rows", "cols", "pe", "simd", "fan_in", "bank_depth", "active")}
+            row |= {key: columns.get(key, 0)
+                    for key in ("rows", "cols", "pe", "simd", "fan_in", "bank_depth", "active", "bins")}
             row["positions"] = item.positions
-            yosys = calibrated(table, item.name, kind, item.density)
+            yosys = calibrated(table, item.name, kind, item.density, columns)
             row |= modelled(columns, yosys["dsp_yosys"])
-            row["cycles_model_frame"] = row["cycles_model_vector"] * item.positions
+            row["cycles_model_frame"] = row["cycles_model_vector"] * (1 if kind == "kwta" else item.positions)
             row |= yosys | {"resource_model": f"sparsekws.hw.sparse_ops.cost; {calibration_note()}"}
-            row |= _simulate(kind, shape, item.name, layer_weights, rng, frames,
+            row |= _simulate(kind, shape, item.name, layer_weights, qonnx is not None, rng, frames,
                              work_dir / f"{item.name}_{kind}_{len(rows)}", run_sim,
                              "; ".join(missing) if missing else ("--no-sim" if not simulate else ""))
             rows.append(row)
@@ -159,10 +203,11 @@ def calibration_note() -> str:
     return f"LUT/FF: {constants.CALIBRATION}"
 
 
-def _simulate(kind, shape, layer, weights, rng, frames, work, run_sim, skip_reason: str) -> dict:
+def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, skip_reason: str) -> dict:
     source = "trained" if weights is not None else "random fixed fan-in"
     if kind == "kwta":
-        source = "random inputs"
+        source = ("trained rank ROM (boost, activation scale)" if trained
+                  else "seeded boost of the calibration grid (calibration.kwta_boost)") + ", random inputs"
     if skip_reason:
         return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
                 "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
@@ -177,7 +222,8 @@ def _simulate(kind, shape, layer, weights, rng, frames, work, run_sim, skip_reas
             "sim_mismatches": result.mismatches}
 
 
-HTML_COLUMNS = ["layer", "unit", "density", "pe", "simd", "fan_in", "bank_depth", "active", "cycles_model_frame",
+HTML_COLUMNS = ["layer", "unit", "density", "positions", "pe", "simd", "fan_in", "bank_depth", "active", "bins",
+                "cycles_model_frame",
                 "sim_cycles_model", "sim_cycles", "sim_status", "lut_model", "lut_yosys", "ff_model", "ff_yosys",
                 "bram18_model", "bram18_yosys", "dsp_model", "dsp_yosys", "yosys_method"]
 
@@ -189,16 +235,16 @@ def write_html(table: pd.DataFrame, path: Path, model: str) -> None:
     write_table_html(table[HTML_COLUMNS], path, f"RTL of {model}: cycles (model vs simulation), resources (model vs Yosys)", [
         "cycles_model_frame: the compile stage's cycle model for the full layer (all positions of a conv); "
         "sim_cycles vs sim_cycles_model: cycles per vector measured in Verilator on a PE=2, 4-row slice of the "
-        "unit (real columns, fan-in, SIMD, trained weights) vs the same model of that slice; every output beat "
-        "compared with the golden model under random back-pressure.",
+        "unit (real columns, fan-in, SIMD, trained weights; k-WTA: per frame, the whole unit) vs the same model "
+        "of that slice; every output beat compared with the golden model under random back-pressure.",
         f"*_model: sparsekws.hw.sparse_ops.cost at the unit's shape ({calibration_note()}); *_yosys: Yosys "
         "synth_xilinx (xcup) of the generated unit at the layer's shape with random weights of the same density "
         "(src/sparsekws/rtl/calibration.csv). Yosys maps the baked-in weight ROMs to LUTs or BRAM by size, the "
         "model puts them in BRAM: compare dense with sparse within one method.",
-        "k-WTA rows: the RTL unit ranks the activation levels themselves (no boost, one scale); the trained "
-        "models' k-WTA layers with boost rank through a ROM of up to C x 2^A scores, which the compile stage's "
-        "model counts but which has no RTL unit yet (their layers are listed as not generated in the compile "
-        "stage's codegen.sparse_rtl)."])
+        "k-WTA rows: the rank-ROM unit (rtl.kwta_ranked, global, rows = channels, positions = H x W, active = k, "
+        "bins = distinct ranks of its ROM), simulated whole against kwta_ranked.reference; its ROM holds the "
+        "trained layer's ranks (boost, activation scale) with --qonnx, else the calibration grid's seeded boost "
+        "(see sim_weights); cycles are per frame."])
 
 
 def run(args: argparse.Namespace) -> None:
@@ -213,7 +259,7 @@ def run(args: argparse.Namespace) -> None:
     write_csv(args.out_dir / "rtl_report.csv", table)
     write_json(args.out_dir / "rtl_report.json", {
         "provenance": stamp(cfg) | {"cycles": "sparsekws.hw.sparse_ops.cost (the compile stage's model); "
-                                              "simulated on a PE=2, 4-row slice",
+                                              "simulated on a PE=2, 4-row slice (k-WTA: the whole unit)",
                                     "resources_yosys": f"{args.calibration.name} (Yosys synth_xilinx, xcup)",
                                     "resources_model": f"sparsekws.hw.sparse_ops.cost; {calibration_note()}"},
         "rows": table.replace({np.nan: None}).to_dict("records")})

@@ -1,12 +1,11 @@
 """Cycle formulas of the generated units: steady-state cycles per frame, input always valid,
-output always ready (one frame = one input vector, or ``groups`` k-WTA groups).
+output always ready (one frame = one input vector, or one k-WTA frame of positions x channels values).
 
 - dense MVU:         NF * SF            with NF = rows/PE, SF = cols/SIMD
 - sparse MVU:        max(NF * bank_depth, cols/SIMD)  (ping-pong input buffer: load overlaps compute)
 - sparse-sparse MVU: NF * K/SIMD        (K active inputs per frame, SIMD pairs per beat)
 - sparse-sparse scatter MVU: max(K/SIMD * bank_depth, NF)  (sparse rows; the drain of a frame
                      overlaps the next frame's scatter)
-- k-WTA:             groups * (group/SIMD + 1)        (load + one scan cycle; emission overlaps the next load)
 - rank-ROM k-WTA:    max(N, D, (N + D + 2)/2)  with N = L/PE, D = ceil(bins/PE) + T + 1, T = C/PE (2-D) or 0
 
 The pipelines add a fixed latency (2 cycles for the MVUs) that does not change the rate.
@@ -14,7 +13,7 @@ The pipelines add a fixed latency (2 cycles for the MVUs) that does not change t
 
 from __future__ import annotations
 
-from sparsekws.rtl.verilog import KwtaShape, MvuShape
+from sparsekws.rtl.verilog import MvuShape
 
 
 def dense_mvu(shape: MvuShape) -> int:
@@ -31,10 +30,6 @@ def sparse_sparse_mvu(shape: MvuShape) -> int:
 
 def sparse_sparse_scatter_mvu(shape: MvuShape) -> int:
     return max((shape.active // shape.simd) * shape.bank_depth, shape.nf)
-
-
-def kwta(shape: KwtaShape, groups: int = 1) -> int:
-    return groups * (shape.group // shape.simd + 1)
 
 
 def ranked_kwta(shape, frames: int = 1) -> float:

@@ -1,5 +1,5 @@
 """The hardware layers of a configured model, matched to the calibration table's entries,
-and the integer weights of a trained model's QONNX export."""
+and the integer weights and k-WTA rank ROMs of a trained model's QONNX export."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class ModelLayer:
 
     layer: Layer | None
     density: float
-    kwta: tuple[str, int, int] | None = None  # (name, group size, k)
-    positions: int = 1  # vectors per frame (conv output positions after im2col)
+    kwta: tuple[str, int, int] | None = None  # (name, channels, k)
+    positions: int = 1  # output positions per frame: a conv's vectors (im2col), a k-WTA's H x W
     active_inputs: int = 0  # K when the input comes from a k-WTA layer with a fixed k
     input_chw: tuple[int, int, int] | None = None  # a linear layer on a flattened C x H x W feature map
 
@@ -70,12 +70,14 @@ def model_layers(cfg: dict[str, Any]) -> list[ModelLayer]:
     kwinners = cfg.get("kwinners", False)
     factor = cfg.get("k_inference_factor", 1.0)
     layers = [ModelLayer(_matching("cnn_conv1", c1, 25), cfg["conv_weight_density"][0], positions=side1 ** 2)]
-    sizes = [c1 * (side1 // 2) ** 2, flat, units]
+    maps = [(c1, (side1 // 2) ** 2), (c2, (side2 // 2) ** 2), (units, 1)]  # (channels, positions)
     densities = list(cfg.get("conv_activation_density", [])) + [cfg.get("linear_activation_density", 1.0)]
     kwta: list[ModelLayer | None] = [None, None, None]
-    for i, ((name, _, _), group, density) in enumerate(zip(KWTA[::-1], sizes, densities)):
+    for i, ((name, *_), (channels, positions), density) in enumerate(zip(KWTA[::-1], maps, densities)):
+        group = channels * positions
         k = max(1, min(group, round(group * density * factor)))
-        kwta[i] = ModelLayer(None, density, kwta=(name, group, k)) if kwinners and density < 1 else None
+        kwta[i] = (ModelLayer(None, density, kwta=(name, channels, k), positions=positions)
+                   if kwinners and density < 1 else None)
     layers += [kwta[0]] if kwta[0] else []
     layers.append(ModelLayer(_matching("cnn_conv2", c2, c1 * 25), cfg["conv_weight_density"][1],
                              positions=side2 ** 2))
@@ -122,3 +124,60 @@ def trained_weights(qonnx_path: str | Path) -> list[np.ndarray]:
             q = q.transpose(0, 2, 3, 1)
         weights.append(q.reshape(q.shape[0], -1))
     return weights
+
+
+@dataclass(frozen=True)
+class TrainedKwta:
+    """A ``KWinners`` node of a QONNX export and the rank ROM ``[C, 2^bits]`` of its trained boost
+    and activation scale (``KWinnersHW.rank_table``)."""
+
+    channels: int
+    positions: int  # H x W of a 2-D input, 1 for 1-D; 0 when the graph holds no shape
+    k: int
+    mode: str
+    rank_table: np.ndarray
+
+
+# nodes between an activation quantiser and the k-WTA that keep its levels and scale
+_LEVEL_PRESERVING = ("MaxPool", "Flatten", "Reshape", "Transpose", "Identity")
+
+
+def trained_kwta(qonnx_path: str | Path) -> list[TrainedKwta]:
+    """The ``KWinners`` nodes of a QONNX model, in order, with their rank ROMs: levels
+    ``0 .. 2^bits - 1`` of the unsigned ``Quant`` node that feeds the node (through max-pool or
+    reshapes), its scale and the node's ``boost`` attribute, ranked by ``kwinners_hw.score_ranks``."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from sparsekws.hw.sparse_ops.kwinners_hw import score_ranks  # imports FINN
+
+    model = onnx.load(str(qonnx_path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    producers = {name: n for n in model.graph.node for name in n.output}
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]}
+    out = []
+    for node in model.graph.node:
+        if node.op_type != "KWinners":
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        quant = producers.get(node.input[0])
+        while quant is not None and quant.op_type in _LEVEL_PRESERVING:
+            quant = producers.get(quant.input[0])
+        if quant is None or quant.op_type != "Quant" or any(name not in inits for name in quant.input[1:4]):
+            raise UserError(f"{qonnx_path}: k-WTA node {node.name or node.output[0]} is not fed by an activation "
+                            "Quant node (through max-pool or reshapes); export the model again")
+        signed = any(a.name == "signed" and helper.get_attribute_value(a) for a in quant.attribute)
+        if signed:
+            raise UserError(f"{qonnx_path}: k-WTA node {node.name or node.output[0]} has signed inputs; "
+                            "the RTL k-WTA report covers the unsigned activations after a ReLU")
+        shape = shapes.get(node.input[0], [])
+        known = len(shape) >= 2 and all(shape)
+        boost = np.asarray(attrs.get("boost") or np.ones(shape[1] if known else 1), dtype=np.float32)
+        bits = int(inits[quant.input[3]])
+        scale = np.broadcast_to(inits[quant.input[1]].astype(np.float32).reshape(-1), boost.shape)
+        mode = attrs.get("mode", b"global")
+        out.append(TrainedKwta(channels=len(boost), positions=int(np.prod(shape[2:])) if known else 0,
+                               k=int(attrs["k"]), mode=mode.decode() if isinstance(mode, bytes) else mode,
+                               rank_table=score_ranks(np.arange(1 << bits), scale, boost)))
+    return out

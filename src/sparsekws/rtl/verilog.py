@@ -24,9 +24,8 @@ Units:
   mode below its dense limit): each pair walks the ``bank_depth`` steps of its row's non-zeros
   (banked by output ``j mod PE``, stored with the output word), scattering into lane-private
   ping-pong accumulators; a frame's outputs drain (SIMD sum, thresholds) while the next accumulates.
-- ``kwta``: groups of N values (SIMD per beat); load with a value histogram, one scan cycle
-  finds the k-th largest value, then the group streams out with losers zeroed (ties: lower
-  stream position wins) while the next group loads into the second buffer.
+
+The k-WTA unit (rank ROM, 1-D and 2-D) is ``kwta_ranked.ranked_kwta``.
 """
 
 from __future__ import annotations
@@ -527,97 +526,3 @@ def _scatter_accumulator(t: _Text, name: str, acc_bits: int, words: int, scatter
           f"  wire [{clog2(words) - 1}:0] {name}_a = {scatter} ? {word} : dn;",
           f"  wire signed [{acc_bits - 1}:0] {name}_r = {name}[{name}_a];",
           f"  always @(posedge clk) if ({enable}) {name}[{name}_a] <= {data};")
-
-
-@dataclass(frozen=True)
-class KwtaShape:
-    """k-WTA over groups of ``group`` values (``bits`` wide, ``signed``), ``simd`` values per beat."""
-
-    group: int
-    k: int
-    simd: int
-    bits: int
-    signed: bool = False
-
-
-def kwta(name: str, shape: KwtaShape) -> str:
-    """k-WTA unit; cycles per group group/SIMD + 1 (``cycles.kwta``).
-
-    Two group buffers: a group loads into one (building the histogram of its keys), one cycle
-    turns the histogram into the group's threshold key and tie quota, then the group streams
-    out of that buffer while the next one loads into the other.
-    """
-    if shape.group % shape.simd:
-        raise ValueError(f"kwta: SIMD={shape.simd} must divide the group size {shape.group}")
-    if not 1 <= shape.k <= shape.group:
-        raise ValueError(f"kwta: k={shape.k} must be in 1..{shape.group}")
-    b, simd, beats, bins = shape.bits, shape.simd, shape.group // shape.simd, 1 << shape.bits
-    hb, bcb = clog2(shape.group + 1), clog2(beats)
-    flip = f" ^ {_const(b, 1 << (b - 1))}" if shape.signed else ""
-    t = _Text()
-    t.header(name, f"k-WTA group={shape.group} k={shape.k} SIMD={simd} {b}-bit "
-             f"{'signed' if shape.signed else 'unsigned'}", simd * b, simd * b, out_reg=False)
-    depth, lslot, eslot = (f" [0:{beats - 1}]", "[lc]", "[ec]") if beats > 1 else ("", "", "")
-    t.add("  reg scan, lb, eb;", "  reg [1:0] full;", f"  reg [{bcb - 1}:0] lc, ec;",
-          f"  wire lc_last = (lc == {_const(bcb, beats - 1)});",
-          f"  wire ec_last = (ec == {_const(bcb, beats - 1)});",
-          f"  reg [{simd * b - 1}:0] buf0{depth};", f"  reg [{simd * b - 1}:0] buf1{depth};",
-          "  assign in_ready = !scan && !full[lb];",
-          "  wire load = in_valid && in_ready;",
-          "  assign out_valid = full[eb];",
-          "  wire emit = out_valid && out_ready;",
-          f"  always @(posedge clk) if (load) begin if (lb) buf1{lslot} <= in_data; else buf0{lslot} <= in_data; end",
-          f"  wire [{simd * b - 1}:0] word = eb ? buf1{eslot} : buf0{eslot};")
-    for s in range(simd):
-        t.add(f"  wire [{b - 1}:0] kin{s} = in_data[{s * b} +: {b}]{flip};",
-              f"  wire [{b - 1}:0] key{s} = word[{s * b} +: {b}]{flip};")
-    # histogram of the keys of the group being loaded, and its suffix sums ge<v> = #(key >= v)
-    for v in range(1, bins):  # key 0 never matters: ge0 = group >= k
-        inc = " + ".join(f"{{{hb - 1}'d0, (kin{s} == {_const(b, v)})}}" if hb > 1 else f"(kin{s} == {_const(b, v)})"
-                         for s in range(simd))
-        t.add(f"  reg [{hb - 1}:0] h{v};",
-              "  always @(posedge clk) begin",
-              f"    if (!rst_n || scan) h{v} <= {hb}'d0;",
-              f"    else if (load) h{v} <= h{v} + {inc};",
-              "  end")
-    t.add(f"  wire [{hb - 1}:0] ge{bins} = {hb}'d0;")
-    for v in reversed(range(1, bins)):
-        t.add(f"  wire [{hb - 1}:0] ge{v} = ge{v + 1} + h{v};")
-    # threshold key T: the largest v with ge<v> >= k; gt = #(key > T); take = k - gt ties
-    kc = _const(hb, shape.k)
-    t.add(f"  reg [{b - 1}:0] t_c;", f"  reg [{hb - 1}:0] gt_c;", "  always @* begin",
-          f"    t_c = {b}'d0; gt_c = ge1;")
-    t.add(*(f"    if (ge{v} >= {kc}) begin t_c = {_const(b, v)}; gt_c = ge{v + 1}; end" for v in range(1, bins)))
-    t.add("  end",
-          f"  reg [{b - 1}:0] thr0, thr1;", f"  reg [{hb - 1}:0] take0, take1, taken;",
-          f"  wire [{b - 1}:0] thr = eb ? thr1 : thr0;", f"  wire [{hb - 1}:0] take = eb ? take1 : take0;")
-    ties = []
-    for s in range(simd):
-        t.add(f"  wire tie{s} = (key{s} == thr);")
-        before = " + ".join(["taken"] + [f"{{{hb - 1}'d0, tie{j}}}" if hb > 1 else f"tie{j}" for j in range(s)])
-        t.add(f"  wire [{hb - 1}:0] tb{s} = {before};",
-              f"  wire win{s} = (key{s} > thr) || (tie{s} && (tb{s} < take));")
-        ties.append(f"{{{hb - 1}'d0, tie{s}}}" if hb > 1 else f"tie{s}")
-    lanes = [f"(win{s} ? word[{s * b} +: {b}] : {b}'d0)" for s in reversed(range(simd))]
-    t.add(f"  assign out_data = {{{', '.join(lanes)}}};",
-          "  always @(posedge clk) begin",
-          f"    if (!rst_n) begin scan <= 1'b0; lb <= 1'b0; eb <= 1'b0; full <= 2'b00; lc <= {bcb}'d0;"
-          f" ec <= {bcb}'d0; taken <= {hb}'d0; end",
-          "    else begin",
-          f"      if (load) begin lc <= lc_last ? {bcb}'d0 : lc + 1'b1; if (lc_last) scan <= 1'b1; end",
-          "      if (scan) begin",
-          "        if (lb) begin thr1 <= t_c; take1 <= " + kc + " - gt_c; end",
-          "        else begin thr0 <= t_c; take0 <= " + kc + " - gt_c; end",
-          "        scan <= 1'b0; lb <= !lb;",
-          "      end",
-          "      if (emit) begin",
-          f"        ec <= ec_last ? {bcb}'d0 : ec + 1'b1;",
-          f"        taken <= ec_last ? {hb}'d0 : taken + {' + '.join(ties)};",
-          "        if (ec_last) eb <= !eb;",
-          "      end",
-          "      full[0] <= (full[0] && !(emit && ec_last && !eb)) || (scan && !lb);",
-          "      full[1] <= (full[1] && !(emit && ec_last && eb)) || (scan && lb);",
-          "    end",
-          "  end")
-    t.footer()
-    return t.text()
