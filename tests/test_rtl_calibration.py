@@ -24,7 +24,9 @@ def test_sparse_folding_never_slower_than_dense():
 def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
     assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
-    assert keys[0] == "mlp_out|dense|1.0"
+    assert keys[0] == "mlp_out|dense|1"
+    assert calibration._key({"layer": "a", "kind": "kwta", "density": 1788 / 12544}) == calibration._key(
+        {"layer": "a", "kind": "kwta", "density": 0.1425382653061224})  # as read back from the CSV
 
 
 def test_kwta_rows_are_the_ranked_unit_at_the_cnn_shapes_with_a_trained_like_boost():

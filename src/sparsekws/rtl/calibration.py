@@ -203,7 +203,8 @@ def grid() -> list[dict]:
 
 
 def _key(row: dict) -> str:
-    return f"{row['layer']}|{row['kind']}|{row['density']}"
+    """A table row's identity (density to 6 digits: a CSV round trip may change its last digit)."""
+    return f"{row['layer']}|{row['kind']}|{float(row['density']):.6g}"
 
 
 def describe(entry: dict) -> dict:
