@@ -345,15 +345,21 @@ def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.n
     return _fold_datapath(t, shape, thresholds, products)
 
 
-def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
-    """Sparse-sparse unit over K active (index, value) pairs; cycles per frame NF*K/SIMD."""
-    shape.check("sparse_sparse_mvu")
+def _pair_unit_weights(unit: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Checks shared by the units fed (index, value) pairs; the weights as int64."""
+    shape.check(unit)
     if not shape.active:
-        raise ValueError("sparse_sparse_mvu: shape.active (K active inputs per frame) must be set")
+        raise ValueError(f"{unit}: shape.active (K active inputs per frame) must be set")
     weights = np.asarray(weights, dtype=np.int64)
     if weights.shape != (shape.rows, shape.cols):
         raise ValueError(f"weights must have shape {(shape.rows, shape.cols)}, got {weights.shape}")
     _check_thresholds(shape, thresholds)
+    return weights
+
+
+def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
+    """Sparse-sparse unit over K active (index, value) pairs; cycles per frame NF*K/SIMD."""
+    weights = _pair_unit_weights("sparse_sparse_mvu", shape, weights, thresholds)
     ab, wb, simd, nf_count = shape.abits, shape.wbits, shape.simd, shape.nf
     beats, ixb, pair = shape.active // simd, clog2(shape.cols), clog2(shape.cols) + ab
     kcb, nfb = clog2(beats), clog2(nf_count)
@@ -419,17 +425,11 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
     """
     from sparsekws.hw.sparse_ops.schedule import sparse_sparse_image
 
-    shape.check("sparse_sparse_scatter_mvu")
-    if not shape.active:
-        raise ValueError("sparse_sparse_scatter_mvu: shape.active (K active inputs per frame) must be set")
-    weights = np.asarray(weights, dtype=np.int64)
-    if weights.shape != (shape.rows, shape.cols):
-        raise ValueError(f"weights must have shape {(shape.rows, shape.cols)}, got {weights.shape}")
+    weights = _pair_unit_weights("sparse_sparse_scatter_mvu", shape, weights, thresholds)
     depth = golden.bank_depth(weights.T, shape.pe)
     if not shape.bank_depth or depth > shape.bank_depth:
         raise ValueError(f"sparse_sparse_scatter_mvu: the weights need bank_depth >= {depth} at PE={shape.pe}, "
                          f"the shape has {shape.bank_depth}")
-    _check_thresholds(shape, thresholds)
     ab, wb, simd, pe, nf, steps = shape.abits, shape.wbits, shape.simd, shape.pe, shape.nf, shape.bank_depth
     accb, beats, ixb = shape.acc_bits, shape.active // simd, clog2(shape.cols)
     pair = ixb + ab
