@@ -57,18 +57,22 @@ def padded(size: int) -> int:
     return -(-size // CHUNK) * CHUNK
 
 
-def _jit(fastmath: bool = False):
-    """``numba.njit`` with an on-disk cache where a cache directory is writable; the plain function without numba."""
+def _jit(fastmath: bool = False, inline: str = "never"):
+    """``numba.njit`` with an on-disk cache where a cache directory is writable; the plain function without numba.
+
+    ``inline="always"`` inlines a small helper into its callers at numba's level (its loops then
+    see the callers' constant chunk sizes and no call overhead per use).
+    """
 
     def wrap(fn):
         global CACHE_NOTE
         if numba is None:
             return fn
         try:
-            return numba.njit(cache=True, fastmath=fastmath, nogil=True)(fn)
+            return numba.njit(cache=True, fastmath=fastmath, nogil=True, inline=inline)(fn)
         except RuntimeError as exc:  # numba found no writable cache location
             CACHE_NOTE = f"no JIT cache ({exc})"
-            return numba.njit(cache=False, fastmath=fastmath, nogil=True)(fn)
+            return numba.njit(cache=False, fastmath=fastmath, nogil=True, inline=inline)(fn)
 
     return wrap
 
@@ -84,7 +88,7 @@ def inputs_are_integers(x, limit):
     return True
 
 
-@_jit(fastmath=True)
+@_jit(fastmath=True, inline="always")
 def _axpy(dst, doff, src, soff, v, length):
     """``dst[doff:doff+length] += v * src[soff:soff+length]`` (1-D arrays; ``length`` a multiple of 64).
 
@@ -97,7 +101,7 @@ def _axpy(dst, doff, src, soff, v, length):
             dst[d0 + e0 + e] += v * src[s0 + e0 + e]
 
 
-@_jit(fastmath=True)
+@_jit(fastmath=True, inline="always")
 def _axpy4(dst, doff, src, o1, o2, o3, o4, v1, v2, v3, v4, length):
     """``dst[doff:doff+length] += sum_i v_i * src[o_i:o_i+length]``: four terms per load and store of ``dst``."""
     d0, a, b, c, d = np.uint64(doff), np.uint64(o1), np.uint64(o2), np.uint64(o3), np.uint64(o4)
@@ -107,7 +111,7 @@ def _axpy4(dst, doff, src, o1, o2, o3, o4, v1, v2, v3, v4, length):
             dst[d0 + i] += v1 * src[a + i] + v2 * src[b + i] + v3 * src[c + i] + v4 * src[d + i]
 
 
-@_jit(fastmath=True)
+@_jit(fastmath=True, inline="always")
 def _maximum(dst, doff, src, soff, length):
     """``dst[doff:doff+length] = max(dst[...], src[soff:soff+length])`` (as ``_axpy``)."""
     d0, s0 = np.uint64(doff), np.uint64(soff)
@@ -268,17 +272,19 @@ def _conv_dense_sample(x, C, H, W, P, PH, PW, tap_src, tap_base, tap_w, ntap, fl
     size = PH * PW
     for o in range(tap_w.shape[0]):
         rows[:] = 0
-        taps, w = ntap[o], tap_w[o]
+        taps = ntap[o]
         for ph in range(P * P):
-            src, base = tap_src[o, ph], tap_base[o, ph]
             t = 0
             while t + 4 <= taps:
-                _axpy4(rows, ph * length, components, src[t] * comp + base[t], src[t + 1] * comp + base[t + 1],
-                       src[t + 2] * comp + base[t + 2], src[t + 3] * comp + base[t + 3], w[t], w[t + 1], w[t + 2],
-                       w[t + 3], length)
+                _axpy4(rows, ph * length, components, tap_src[o, ph, t] * comp + tap_base[o, ph, t],
+                       tap_src[o, ph, t + 1] * comp + tap_base[o, ph, t + 1],
+                       tap_src[o, ph, t + 2] * comp + tap_base[o, ph, t + 2],
+                       tap_src[o, ph, t + 3] * comp + tap_base[o, ph, t + 3],
+                       tap_w[o, t], tap_w[o, t + 1], tap_w[o, t + 2], tap_w[o, t + 3], length)
                 t += 4
             while t < taps:
-                _axpy(rows, ph * length, components, src[t] * comp + base[t], w[t], length)
+                _axpy(rows, ph * length, components, tap_src[o, ph, t] * comp + tap_base[o, ph, t], tap_w[o, t],
+                      length)
                 t += 1
         for ph in range(1, P * P):
             _maximum(rows, 0, rows, ph * length, length)
@@ -341,7 +347,8 @@ def conv_sparse_in(idx, val, nact, C, H, W, P, kh, kw, unit_c, unit_y, unit_x, c
     row, col_c, col_dy = acc.shape[1], columns.shape[1] * columns.shape[2], columns.shape[2]
     pixels = H * W
     first = np.empty(pixels + 1, np.int64)
-    order = np.empty(idx.shape[1], np.int64)
+    column = np.empty(idx.shape[1], np.int64)  # per sorted active: its channel's offset in ``columns``
+    level = np.empty(idx.shape[1], thr.dtype)  # per sorted active: its level
     for n in range(idx.shape[0]):
         acc[:] = 0
         # the active inputs grouped by pixel (counting sort): those of one pixel share their targets
@@ -351,8 +358,10 @@ def conv_sparse_in(idx, val, nact, C, H, W, P, kh, kw, unit_c, unit_y, unit_x, c
         for p in range(pixels):
             first[p + 1] += first[p]
         for a in range(nact[n]):
-            p = idx[n, a] - unit_c[idx[n, a]] * pixels
-            order[first[p]] = a
+            c = unit_c[idx[n, a]]
+            p = idx[n, a] - c * pixels
+            column[first[p]] = c * col_c
+            level[first[p]] = val[n, a]
             first[p] += 1
         end = 0
         for p in range(pixels):
@@ -370,14 +379,12 @@ def conv_sparse_in(idx, val, nact, C, H, W, P, kh, kw, unit_c, unit_y, unit_x, c
                 target, offset = oy * row + lo * O, shift + dy * col_dy
                 a = begin
                 while a + 4 <= end:
-                    i1, i2, i3, i4 = order[a], order[a + 1], order[a + 2], order[a + 3]
-                    _axpy4(flat_acc, target, flat_col, unit_c[idx[n, i1]] * col_c + offset,
-                           unit_c[idx[n, i2]] * col_c + offset, unit_c[idx[n, i3]] * col_c + offset,
-                           unit_c[idx[n, i4]] * col_c + offset, val[n, i1], val[n, i2], val[n, i3], val[n, i4], length)
+                    _axpy4(flat_acc, target, flat_col, column[a] + offset, column[a + 1] + offset,
+                           column[a + 2] + offset, column[a + 3] + offset, level[a], level[a + 1], level[a + 2],
+                           level[a + 3], length)
                     a += 4
                 while a < end:
-                    i1 = order[a]
-                    _axpy(flat_acc, target, flat_col, unit_c[idx[n, i1]] * col_c + offset, val[n, i1], length)
+                    _axpy(flat_acc, target, flat_col, column[a] + offset, level[a], length)
                     a += 1
         for py in range(PH):
             for px in range(PW):
