@@ -5,6 +5,7 @@ groups each weight layer with what follows it (batch norm + quantised ReLU, 2x2 
 into one kernel call per layer and batch. It computes exactly what the numpy engine computes
 (bit for bit; tests): the batch-norm/ReLU step becomes per-channel integer thresholds found by
 evaluating the engine's own float32 formula, and k-WTA keeps the engine's scores and tie rule.
+A pooled first convolution takes the AVX-512 VNNI kernel where the CPU has it (``sparse_vnni``).
 Where it cannot run (numba absent, a layer sequence it does not fuse, accumulators that could
 reach 2^24, inputs that are not integers), it runs the numpy engine instead and says why in
 ``reason``.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparsekws.measure import sparse_kernels as kernels
+from sparsekws.measure import sparse_vnni as vnni
 from sparsekws.measure.sparse_engine import BatchNormQuantReLU, KWinners, SparseNetwork
 from sparsekws.models.kwinners import k_winners_count
 
@@ -79,7 +81,7 @@ def kwinners_ranks(kwta: KWinners, channels: int, top: int) -> tuple[np.ndarray,
 class FusedLayer:
     """One kernel call: a weight layer with its thresholds (none: logits), pool and k-WTA."""
 
-    kind: str                   # conv_dense_in, conv_sparse_in, linear_dense_in, linear_sparse_in
+    kind: str                   # conv_dense_in (or conv_dense_vnni), conv_sparse_in, linear_dense_in, linear_sparse_in
     weights: tuple              # the kernel's weight arguments
     geometry: tuple             # conv: (C, H, W, P, kh, kw); linear: ()
     out_shape: tuple            # (O, PH, PW) or (O,)
@@ -193,6 +195,22 @@ def _storage(weight: np.ndarray, dtype: type) -> np.ndarray:
     return np.ascontiguousarray(weight, dtype=np.int8 if np.abs(weight).max(initial=0) <= 127 else np.int16)
 
 
+def _vnni_terms(weight: np.ndarray, shape: tuple) -> tuple:
+    """``conv_dense_vnni`` terms: weight pairs (int32 of two int16), input offsets, first term per output channel."""
+    O, C, kh, kw = weight.shape
+    _, H, W = shape
+    pairs = -(-kw // vnni.PAIR)
+    full = np.zeros((O, C, kh, pairs * vnni.PAIR), np.int64)
+    full[..., :kw] = weight
+    low, high = full[..., 0::2].reshape(O, -1), full[..., 1::2].reshape(O, -1)  # [O, C*kh*pairs]
+    c, dy, j = (a.ravel() for a in np.indices((C, kh, pairs)))
+    offset = (c * H + dy) * W + j * vnni.PAIR
+    keep = (low != 0) | (high != 0)
+    word = ((low & 0xFFFF) | (high << 16)).astype(np.uint32).view(np.int32)
+    first = np.concatenate([[0], np.cumsum(keep.sum(1))]).astype(np.int64)
+    return word[keep], np.broadcast_to(offset, keep.shape)[keep].astype(np.int64), first
+
+
 def _conv_layer(weight, op, shape, pool, sparse_in, dtype) -> FusedLayer:
     if shape is None or len(shape) != 3:
         raise UnsupportedNetwork("a convolution needs a [C, H, W] input (give the input shape)")
@@ -205,6 +223,9 @@ def _conv_layer(weight, op, shape, pool, sparse_in, dtype) -> FusedLayer:
         columns[:, :, :kw * O] = weight[:, :, :, ::-1].transpose(1, 2, 3, 0).reshape(C, kh, kw * O)
         units = [a.astype(np.int32).ravel() for a in np.indices((C, H, W))]
         return FusedLayer("conv_sparse_in", (*units, _storage(columns, dtype)), geometry, out_shape, dtype)
+    if vnni.ENABLED and dtype is np.int16 and P == 2 and out_shape[2] <= vnni.LANES:
+        # int16 inputs and weights (both below the int16 bound), int32 sums within it
+        return FusedLayer("conv_dense_vnni", _vnni_terms(weight, shape), geometry, out_shape, dtype)
     nonzero = (weight != 0).reshape(O, -1)
     order = np.argsort(~nonzero, axis=1, kind="stable")[:, :max(int(nonzero.sum(1).max()), 1)]
     c, dy, dx = np.unravel_index(order, (C, kh, kw))  # [O, F] each
@@ -259,8 +280,9 @@ class FastSparseNetwork:
             if len(self._buffers) >= 4:
                 self._buffers.clear()
             consumers = [layer.dtype for layer in self.layers[1:]] + [np.float32]
-            self._buffers[n] = [(np.zeros((n, layer.out_size), np.float32), np.zeros((n, layer.k + 1), np.int32),
-                                 np.zeros((n, layer.k + 1), dtype), np.zeros(n, np.int64))
+            slack = 1 + vnni.LANES  # compressed k-WTA output is written 16 lanes at a time
+            self._buffers[n] = [(np.zeros((n, layer.out_size), np.float32), np.zeros((n, layer.k + slack), np.int32),
+                                 np.zeros((n, layer.k + slack), dtype), np.zeros(n, np.int64))
                                 for layer, dtype in zip(self.layers, consumers)]
         return self._buffers[n]
 

@@ -18,6 +18,12 @@ the weights), the 2x2 max-pool (on ``u``, before thresholding: the level is non-
   contiguous ``y += w * x[offset:]`` over the output rows per kept weight (fixed fan-in: only
   the ``F`` non-zero taps of ``C x kh x kw``, four taps per pass), and the pool is an
   element-wise max of the phases.
+- ``conv_dense_vnni``: the same with a 2x2 pool where the CPU has AVX-512 VNNI (``sparse_vnni``)
+  and the accumulators are int16-safe: per output channel, 16 pooled columns per vector, each
+  a ``vpdpwssd`` sum of int16-pair products (two adjacent taps of a kernel row per term, terms
+  whose two weights are zero skipped) in int32, |sum| <= the int16 bound proved in
+  ``sparse_fast``; the four pooling phases side by side, then their lane-wise max, thresholded
+  in registers (levels and the per-channel counts k-WTA needs).
 - ``conv_sparse_in``: a convolution of a k-WTA output (active list of (flat index, level)):
   each active input adds ``level x`` its filter column into every output it reaches (a
   contiguous stretch of ``kw x O`` accumulators per kernel row, channels-last); active inputs
@@ -39,6 +45,8 @@ pass in flat order emits the winners. Output: the active list, the next layer's 
 from __future__ import annotations
 
 import numpy as np
+
+from sparsekws.measure import sparse_vnni
 
 try:
     import numba
@@ -184,14 +192,16 @@ def _kwinners_scan(lev, rank, nranks, k, hist, out_idx, out_val):
 
 
 @_jit()
-def _kwinners_channels(lev, size, ge, rank, nranks, k, hist, out_idx, out_val):
+def _kwinners_channels(lev, size, ge, rank, nranks, k, hist, out_idx, out_val, compress=False):
     """k-WTA of ``lev [C, S]`` from the per-channel level counts ``ge``: one compaction pass per channel.
 
     Within a channel the score ``level * boost`` does not fall with the level, so the winners of
     a channel are the levels ``>= keep`` plus, in flat order while room is left, the tied levels
-    ``[tie, keep)``. ``lev`` rows hold ``size`` units (then padding).
+    ``[tie, keep)``. ``lev`` rows hold ``size`` units (then padding); ``compress``: int16 rows
+    padded to whole 16s, compacted by AVX-512 compress stores (``sparse_vnni``).
     """
     channels = lev.shape[0]
+    flat = lev.reshape(-1)
     top = ge.shape[1]
     hist[:nranks] = 0
     for o in range(channels):
@@ -212,6 +222,9 @@ def _kwinners_channels(lev, size, ge, rank, nranks, k, hist, out_idx, out_val):
         row, base = lev[o], o * size
         if tie == keep or used >= room:  # no ties left to place: keep the levels >= keep (non-zero)
             least = max(keep, 1)
+            if compress:
+                n = sparse_vnni.compress_at_least(flat, o * lev.shape[1], size, least, base, out_idx, out_val, n)
+                continue
             for s in range(size):
                 level = row[s]
                 out_idx[n] = base + s
@@ -320,6 +333,47 @@ def conv_dense_in(x, C, H, W, P, kh, kw, tap_src, tap_base, tap_w, ntap, thr, fl
         _conv_dense_sample(x[n], C, H, W, P, PH, PW, tap_src, tap_base, tap_w, ntap, floor, phases, acc, u)
         n_out[n] = _finish(u, size, thr, scale, rank, nranks, k, lev, ge, hist,
                            dense_out[n], idx_out[n], val_out[n])
+
+
+@_jit()
+def conv_dense_vnni(x, C, H, W, P, kh, kw, pairs, offsets, first, thr, floor, scale, rank, nranks, k, dense_out,
+                    idx_out, val_out, n_out):
+    """``conv_dense_in`` by ``vpdpwssd`` (module docstring) on a dense batch ``x [N, C*H*W]``, ``P = 2``, ``PW <= 16``.
+
+    Output channel ``o`` sums the terms ``[first[o], first[o+1])``: weight pair ``pairs[t]`` (taps
+    ``2j, 2j+1`` of a kernel row, int16 each) times the input pair at ``offsets[t]`` (+ the
+    output's position) of the sample stored as int16; the thresholds ``thr`` (at least one row)
+    are applied in the same pass.
+    """
+    L, O = thr.shape
+    PH, PW = (H - kh + 1) // 2, (W - kw + 1) // 2
+    size = PH * PW
+    spad = -(-(size + 16) // 64) * 64  # the last pooled row's 16-lane store stays inside the row
+    image = np.zeros(C * H * W + kw + 64, np.int16)  # vector loads reach up to kw + 32 elements past a row
+    lev = np.empty((O, spad), thr.dtype)
+    flat_lev = lev.reshape(-1)
+    columns = np.empty(O * L, thr.dtype)  # the thresholds channel by channel
+    for o in range(O):
+        for j in range(L):
+            columns[o * L + j] = thr[j, o]
+    counts = np.empty(O * L, np.int64)
+    ge = counts.reshape(O, L)
+    hist = np.empty(max(nranks, 1), np.int64)
+    for n in range(x.shape[0]):
+        sample = x[n]
+        for i in range(C * H * W):
+            image[i] = np.int16(sample[i])
+        counts[:] = 0
+        for o in range(O):
+            sparse_vnni.conv_pool(flat_lev, o * spad, PH, PW, image, W, pairs, offsets, first[o], first[o + 1],
+                                  columns, counts, o * L, L)
+        if k == 0:
+            for o in range(O):
+                for s in range(size):
+                    dense_out[n, o * size + s] = lev[o, s]
+            n_out[n] = 0
+        else:
+            n_out[n] = _kwinners_channels(lev, size, ge, rank, nranks, k, hist, idx_out[n], val_out[n], True)
 
 
 @_jit(fastmath=True)
