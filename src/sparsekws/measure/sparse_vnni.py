@@ -56,6 +56,12 @@ if numba is not None:
     def _int64(context, builder, value, ty):
         return context.cast(builder, value, ty, types.int64)
 
+    def _splat(builder, value):
+        """An i32 ``value`` in all 16 lanes."""
+        return builder.shuffle_vector(builder.insert_element(ir.Constant(_V16, ir.Undefined), value,
+                                                             ir.Constant(_I32, 0)),
+                                      ir.Constant(_V16, ir.Undefined), ir.Constant(_V16, None))
+
     def _load64(builder, pointer, index):
         value = builder.load(builder.gep(pointer, [index]))
         return builder.sext(value, _I64) if value.type.width < 64 else value
@@ -130,9 +136,7 @@ if numba is not None:
             builder.position_at_end(term_bb)
             base = builder.add(top, _load64(builder, offs_p, t))
             word = builder.load(builder.gep(pairs_p, [t]))
-            splat = builder.shuffle_vector(builder.insert_element(ir.Constant(_V16, ir.Undefined), word,
-                                                                  ir.Constant(_I32, 0)),
-                                           ir.Constant(_V16, ir.Undefined), ir.Constant(_V16, None))
+            splat = _splat(builder, word)
             new = []
             for (a, b), c in zip(phase, acc):
                 at = builder.add(base, builder.add(builder.mul(row_len, ir.Constant(_I64, a)), ir.Constant(_I64, b)))
@@ -146,9 +150,7 @@ if numba is not None:
             builder.position_at_end(store_bb)
             best = builder.call(smax, [builder.call(smax, acc[:2]), builder.call(smax, acc[2:])])
             lane = ir.Constant(_V16, list(range(LANES)))
-            cols_splat = builder.shuffle_vector(builder.insert_element(ir.Constant(_V16, ir.Undefined),
-                                                                       builder.trunc(ncols, _I32), ir.Constant(_I32, 0)),
-                                                ir.Constant(_V16, ir.Undefined), ir.Constant(_V16, None))
+            cols_splat = _splat(builder, builder.trunc(ncols, _I32))
             valid = builder.icmp_signed("<", lane, cols_splat)
             builder.branch(thrs_bb)
 
@@ -162,9 +164,7 @@ if numba is not None:
             builder.position_at_end(thr_bb)
             at = builder.add(thr_off, j)
             bound = builder.sext(builder.load(builder.gep(thr_p, [at])), _I32)
-            bound = builder.shuffle_vector(builder.insert_element(ir.Constant(_V16, ir.Undefined), bound,
-                                                                  ir.Constant(_I32, 0)),
-                                           ir.Constant(_V16, ir.Undefined), ir.Constant(_V16, None))
+            bound = _splat(builder, bound)
             above = builder.icmp_signed(">=", best, bound)
             bits = builder.bitcast(builder.and_(above, valid), _I16)
             slot = builder.gep(counts_p, [at])
@@ -187,7 +187,8 @@ if numba is not None:
 
     @intrinsic
     def compress_at_least(typingctx, levels, offset, count, least, base, out_idx, out_val, n):
-        """Append the ``s < count`` with ``levels[offset + s] >= least`` to ``out_idx/out_val`` from ``n``; returns the new ``n``.
+        """Append the ``s < count`` with ``levels[offset + s] >= least`` to ``out_idx/out_val`` from ``n``;
+        returns the new ``n``.
 
         ``out_idx[n'] = base + s``, ``out_val[n'] = levels[offset + s]`` in flat order, 16 at a time
         (AVX-512 compress into a register, then a whole 16-lane store: both outputs need 16
@@ -213,13 +214,9 @@ if numba is not None:
                 f"llvm.x86.avx512.mask.compress.v16{'f32' if tys[6].dtype == types.float32 else value_t}")
             ctpop = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_I16, [_I16]), "llvm.ctpop.i16")
 
-            def splat(value):
-                return builder.shuffle_vector(builder.insert_element(ir.Constant(_V16, ir.Undefined), value,
-                                                                     ir.Constant(_I32, 0)),
-                                              ir.Constant(_V16, ir.Undefined), ir.Constant(_V16, None))
 
             lane = ir.Constant(_V16, list(range(LANES)))
-            least_v = splat(builder.trunc(least, _I32))
+            least_v = _splat(builder, builder.trunc(least, _I32))
             pre = builder.block
             loop_bb = builder.append_basic_block("chunks")
             body_bb = builder.append_basic_block("chunk")
@@ -237,10 +234,10 @@ if numba is not None:
             chunk = builder.load(builder.bitcast(builder.gep(lev_p, [builder.add(offset, s)]),
                                                  ir.VectorType(_I16, LANES).as_pointer()), align=2)
             wide = builder.sext(chunk, _V16)
-            position = builder.add(splat(builder.trunc(s, _I32)), lane)
+            position = builder.add(_splat(builder, builder.trunc(s, _I32)), lane)
             keep = builder.and_(builder.icmp_signed(">=", wide, least_v),
-                                builder.icmp_signed("<", position, splat(builder.trunc(count, _I32))))
-            index = builder.add(splat(builder.trunc(base, _I32)), position)
+                                builder.icmp_signed("<", position, _splat(builder, builder.trunc(count, _I32))))
+            index = builder.add(_splat(builder, builder.trunc(base, _I32)), position)
             values = {types.int16: chunk, types.int32: wide}.get(tys[6].dtype)
             if values is None:
                 values = builder.sitofp(wide, vec_t)
