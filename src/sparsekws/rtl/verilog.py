@@ -345,6 +345,16 @@ def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.n
     return _fold_datapath(t, shape, thresholds, products)
 
 
+def _row_address(t: _Text, name: str, width: int, index: str, words: int, step: str) -> None:
+    """``name = index * words + step``: word ``step`` of input row ``index`` in a row-major memory."""
+    if words == 1:
+        t.add(f"  wire [{width - 1}:0] {name} = {index};")
+    else:
+        t.add("  /* verilator lint_off WIDTHEXPAND */",
+              f"  wire [{width - 1}:0] {name} = {index} * {_const(width, words)} + {step};",
+              "  /* verilator lint_on WIDTHEXPAND */")
+
+
 def _pair_unit_weights(unit: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Checks shared by the units fed (index, value) pairs; the weights as int64."""
     shape.check(unit)
@@ -388,13 +398,7 @@ def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, threshold
           "  always @(posedge clk) if (fetch) begin last_q <= kc_last; nf_q <= nf;"
           f" x_q <= {{{', '.join(f'in_data[{s * pair} +: {ab}]' for s in reversed(range(simd)))}}}; end")
     for s in range(simd):
-        idx = f"in_data[{s * pair + ab} +: {ixb}]"
-        if nf_count == 1:
-            t.add(f"  wire [{awb - 1}:0] a{s} = {idx};")
-        else:
-            t.add("  /* verilator lint_off WIDTHEXPAND */",
-                  f"  wire [{awb - 1}:0] a{s} = {idx} * {_const(awb, nf_count)} + nf;",
-                  "  /* verilator lint_on WIDTHEXPAND */")
+        _row_address(t, f"a{s}", awb, f"in_data[{s * pair + ab} +: {ixb}]", nf_count, "nf")
     products = []
     for pe in range(shape.pe):
         pairs = []
@@ -457,12 +461,7 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
           "  wire load = in_valid && in_ready;")
     for s in range(simd):
         t.add(f"  reg [{ixb - 1}:0] ix{s};", f"  reg [{ab - 1}:0] xv{s}, sv{s};")
-        if steps == 1:
-            t.add(f"  wire [{rab - 1}:0] ra{s} = ix{s};")
-        else:
-            t.add("  /* verilator lint_off WIDTHEXPAND */",
-                  f"  wire [{rab - 1}:0] ra{s} = ix{s} * {_const(rab, steps)} + d;",
-                  "  /* verilator lint_on WIDTHEXPAND */")
+        _row_address(t, f"ra{s}", rab, f"ix{s}", steps, "d")
     t.add("  always @(posedge clk) if (load) begin "
           + " ".join(f"ix{s} <= in_data[{s * pair + ab} +: {ixb}]; xv{s} <= in_data[{s * pair} +: {ab}];"
                      for s in range(simd)) + " end",
