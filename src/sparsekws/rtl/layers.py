@@ -99,17 +99,22 @@ def has_sparse_units(cfg: dict[str, Any]) -> bool:
     return any(item.kwta or item.density < 1 for item in layers)
 
 
+def _graph(qonnx_path: str | Path):
+    """The ONNX model of a QONNX file and its initialisers as numpy arrays."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(qonnx_path))
+    return model, {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+
+
 def trained_weights(qonnx_path: str | Path) -> list[np.ndarray]:
     """Integer weight matrices (rows = outputs) of the Quant-ed initialisers of a QONNX model, in order.
 
     ``int = round(w / scale + zero_point)``; conv kernels flattened to (out, kh * kw * in), the
     channels-last order of FINN's sliding window (im2col).
     """
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(qonnx_path))
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    model, inits = _graph(qonnx_path)
     consumers = {name: n for n in model.graph.node for name in n.input}
     weights = []
     for node in model.graph.node:
@@ -146,13 +151,11 @@ def trained_kwta(qonnx_path: str | Path) -> list[TrainedKwta]:
     """The ``KWinners`` nodes of a QONNX model, in order, with their rank ROMs: levels
     ``0 .. 2^bits - 1`` of the unsigned ``Quant`` node that feeds the node (through max-pool or
     reshapes), its scale and the node's ``boost`` attribute, ranked by ``kwinners_hw.score_ranks``."""
-    import onnx
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
     from sparsekws.hw.sparse_ops.kwinners_hw import score_ranks  # imports FINN
 
-    model = onnx.load(str(qonnx_path))
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    model, inits = _graph(qonnx_path)
     producers = {name: n for n in model.graph.node for name in n.output}
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
               for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]}
