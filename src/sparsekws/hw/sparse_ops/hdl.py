@@ -19,8 +19,9 @@ For a Vivado build, ``specialize_sparse_to_rtl`` (the FINN build step
 
 Anything else raises ``HdlUnsupported`` with the reason (the ``local`` k-WTA, a k-WTA that streams
 (index, value) pairs, a matrix unit in its dense limit: FINN's own MVAU). Every generated unit is
-wrapped in a module with FINN's interface names (``ap_clk``, ``ap_rst_n``, ``in0_V_*``, ``out0_V_*``, widths padded to bytes), so that
-FINN's ``CreateStitchedIP`` can place it with ``create_bd_cell -type module -reference``.
+wrapped in a module with FINN's interface names (``ap_clk``, ``ap_rst_n``, ``in0_V_*``,
+``out0_V_*``, widths padded to bytes), so that FINN's ``CreateStitchedIP`` can place it with
+``create_bd_cell -type module -reference``.
 """
 
 from __future__ import annotations
@@ -94,9 +95,7 @@ def kwta_unit(inst):
         reasons.append("the RTL unit streams values, not (index, value) pairs")
     if reasons:
         raise HdlUnsupported("; ".join(reasons))
-    table = inst.rank_table()
-    shape = replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed(), bins=int(table.max()) + 1)
-    return shape, table
+    return replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed()), inst.rank_table()
 
 
 def unit_generator(inst, model):
