@@ -9,6 +9,11 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# rules/common.smk puts the interpreter running Snakemake first on PATH (`python` in the rules)
+envvars:
+    "PATH",
+
+
 report: "workflow/report/workflow.rst"
 
 
@@ -25,6 +30,6 @@ include: "rules/rtl.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

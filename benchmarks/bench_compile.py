@@ -25,9 +25,9 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from sparsekws.config import load_config  # noqa: E402
-from sparsekws.fileio import write_json  # noqa: E402
-from sparsekws.provenance import package_versions, stamp, utc_now  # noqa: E402
+from sparsekws.core.config import load_config  # noqa: E402
+from sparsekws.core.files import write_json  # noqa: E402
+from sparsekws.core.provenance import package_versions, stamp, utc_now  # noqa: E402
 
 log = logging.getLogger("bench_compile")
 
@@ -52,7 +52,7 @@ def export_untrained(cfg: dict, name: str, feature_shape: list[int], folder: Pat
     """Export an untrained model of ``name``'s topology plus reference I/O (torch logits)."""
     import torch
 
-    from sparsekws.export import export_qonnx_model
+    from sparsekws.export.qonnx import export_qonnx_model
     from sparsekws.models.zoo import build_model, model_input_shape
 
     mcfg = cfg["models"][name]

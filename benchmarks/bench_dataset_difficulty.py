@@ -28,9 +28,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sparsekws.config import load_config  # noqa: E402
-from sparsekws.fileio import write_json  # noqa: E402
-from sparsekws.provenance import config_hash, git_revision  # noqa: E402
+from sparsekws.core.config import load_config  # noqa: E402
+from sparsekws.core.files import write_json  # noqa: E402
+from sparsekws.core.provenance import config_hash, git_revision  # noqa: E402
 
 
 def small_cnn(input_shape: tuple[int, int], classes: int, channels: int = 32) -> nn.Module:
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
         with np.load(args.features) as saved:
             arrays = {k: saved[k] for k in saved.files}
     else:
-        from sparsekws.features import extract_features
+        from sparsekws.features.extract import extract_features
 
         arrays, _ = extract_features(config, args.dataset_dir, args.frontend)
     result = train_for(arrays, args.seconds, config["seed"])

@@ -22,9 +22,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sparsekws.config import load_config  # noqa: E402
-from sparsekws.features import BATCH, FRONTENDS, make_frontend  # noqa: E402
-from sparsekws.fileio import write_json  # noqa: E402
+from sparsekws.core.config import load_config  # noqa: E402
+from sparsekws.features.extract import BATCH  # noqa: E402
+from sparsekws.features.frontends import FRONTENDS, make_frontend  # noqa: E402
+from sparsekws.core.files import write_json  # noqa: E402
 
 
 def time_frontend(frontend, audio: np.ndarray, batch: int, repeats: int) -> list[float]:

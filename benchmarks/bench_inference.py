@@ -35,15 +35,15 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from sparsekws.config import load_config  # noqa: E402
-from sparsekws.fileio import atomic_path, write_json  # noqa: E402
+from sparsekws.core.config import load_config  # noqa: E402
+from sparsekws.core.files import atomic_path, write_json  # noqa: E402
 from sparsekws.measure.backends.onnxruntime_cpu import make_session, to_onnxruntime_model  # noqa: E402
 from sparsekws.measure.records import BackendUnavailable  # noqa: E402
-from sparsekws.measure.sparse_engine import compile_network  # noqa: E402
-from sparsekws.measure.sparse_fast import FastSparseNetwork  # noqa: E402
+from sparsekws.cpu_engine.reference import compile_network  # noqa: E402
+from sparsekws.cpu_engine.fast import FastSparseNetwork  # noqa: E402
 from sparsekws.measure.timing import cpu_description, has_vnni, make_batches, pinned_threads, time_repeats  # noqa: E402
-from sparsekws.provenance import package_versions, stamp, utc_now  # noqa: E402
-from sparsekws.verify import compare_outputs  # noqa: E402
+from sparsekws.core.provenance import package_versions, stamp, utc_now  # noqa: E402
+from sparsekws.core.agreement import compare_outputs  # noqa: E402
 
 log = logging.getLogger("bench_inference")
 PAIRS = {"mlp": ("config/config.yaml", "dense", "sparse", (490,)),
@@ -70,7 +70,7 @@ def random_model(cfg: dict, shape: tuple, seed: int):
 
 def onnxruntime_contenders(model, shape, tmp: Path, name: str, label: str) -> dict:
     """ONNX Runtime float32 and int8 sessions (1 thread) of ``model``, as callables."""
-    from sparsekws.export import export_qonnx_model
+    from sparsekws.export.qonnx import export_qonnx_model
 
     qonnx, lowered = tmp / f"{name}.qonnx.onnx", tmp / f"{name}.qcdq.onnx"
     export_qonnx_model(model, shape if len(shape) > 1 else shape[0], 8, qonnx)

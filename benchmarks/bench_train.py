@@ -22,12 +22,12 @@ from torch.utils.data import DataLoader, TensorDataset
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from sparsekws.config import load_config  # noqa: E402
-from sparsekws.fileio import write_json  # noqa: E402
-from sparsekws.features import make_frontend  # noqa: E402
-from sparsekws.provenance import package_versions, stamp, utc_now  # noqa: E402
-from sparsekws.train import (build_network, load_features, make_optimizer, model_seed, train_config,  # noqa: E402
-                             train_epoch)
+from sparsekws.core.config import load_config  # noqa: E402
+from sparsekws.core.files import write_json  # noqa: E402
+from sparsekws.features.frontends import make_frontend  # noqa: E402
+from sparsekws.core.provenance import package_versions, stamp, utc_now  # noqa: E402
+from sparsekws.train import train_config
+from sparsekws.training.trainer import build_network, load_features, make_optimizer, model_seed, train_epoch
 
 log = logging.getLogger("bench_train")
 

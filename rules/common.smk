@@ -1,5 +1,6 @@
 # Helpers, config validation, wildcard constraints and target lists. No rules here.
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -8,39 +9,57 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from sparsekws.config import training_entry, validate_config  # noqa: E402
-from sparsekws.errors import ConfigError  # noqa: E402
-from sparsekws.fileio import write_yaml  # noqa: E402
-from sparsekws.rtl.calibration import CALIBRATION_CSV, FACTORS_JSON  # noqa: E402
-from sparsekws.rtl.layers import has_sparse_units  # noqa: E402
-import yaml  # noqa: E402
+from sparsekws.core.config import train_settings, training_entry, validate_config  # noqa: E402
+from sparsekws.core.environment import VIVADO_HANDOFF_MESSAGE, cuda_driver_present, vivado_status  # noqa: E402
+from sparsekws.core.errors import ConfigError  # noqa: E402
+from sparsekws.core.provenance import config_hash  # noqa: E402
+from sparsekws.data.labels import class_names  # noqa: E402
+from sparsekws.features.frontends import frontend_shape  # noqa: E402
+from sparsekws.models.spec import model_input_shape, model_spec  # noqa: E402
+from sparsekws.models.sweep import expand_sweep  # noqa: E402
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        Path(workflow.basedir) / "config" / "boards",
+    )
+    expand_sweep(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
+
+# Jobs run the library with this interpreter: `python` in a rule's shell is the one running
+# Snakemake (or the rule's conda environment with --use-conda, which comes first on PATH).
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 DATASET = config["dataset"]["name"]
 MODELS = list(config["models"])
 # the models that go on to compile and measure (sweep variants stop after export)
 HW_MODELS = [name for name in MODELS if config["models"][name].get("hardware", True)]
-# models whose sparse layers get an RTL report (simulation + Yosys counts, rules/rtl.smk)
-RTL_MODELS = [name for name in HW_MODELS if has_sparse_units(config["models"][name])]
-# the package's Yosys table and the LUT/FF factors fitted from it (scripts/rtl_calibrate.py)
-YOSYS_TABLE = str(CALIBRATION_CSV)
-CALIBRATION_FACTORS = str(FACTORS_JSON)
 BOARDS = list(config["compile"]["boards"])
 FRONTENDS = sorted({m["frontend"] for m in config["models"].values()})
+# the config's hash: the footer of every figure and table
+CONFIG_HASH = config_hash(config)
+# the Yosys table of the RTL units and the LUT/FF factors fitted from it (scripts/rtl_calibrate.py)
+YOSYS_TABLE = "config/calibration/yosys_units.csv"
+CALIBRATION_FACTORS = "config/calibration/factors.json"
+MEASURE_PLATFORMS = config["measure"]["platforms"]
+# platforms measured by a job besides the CPU (finn-estimate is read from the compile stage)
+DEVICE_PLATFORMS = [p for p in MEASURE_PLATFORMS if p not in ("cpu", "finn-estimate")]
+VIVADO_AVAILABLE = vivado_status()["available"]
+if not VIVADO_AVAILABLE:
+    logger.info(f"sparsekws: {VIVADO_HANDOFF_MESSAGE}")
 
-# The library's command line, run by the interpreter that runs Snakemake.
-SPARSEKWS = f"{sys.executable} -m sparsekws"
 
-# The effective config (files + --config overrides + defaults), read by every command. It is
-# rewritten only when it changes, so it never triggers reruns by itself; each rule's params
-# carry the part of the config it depends on, so a change reruns exactly the affected jobs.
-EFFECTIVE_CONFIG = f"results/config/{DATASET}.yaml"
-if not Path(EFFECTIVE_CONFIG).is_file() or yaml.safe_load(Path(EFFECTIVE_CONFIG).read_text()) != config:
-    write_yaml(EFFECTIVE_CONFIG, config)
+def spec_of(name):
+    """The layer specification of model ``name`` (``sparsekws.models.spec``)."""
+    entry = config["models"][name]
+    shape = model_input_shape(entry, frontend_shape(entry["frontend"], config["features"]))
+    return model_spec(entry, shape, len(class_names(config["task"]["words"])))
+
+
+# models whose sparse layers get an RTL report (simulation + Yosys counts, rules/rtl.smk)
+RTL_MODELS = [name for name in HW_MODELS if spec_of(name).has_sparse_layers]
 
 
 wildcard_constraints:
@@ -50,28 +69,26 @@ wildcard_constraints:
     frontend="|".join(FRONTENDS),
 
 
-def config_part(*keys):
-    """A JSON string of the named top-level config sections (a rule's params)."""
-    return json.dumps({key: config[key] for key in keys}, sort_keys=True)
-
-
-def model_part(model, *keys, hardware=False):
-    """A JSON string of a model's entry plus the named top-level sections; the entry's
-    compile-only keys (``hardware``, ``sparse_hw``) only where ``hardware`` is true."""
-    part = {key: config[key] for key in keys}
-    entry = config["models"][model]
-    part["model"] = entry if hardware else training_entry(entry)
+def settings(*sections, model=None, training=False, **values):
+    """The config sections a command reads, as JSON (a rule's params, passed as ``--settings``):
+    the top-level ``sections``, model ``model``'s entry (without its compile-only keys where
+    ``training``), and ``values`` as further sections."""
+    part = {key: config[key] for key in sections} | values
+    if model is not None:
+        entry = config["models"][model]
+        part["models"] = {model: training_entry(entry) if training else entry}
     return json.dumps(part, sort_keys=True)
 
 
-def train_part(model):
-    """A JSON string of what one model's training depends on: seed, its entry, its effective
-    ``train`` settings (``train.per_model.<model>`` applied; the other models' overrides left out)
-    and the training-time augmentation."""
-    settings = {key: value for key, value in config["train"].items() if key != "per_model"}
-    settings.update(config["train"].get("per_model", {}).get(model, {}))
-    return json.dumps({"seed": config["seed"], "model": training_entry(config["models"][model]), "train": settings,
-                       "augment": config["augment"]}, sort_keys=True)
+def train_settings_of(model):
+    """What one model's training reads: seed, its entry, its ``train`` settings (``train.per_model``
+    applied), the augmentation and the front ends (augmented features are recomputed)."""
+    return settings("seed", "augment", "features", model=model, training=True, train=train_settings(config, model))
+
+
+def threads_only():
+    """The ``train.threads`` setting alone (evaluate and export run torch with it)."""
+    return {"threads": config["train"]["threads"]}
 
 
 def features_of(wildcards):
@@ -82,28 +99,68 @@ def model_dir(wildcards):
     return f"results/models/{wildcards.dataset}/{wildcards.model}"
 
 
+def device_may_be_present(platform):
+    """False when the backend can only skip: no deployment package configured (pynq, alveo), no NVIDIA driver (cuda)."""
+    if platform == "cuda":
+        return cuda_driver_present()
+    return bool(config["measure"][platform].get("deployment"))
+
+
+def measured_files(kind):
+    """The per-(model, platform) record or skipped CSVs of every measured platform."""
+    platforms = [p for p in MEASURE_PLATFORMS if p != "finn-estimate"]
+    suffix = ".skipped.csv" if kind == "skipped" else ".csv"
+    return expand(
+        "results/measurements/{{dataset}}/{platform}/{model}{suffix}",
+        platform=platforms,
+        model=HW_MODELS,
+        suffix=suffix,
+    )
+
+
+def estimates(dataset="{dataset}"):
+    """Every (model, board) estimate.json of the compile stage (of ``dataset``, default the wildcard)."""
+    return expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=dataset, model=HW_MODELS, board=BOARDS)
+
+
+def per_model(name, models=None):
+    """One file ``name`` of every model (of ``models``, default all), in config order."""
+    return expand("results/models/{{dataset}}/{model}/{name}", model=models or MODELS, name=name)
+
+
+def vivado_targets():
+    """The Vivado builds of every (model, board); empty without Vivado."""
+    if not VIVADO_AVAILABLE:
+        return []
+    return expand(
+        "results/hw/{dataset}/{model}/{board}/vivado/build.json", dataset=DATASET, model=HW_MODELS, board=BOARDS
+    )
+
+
+FIGURES = ["throughput", "race", "full_chip", "energy", "accuracy_vs_macs", "accuracy", "training_curves",
+           "confusion", "noise_robustness", "class_balance"]  # fmt: skip
+TABLES = ["accuracy.csv", "table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv", "compile.csv",
+          "compile.html", "provenance.csv", "dataset_card.csv"]  # fmt: skip
+
+
 def all_targets():
     """Every file the workflow promises. Per-model files are listed too, so that deleting one
     (say a QONNX export) regenerates it and, through it, everything that depends on it."""
-    per_model = expand(
+    per_model_files = expand(
         "results/models/{dataset}/{model}/{name}",
         dataset=DATASET,
         model=MODELS,
-        name=["metrics.json", "model.qonnx.onnx", "export_check.json",
-              "evaluation.json", "confusion.csv", "noise_robustness.csv"],
+        name=["metrics.json", "model.qonnx.onnx", "export_check.json", "evaluation.json", "confusion.csv",
+              "noise_robustness.csv"],  # fmt: skip
     )
     return [
-        *per_model,
-        *expand("results/hw/{dataset}/{model}/{board}/estimate.json", dataset=DATASET, model=HW_MODELS, board=BOARDS),
-        *vivado_targets(),  # rules/compile.smk: empty without Vivado
+        *per_model_files,
+        *estimates(DATASET),
+        *vivado_targets(),
         *expand("results/rtl/{dataset}/{model}/rtl_report.html", dataset=DATASET, model=RTL_MODELS),
         f"results/measurements/{DATASET}/throughput.csv",
         f"results/measurements/{DATASET}/skipped.csv",
-        *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"],
-                name=["throughput", "accuracy", "training_curves", "confusion", "noise_robustness", "race",
-                      "full_chip", "energy", "accuracy_vs_macs", "class_balance"]),
-        *expand("results/tables/{dataset}/{name}", dataset=DATASET,
-                name=["accuracy.csv", "table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv",
-                      "compile.csv", "compile.html",
-                      "provenance.csv", "dataset_card.csv"]),
+        *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
+        *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
+        f"results/config/{DATASET}.yaml",
     ]

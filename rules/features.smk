@@ -4,46 +4,45 @@ rule features:
     output:
         features="results/features/{dataset}/{frontend}.npz",
         counts="results/features/{dataset}/{frontend}_counts.csv",
-    params:
-        config=lambda w: config_part("seed", "task", "features"),
     log:
         "results/logs/features/{dataset}_{frontend}.log",
     benchmark:
         "results/benchmarks/rules/features/{dataset}_{frontend}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        settings=lambda w: settings("seed", "task", "features"),
     shell:
-        "{SPARSEKWS} features --config {EFFECTIVE_CONFIG} --dataset-dir {input} --frontend {wildcards.frontend}"
-        " --out {output.features} --counts {output.counts} > {log} 2>&1"
+        "python -m sparsekws features --settings {params.settings:q} --dataset-dir {input}"
+        " --frontend {wildcards.frontend} --out {output.features} --counts {output.counts} > {log} 2>&1"
 
 
 rule dataset_card:
     input:
         "results/datasets/{dataset}",
     output:
-        csv=report(
+        report(
             "results/tables/{dataset}/dataset_card.csv",
             caption="../workflow/report/dataset_card.rst",
             category="0 Dataset",
         ),
-        png=report(
-            "results/figures/{dataset}/class_balance.png",
-            caption="../workflow/report/class_balance.rst",
-            category="0 Dataset",
-        ),
-        svg="results/figures/{dataset}/class_balance.svg",
-    params:
-        config=lambda w: config_part("seed", "task"),
-        stem=lambda w: f"results/figures/{w.dataset}/class_balance",
     log:
         "results/logs/features/{dataset}_dataset_card.log",
+    benchmark:
+        "results/benchmarks/rules/dataset_card/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=lambda w: settings("seed", "task"),
     shell:
-        "{SPARSEKWS} dataset-card --config {EFFECTIVE_CONFIG} --dataset-dir {input} --csv {output.csv}"
-        " --figure {params.stem} > {log} 2>&1"
+        "python -m sparsekws dataset-card --settings {params.settings:q} --dataset-dir {input} --csv {output}"
+        " > {log} 2>&1"
 
 
 # Raw train audio for on-the-fly augmentation; only a target when augment.enabled is true.
@@ -52,12 +51,17 @@ rule train_audio:
         "results/datasets/{dataset}",
     output:
         "results/features/{dataset}/audio_train.npz",
-    params:
-        config=lambda w: config_part("seed", "task"),
     log:
         "results/logs/features/{dataset}_train_audio.log",
+    benchmark:
+        "results/benchmarks/rules/train_audio/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        settings=lambda w: settings("seed", "task"),
     shell:
-        "{SPARSEKWS} train-audio --config {EFFECTIVE_CONFIG} --dataset-dir {input} --out {output} > {log} 2>&1"
+        "python -m sparsekws train-audio --settings {params.settings:q} --dataset-dir {input} --out {output}"
+        " > {log} 2>&1"

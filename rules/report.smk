@@ -1,3 +1,20 @@
+# The effective config (files + --config overrides + defaults + the sweep's models), written by a
+# job: the report's configuration appendix and the config the report is made with.
+rule effective_config:
+    output:
+        "results/config/{dataset}.yaml",
+    log:
+        "results/logs/report/{dataset}_config.log",
+    benchmark:
+        "results/benchmarks/rules/effective_config/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        settings=lambda w: json.dumps(config),
+    shell:
+        "python -m sparsekws config --settings {params.settings:q} --out {output} > {log} 2>&1"
+
+
 # Publishing. The report cannot be an output of the run it reports on, so it is made after the
 # workflow: `snakemake --cores all publish` (or `make publish`) runs `snakemake --report` from
 # inside this rule (read-only, --nolock), refreshes results/report.html, then writes
@@ -7,11 +24,21 @@
 rule publish:
     input:
         all_targets(),
+        config=f"results/config/{DATASET}.yaml",
+        figure=f"results/figures/{DATASET}/throughput.png",
+        table=f"results/tables/{DATASET}/headline.csv",
     output:
         directory("results/publish"),
     log:
         "results/logs/report/publish.log",
+    benchmark:
+        "results/benchmarks/rules/publish/publish.tsv"
     localrule: True
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        figures=lambda w, input: os.path.dirname(input.figure),
+        tables=lambda w, input: os.path.dirname(input.table),
     shell:
-        "{SPARSEKWS} publish --config {EFFECTIVE_CONFIG} --report results/report.html --out {output} --nolock"
-        " > {log} 2>&1"
+        "python -m sparsekws publish --config {input.config} --figures-dir {params.figures}"
+        " --tables-dir {params.tables} --report results/report.html --out {output} --nolock > {log} 2>&1"

@@ -1,7 +1,7 @@
-"""Regenerate src/sparsekws/rtl/calibration.csv: Yosys synth_xilinx counts of the dense, sparse,
+"""Regenerate config/calibration/yosys_units.csv: Yosys synth_xilinx counts of the dense, sparse,
 sparse-sparse and k-WTA units at the real layer shapes (resumable: rows already in the CSV are kept),
 then fit the LUT/FF calibration factors of the sparse units' resource model from it
-(src/sparsekws/hw/sparse_ops/calibration.json, applied by the compile stage).
+(config/calibration/factors.json, applied by the compile stage).
 
 Usage: python scripts/rtl_calibrate.py [--out CSV] [--work DIR] [--only LAYER-SUBSTRING] [--fresh]
                                        [--fit-only] [--factors JSON]
@@ -16,18 +16,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from sparsekws.rtl.calibration import CALIBRATION_CSV, run, write_factors
+from sparsekws.rtl.calibration import run, write_factors
+
+CALIBRATION = Path(__file__).resolve().parents[1] / "config" / "calibration"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=CALIBRATION_CSV, help="CSV to write (default: the committed table)")
+    parser.add_argument("--out", type=Path, default=CALIBRATION / "yosys_units.csv",
+                        help="CSV to write (default: the committed table)")
     parser.add_argument("--work", type=Path, default=None, help="Yosys work folder (default: a temporary one)")
     parser.add_argument("--only", default=None, help="only layers whose name contains this")
     parser.add_argument("--fresh", action="store_true", help="start a new table instead of resuming")
     parser.add_argument("--fit-only", action="store_true", help="no synthesis: fit the factors from --out")
-    parser.add_argument("--factors", type=Path, default=None,
-                        help="factors JSON to write (default: the one the HW ops load)")
+    parser.add_argument("--factors", type=Path, default=CALIBRATION / "factors.json",
+                        help="factors JSON to write (default: the committed one, which the workflow passes to compile)")
     args = parser.parse_args()
     if args.fit_only:
         table = pd.read_csv(args.out)

@@ -6,4 +6,4 @@
 # Usage: scripts/slurm_test.sh [--config FILE] [--work-dir DIR] [--reference DIR] [--no-install]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m sparsekws.slurm_cluster "$@"
+PYTHONPATH="tests${PYTHONPATH:+:$PYTHONPATH}" exec .venv/bin/python -m support.slurm_cluster "$@"

@@ -1,7 +1,8 @@
 """Command line: ``python -m sparsekws <command> [options]``; each stage is one command.
 
-A command module provides ``add_arguments(parser)`` and ``run(args)``; it is imported only
-when its command runs, so ``--help`` stays fast.
+A command is a module of ``sparsekws.commands`` named like the command (``train-audio`` ->
+``commands/train_audio.py``) that provides ``add_arguments(parser)`` and ``run(args)``; it is
+imported only when its command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,34 +13,38 @@ import importlib
 import logging
 import sys
 
-from sparsekws.errors import UserError
+from sparsekws.core.errors import UserError
 
 COMMANDS = {
-    "check-env": ("sparsekws.envcheck", "import every stage's dependencies and report versions"),
-    "dataset": ("sparsekws.data.build", "build a dataset in the Google Speech Commands layout"),
-    "features": ("sparsekws.features", "extract quantised features for every split"),
-    "dataset-card": ("sparsekws.dataset_card", "count samples per split and class, and rejected files"),
-    "train-audio": ("sparsekws.augment", "save the train split's raw audio for on-the-fly augmentation"),
-    "train": ("sparsekws.train", "train one model with Brevitas quantisation-aware training"),
-    "evaluate": ("sparsekws.evaluate", "evaluate a trained model on the test split (confusion, noise, sparsity, MACs)"),
-    "training-figures": ("sparsekws.plot_training", "draw training curves, confusion matrices and noise robustness"),
-    "export": ("sparsekws.export", "export a trained model to QONNX and verify it"),
-    "compile": ("sparsekws.hw.compile", "FINN dataflow build (estimates) of one model for one board"),
-    "rtl": ("sparsekws.rtl.command", "simulate a model's layers in RTL (Verilator) and tabulate Yosys counts, dense vs sparse"),
-    "vivado-build": ("sparsekws.hw.vivado_build", "stitched IP, synthesis, bitstream and deployment package "
-                                                  "(needs Vivado) from a compile folder"),
-    "measure": ("sparsekws.measure.command", "measure one model on one platform with every backend of it"),
-    "measure-cpu": ("sparsekws.measure.cpu", "measure on the host CPU (old form of 'measure --platform cpu')"),
-    "collect": ("sparsekws.measure.collect", "combine measurements, estimates and skipped backends into tables"),
-    "figures": ("sparsekws.plots", "draw the figures and tables"),
-    "publish": ("sparsekws.report", "make the report and publish it with the figures and tables"),
+    "check-env": "import every stage's dependencies and report versions",
+    "dataset": "build a dataset in the Google Speech Commands layout",
+    "features": "extract quantised features for every split",
+    "dataset-card": "count samples per split and class, and rejected files",
+    "train-audio": "save the train split's raw audio for on-the-fly augmentation",
+    "train": "train one model with Brevitas quantisation-aware training",
+    "evaluate": "evaluate a trained model on the test split (confusion, noise, sparsity, MACs)",
+    "export": "export a trained model to QONNX and verify it",
+    "compile": "FINN dataflow build (estimates) of one model for one board",
+    "rtl": "simulate a model's layers in RTL (Verilator) and tabulate Yosys counts, dense vs sparse",
+    "vivado-build": "stitched IP, synthesis, bitstream and deployment package (needs Vivado) from a compile folder",
+    "measure": "measure one model on one platform with every backend of it",
+    "collect": "combine measurements, estimates and skipped backends into tables",
+    "figures": "draw one figure from result files",
+    "tables": "write one table from result files",
+    "config": "write the effective configuration the workflow runs with",
+    "publish": "make the report and publish it with the figures and tables",
 }
+
+
+def command_module(name: str):
+    """The module of command ``name``."""
+    return importlib.import_module(f"sparsekws.commands.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparsekws", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module, help_text) in COMMANDS.items():
+    for name, help_text in COMMANDS.items():
         sub.add_parser(name, help=help_text, description=help_text, add_help=False)
     return parser
 
@@ -51,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.parse_args(argv)  # prints help or the usage error
         return 2
     name, rest = argv[0], argv[1:]
-    module_name, help_text = COMMANDS[name]
-    module = importlib.import_module(module_name)
-    sub = argparse.ArgumentParser(prog=f"sparsekws {name}", description=module.__doc__ or help_text)
+    module = command_module(name)
+    sub = argparse.ArgumentParser(prog=f"sparsekws {name}", description=module.__doc__ or COMMANDS[name])
     module.add_arguments(sub)
     args = sub.parse_args(rest)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -71,4 +75,3 @@ def main(argv: list[str] | None = None) -> int:
               "and rerun (outputs are written atomically: no partial file was kept)", file=sys.stderr)
         return 1
     return 0
-

@@ -1,4 +1,4 @@
-"""Build a dataset folder in the Google Speech Commands layout (the ``dataset`` command).
+"""Build a dataset folder in the Google Speech Commands layout (what the ``dataset`` command runs).
 
 ``dataset.source: synthetic`` runs the offline espeak-ng generator; ``gsc`` uses the real
 release (a local archive or folder, or a verified download). The folder is assembled beside
@@ -10,7 +10,6 @@ under ``rejected`` in ``dataset_info.json`` and left out of the counts and of ev
 
 from __future__ import annotations
 
-import argparse
 import collections
 import logging
 import time
@@ -18,12 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sparsekws.config import load_config
+from sparsekws.core.errors import UserError
+from sparsekws.core.files import atomic_dir, read_json, write_json
 from sparsekws.data import gsc, synth
 from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SPLITS
 from sparsekws.data.wav import clip_problem
-from sparsekws.errors import UserError
-from sparsekws.fileio import atomic_dir, read_json, write_json
 
 log = logging.getLogger(__name__)
 INFO_FILE = "dataset_info.json"
@@ -100,15 +98,3 @@ def usable_entries(dataset_dir: str | Path, words: list[str]) -> tuple[list[gsc.
     if not noise:
         raise UserError(f"{dataset_dir}/{BACKGROUND_NOISE_DIR} has no usable .wav files")
     return entries, noise, rejected
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="workflow config (YAML)")
-    parser.add_argument("--out", required=True, help="dataset folder to create (replaced when complete)")
-    parser.add_argument("--download-dir", default=None,
-                        help="where the real GSC archive is downloaded (default: <out>/../.downloads, kept for reruns)")
-
-
-def run(args: argparse.Namespace) -> None:
-    config = load_config(args.config)
-    build_dataset(config, args.out, args.download_dir)

@@ -35,8 +35,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sparsekws.data.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN
-from sparsekws.errors import UserError
-from sparsekws.fileio import atomic_dir
+from sparsekws.core.errors import UserError
+from sparsekws.core.files import atomic_dir
 
 log = logging.getLogger(__name__)
 

@@ -48,8 +48,8 @@ from tqdm import tqdm
 from sparsekws.data.gsc import TESTING_LIST, VALIDATION_LIST, which_set
 from sparsekws.data.labels import BACKGROUND_NOISE_DIR
 from sparsekws.data.wav import SAMPLE_RATE, write_wav
-from sparsekws.errors import UserError
-from sparsekws.fileio import write_text
+from sparsekws.core.errors import UserError
+from sparsekws.core.files import write_text
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsekws.errors import UserError
-from sparsekws.fileio import atomic_path
+from sparsekws.core.errors import UserError
+from sparsekws.core.files import atomic_path
 
 SAMPLE_RATE = 16000
+CLIP_SAMPLES = SAMPLE_RATE  # every clip is 1 s
 
 
 def read_wav(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

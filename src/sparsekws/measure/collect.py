@@ -8,12 +8,11 @@ no number, with the reason.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 
-from sparsekws.fileio import read_json, write_csv
+from sparsekws.core.files import read_json
 from sparsekws.measure import RECORD_COLUMNS, SKIPPED_COLUMNS
 from sparsekws.measure.backends.finn_estimate import estimate_records, skipped_estimates
 
@@ -38,19 +37,3 @@ def collect_skipped(skipped_csvs: list[Path], estimate_jsons: list[Path] = ()) -
     frames = [f for f in frames if not f.empty]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SKIPPED_COLUMNS)
     return table[SKIPPED_COLUMNS].sort_values(["platform", "model", "backend"], ignore_index=True)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--measurements", nargs="*", default=[], help="measurement CSVs")
-    parser.add_argument("--estimates", nargs="*", default=[], help="estimate.json files of the compile stage")
-    parser.add_argument("--skipped", nargs="*", default=[], help="skipped-backend CSVs")
-    parser.add_argument("--out", required=True, help="combined throughput CSV")
-    parser.add_argument("--skipped-out", help="combined skipped CSV")
-
-
-def run(args: argparse.Namespace) -> None:
-    table = collect([Path(p) for p in args.measurements], [Path(p) for p in args.estimates])
-    write_csv(args.out, table)
-    if args.skipped_out:
-        write_csv(args.skipped_out, collect_skipped([Path(p) for p in args.skipped],
-                                                    [Path(p) for p in args.estimates]))

@@ -12,12 +12,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sparsekws.errors import UserError
+from sparsekws.core.errors import UserError
 from sparsekws.measure import RECORD_COLUMNS, SKIPPED_COLUMNS
 from sparsekws.measure.power import NAN, energy_per_word_j
 from sparsekws.measure.timing import make_batches, time_repeats
-from sparsekws.provenance import utc_now
-from sparsekws.verify import compare_outputs
+from sparsekws.core.provenance import utc_now
+from sparsekws.core.agreement import compare_outputs
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ class Method:
 
 
 def check_outputs(name: str, logits: np.ndarray, workload: Workload, exact: bool) -> dict[str, Any]:
-    """Accuracy of the timed outputs and whether they equal the model's (``sparsekws.verify``).
+    """Accuracy of the timed outputs and whether they equal the model's (``core.agreement``).
 
-    ``outputs_match_model`` is the strict rule of ``sparsekws.verify``. ``exact`` backends must
+    ``outputs_match_model`` is the strict rule of ``core.agreement``. ``exact`` backends must
     compute the model itself: a changed prediction (beyond exact ties) raises ``UserError``. A
     logit difference that changes no prediction is recorded (``outputs_match_model`` False) and
     logged, not fatal: float32 kernels sum in a batch-size-dependent order, and one activation on

@@ -42,13 +42,10 @@ import math
 import torch
 from torch import nn
 
+from sparsekws.models.spec import k_winners_count
+
 MODES = ("global", "local")
 ONNX_DOMAIN = "sparsekws.custom_op"
-
-
-def k_winners_count(units: int, fraction: float) -> int:
-    """``round(fraction * units)`` clamped to ``1..units``."""
-    return max(1, min(units, round(fraction * units)))
 
 
 def _as_rows(scores: torch.Tensor, mode: str) -> torch.Tensor:

@@ -6,7 +6,7 @@ optimizer step (``rezero_weights(model)``) so masked weights stay exactly zero, 
 stay zero after quantisation and in the exported graph.
 
 Bank-balanced placement (``banks`` B > 1): the project's sparse matrix unit
-(``sparsekws.hw.sparse_ops.cost``) reads its inputs from ``SIMD`` column banks (bank ``s``
+(``units.cost``) reads its inputs from ``SIMD`` column banks (bank ``s``
 holds the inputs ``i`` with ``i mod SIMD = s``) and pads its schedule to the fullest bank, so a
 uniformly random mask costs up to a few times the cycles of a balanced one. With B > 1 each
 output's F non-zeros are spread over the residue classes ``i mod G`` (``G = gcd(B, fan-in
@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from sparsekws.errors import ConfigError
+from sparsekws.core.errors import ConfigError
 
 WEIGHT_LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)  # Brevitas QuantLinear/QuantConv2d subclass these
 
@@ -156,7 +156,7 @@ def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module, SparseWeights 
 
     ``name`` is the module path of the layer (``"0.module"`` inside a sparse wrapper, ``"0"``
     otherwise); ``sparse_wrapper`` is the ``SparseWeights`` holding its mask, or ``None`` for a
-    dense layer. Works for every model family (``sparsekws.models.mlp.linear_layers`` is this).
+    dense layer. Works for every model family.
     """
     wrapped = {id(m.module): m for m in model.modules() if isinstance(m, SparseWeights)}
     return [(name, module, wrapped.get(id(module)))

@@ -1,4 +1,5 @@
-"""Yosys calibration table: dense and sparse units at the real layer shapes.
+"""The Yosys calibration table (``config/calibration/yosys_units.csv``): dense and sparse units at
+the real layer shapes, and the LUT/FF factors fitted from it (``config/calibration/factors.json``).
 
 Folding (stated per row of the table): the dense unit uses the layer's PE/SIMD; the sparse unit
 the same PE and SIMD (the same datapath and input stream), with random bank-balanced fixed
@@ -12,7 +13,7 @@ Yosys here (its run time grows faster than linearly with the memory), the PE'=1 
 with NF'=n and 2n neuron folds, extrapolated bilinearly in PE and NF (memories scale with
 PE x NF, the datapath with PE).
 
-k-WTA rows: the rank-ROM unit (``kwta_ranked``) at the sparse CNN's k-WTA layers (``KWTA``:
+k-WTA rows: the rank-ROM unit (``units.kwta``, ``rtl.kwta_ranked``) at the sparse CNN's k-WTA layers (``KWTA``:
 channels, positions, k), 4-bit unsigned levels, ``KWTA_PE`` lanes (column ``simd``), global mode,
 synthesised whole. Its rank ROM is that of a trained layer (``kwta_rank_table``): one activation
 scale and a per-channel boost ``exp((target - d_c) * beta)`` as ``models.kwinners`` computes it,
@@ -34,20 +35,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sparsekws.fileio import write_csv
-from sparsekws.rtl import cycles, golden
-from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
+from sparsekws.core.files import write_csv, write_json
+from sparsekws.rtl import cycles
+from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.synth import SynthTimeout, synthesize
+from sparsekws.rtl.tools import yosys_path
 from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu
+from sparsekws.units import calibration, golden
+from sparsekws.units.cost import KWinnersUnit, MatrixUnit
+from sparsekws.units.kwta import RankedKwtaShape
+from sparsekws.units.ranking import score_ranks
 
 DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
 METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
 SLICE_LIMIT = 150_000  # weight bits, plus gather bits PE*SIMD*cols*abits (sparse), above which to slice
 NF_SLICE_WORDS = 8192  # weight words per PE (NF x schedule words) above which PE slices are cut in NF too
-CALIBRATION_CSV = Path(__file__).with_name("calibration.csv")
-#: The factors fitted from the table, where the HW ops load them (``sparse_ops.constants.CALIBRATION_FILE``;
-#: named here too so that the workflow can name it without importing FINN).
-FACTORS_JSON = Path(__file__).parents[1] / "hw" / "sparse_ops" / "calibration.json"
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,6 @@ def kwta_boost(channels: int, target: float, seed: int = 0) -> np.ndarray:
 
 def kwta_rank_table(channels: int, target: float, bits: int = KWTA_BITS, seed: int = 0) -> np.ndarray:
     """Rank ROM ``[C, 2^bits]`` of unsigned levels with one scale and ``kwta_boost`` (``score_ranks``)."""
-    from sparsekws.hw.sparse_ops.kwinners_hw import score_ranks  # imports FINN
-
     return score_ranks(np.arange(1 << bits), np.ones(channels, dtype=np.float32), kwta_boost(channels, target, seed))
 
 
@@ -224,7 +224,6 @@ def describe(entry: dict) -> dict:
 
 
 def yosys_version() -> str:
-    from sparsekws.rtl.tools import yosys_path
     return subprocess.run([yosys_path(), "-V"], capture_output=True, text=True).stdout.strip()
 
 
@@ -276,8 +275,6 @@ def _count(row: dict, key: str, default: int) -> int:
 def model_unit(row: dict):
     """The compile stage's cost unit (``cost.MatrixUnit`` / ``cost.KWinnersUnit``) of a table row
     (multipliers in DSPs where Yosys put them there, as FINN's ``resType=dsp``)."""
-    from sparsekws.hw.sparse_ops.cost import KWinnersUnit, MatrixUnit
-
     if row["kind"] == "kwta":
         bins = _count(row, "bins", 0)
         return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),
@@ -293,7 +290,7 @@ def model_unit(row: dict):
 
 
 def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Calibration factors per unit kind (``sparse_ops.constants``): geometric mean of Yosys/model
+    """Calibration factors per unit kind (``units.calibration``): geometric mean of Yosys/model
     over the kind's rows, divided by the same over the dense rows; rows with a zero count and sparse
     units at density 1 (which the model treats as FINN's dense unit) are left out."""
     groups: dict[str | None, dict[str, list[float]]] = {}
@@ -315,24 +312,20 @@ def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
             for kind, ratios in sorted(groups.items(), key=lambda item: str(item[0])) if kind is not None}
 
 
-def write_factors(table: pd.DataFrame, path: str | os.PathLike | None = None) -> dict:
-    """Fit the factors and write them where the HW ops load them (``sparse_ops/calibration.json``)."""
-    from sparsekws.fileio import write_json
-
+def write_factors(table: pd.DataFrame, path: str | os.PathLike) -> dict:
+    """Fit the factors and write them as a calibration file (``units.calibration``) at ``path``."""
     counts = table.kind.value_counts().to_dict()
-    record = {"source": f"Yosys synth_xilinx (xcup) of the RTL units, {len(table)} rows of rtl/calibration.csv "
+    record = {"source": f"Yosys synth_xilinx (xcup) of the RTL units, {len(table)} rows of config/calibration/yosys_units.csv "
                         f"({', '.join(f'{n} {kind}' for kind, n in sorted(counts.items()))}), relative to the dense units",
               "factors": fit_factors(table)}
-    write_json(Path(path or FACTORS_JSON), record)
+    write_json(Path(path), record)
     return record
 
 
 def model_counts(row: dict) -> dict:
     """The compile stage's estimate of a row's unit: cycles per vector, LUT and FF with the
-    calibration in force (``sparse_ops.constants``), BRAM18 and DSP."""
-    from sparsekws.hw.sparse_ops import constants
-
+    calibration in force (``units.calibration``), BRAM18 and DSP."""
     unit = model_unit(row)
     kind = unit.calibration_kind
-    return {"cycles": unit.cycles(), "lut": constants.calibrated(kind, "LUT", unit.luts()),
-            "ff": constants.calibrated(kind, "FF", unit.ffs()), "bram18": unit.bram18(), "dsp": unit.dsps()}
+    return {"cycles": unit.cycles(), "lut": calibration.calibrated(kind, "LUT", unit.luts()),
+            "ff": calibration.calibrated(kind, "FF", unit.ffs()), "bram18": unit.bram18(), "dsp": unit.dsps()}

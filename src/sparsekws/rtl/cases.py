@@ -7,11 +7,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sparsekws.rtl import cycles, golden
-from sparsekws.rtl.kwta_ranked import RankedKwtaShape, ranked_kwta
-from sparsekws.rtl.kwta_ranked import reference as ranked_reference
-from sparsekws.rtl.verilog import (MvuShape, clog2, dense_mvu, pack_lanes, sparse_mvu, sparse_sparse_mvu,
-                                   sparse_sparse_scatter_mvu)
+from sparsekws.rtl import cycles
+from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.text import pack_lanes
+from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu, sparse_sparse_scatter_mvu
+from sparsekws.units import golden
+from sparsekws.units.bits import clog2
+from sparsekws.units.kwta import RankedKwtaShape
+from sparsekws.units.kwta import reference as ranked_reference
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Verilog-2005 k-WTA unit that decides on ranks from a ROM (boost, per-channel scale), 1-D or 2-D global.
 
-The hardware of the FINN op ``KWinnersHW`` (``hw/sparse_ops/kwinners_hw.py``): a frame of
+The hardware of the FINN op ``KWinnersHW`` (``finn/ops/kwinners_hw.py``): a frame of
 ``L = P*C`` values streams in channels-last, ``PE`` per beat (beat ``j`` lane ``s`` holds stream
 index ``j*PE+s``, channel ``(j*PE+s) mod C``, so lane ``s`` only sees channels ``= s mod PE``).
 Same ports as ``rtl.verilog`` (clk, rst_n synchronous active low, AXI-Stream in/out).
@@ -32,157 +32,28 @@ the ``2`` is the load pipeline (ROM, histogram read) before a loaded frame can b
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from sparsekws.rtl.verilog import _const, _Text, clog2
-
-FRAME_BUFFERS = 3
-HISTOGRAM_SETS = 2
-
-
-@dataclass(frozen=True)
-class RankedKwtaShape:
-    """k-WTA over frames of ``positions`` x ``channels`` values (channels last), ``simd`` per beat.
-
-    ``bins``: distinct ranks of the rank ROM (``rank_table.max() + 1``); 0 means ``2^bits``.
-    """
-
-    channels: int
-    positions: int
-    k: int
-    simd: int
-    bits: int
-    signed: bool = False
-    bins: int = 0
-
-    @property
-    def values(self) -> int:
-        return self.channels * self.positions
-
-    @property
-    def levels(self) -> int:
-        return 1 << self.bits
-
-    @property
-    def rank_bins(self) -> int:
-        return self.bins or self.levels
-
-    @property
-    def beats(self) -> int:
-        """N: beats per frame."""
-        return self.values // self.simd
-
-    @property
-    def channel_beats(self) -> int:
-        """C/PE: beats per position."""
-        return self.channels // self.simd
-
-    @property
-    def scan_words(self) -> int:
-        """S: histogram words per lane, scanned one per cycle."""
-        return math.ceil(self.rank_bins / self.simd)
-
-    @property
-    def tie_words(self) -> int:
-        """T: tie-pass cycles (2-D only)."""
-        return self.channel_beats if self.positions > 1 else 0
-
-    @property
-    def decide_cycles(self) -> int:
-        """D: cycles of the decide unit per frame."""
-        return self.scan_words + self.tie_words + 1
-
-    def check(self) -> None:
-        if self.channels < 1 or self.positions < 1 or self.simd < 1 or self.bits < 1:
-            raise ValueError(f"ranked_kwta: channels, positions, simd and bits must be >= 1, got {self}")
-        if self.channels % self.simd:
-            raise ValueError(f"ranked_kwta: SIMD={self.simd} must divide the channel count {self.channels}")
-        if not 1 <= self.k <= self.values:
-            raise ValueError(f"ranked_kwta: k={self.k} must be in 1..{self.values}")
-
-
-def rank_codes(ranks: np.ndarray, simd: int) -> np.ndarray:
-    """Rank code of the hardware: histogram word ``rank // simd`` above counter ``rank % simd``."""
-    ranks = np.asarray(ranks, dtype=np.int64)
-    return ((ranks // simd) << _slot_bits(simd)) | (ranks % simd)
-
-
-def _slot_bits(simd: int) -> int:
-    return clog2(simd) if simd > 1 else 0
-
-
-def check_rank_table(shape: RankedKwtaShape, rank_table) -> np.ndarray:
-    """The rank ROM ``[C, 2^bits]`` as int64 (level index = level - min level), checked against ``shape``."""
-    table = np.asarray(rank_table, dtype=np.int64)
-    if table.shape != (shape.channels, shape.levels):
-        raise ValueError(f"ranked_kwta: rank_table must have shape {(shape.channels, shape.levels)} "
-                         f"(channels x 2^bits levels, index = level - min level), got {table.shape}")
-    if table.min() < 0 or table.max() >= shape.rank_bins:
-        raise ValueError(f"ranked_kwta: ranks must lie in 0..{shape.rank_bins - 1} (shape.bins), "
-                         f"got {table.min()}..{table.max()}")
-    return table
-
-
-def reference(x: np.ndarray, shape: RankedKwtaShape, rank_table) -> np.ndarray:
-    """What the unit outputs for frames ``x`` ``[n, P*C]`` (channels last): the ``KWinnersHW`` semantics,
-    winners by rank (``select_winners``), ties admitted in channel-major order, losers 0."""
-    from sparsekws.hw.sparse_ops.kwinners_hw import select_winners
-
-    table = check_rank_table(shape, rank_table)
-    x = np.asarray(x, dtype=np.int64).reshape(-1, shape.positions, shape.channels)
-    low = -(1 << (shape.bits - 1)) if shape.signed else 0
-    ranks = table[np.arange(shape.channels), x - low]
-    channel_major = ranks.transpose(0, 2, 1).reshape(len(x), -1)
-    mask = select_winners(channel_major, shape.k).reshape(len(x), shape.channels, shape.positions)
-    return np.where(mask.transpose(0, 2, 1), x, 0).reshape(len(x), -1)
-
-
-@dataclass(frozen=True)
-class Memory:
-    """One memory of the unit: ``copies`` memories of ``depth`` words x ``width`` bits (names ``name``)."""
-
-    name: str
-    depth: int
-    width: int
-    copies: int
-    rom: bool = False
-
-
-def memories(shape: RankedKwtaShape) -> list[Memory]:
-    """The unit's memories (for the resource model); ``<s>`` = lane, ``<h>`` = histogram set."""
-    u = _Unit(shape, np.zeros((shape.channels, shape.levels), dtype=np.int64))
-    out = [Memory("rom<s>", u.cb * u.lv, u.rb, u.pe, rom=True),
-           Memory("fbuf", u.depth, u.pe * u.lane, 1),
-           Memory("hist<h>_<s>", u.s, u.pe * u.hw, HISTOGRAM_SETS * u.pe),
-           Memory("thr", FRAME_BUFFERS, u.rb, 1)]
-    if u.two_d:
-        out += [Memory("row<s>", u.cb, u.lv * u.rb, u.pe, rom=True),
-                Memory("lcnt<h>_<s>", u.cb, u.lv * u.cw, HISTOGRAM_SETS * u.pe),
-                Memory("allow<s>", FRAME_BUFFERS << u.cbb, u.cw, u.pe),
-                Memory("seen<s>", u.cb, u.cw, u.pe)]
-    else:
-        out.append(Memory("take", FRAME_BUFFERS, u.kw, 1))
-    return out
+from sparsekws.rtl.text import Text, const
+from sparsekws.units.bits import clog2
+from sparsekws.units.kwta import HISTOGRAM_SETS, RankedKwtaShape, check_rank_table, rank_codes, slot_bits
 
 
 class _Unit:
     """Widths and text pieces of one generated unit."""
 
     def __init__(self, shape: RankedKwtaShape, table: np.ndarray):
-        self.shape, self.table, self.t = shape, table, _Text()
+        self.shape, self.table, self.t = shape, table, Text()
         self.pe, self.b, self.lv = shape.simd, shape.bits, shape.levels
         self.cb, self.n, self.s = shape.channel_beats, shape.beats, shape.scan_words
         self.two_d = shape.positions > 1
-        self.depth = FRAME_BUFFERS * self.n
+        self.depth = shape.frame_depth
         self.cbb, self.nb, self.ab = clog2(self.cb), clog2(self.n), clog2(self.depth)
-        self.wb, self.sb = clog2(self.s), _slot_bits(self.pe)
-        self.rb = self.wb + self.sb
-        self.hw = clog2(self.n + 1)          # one lane's count of one rank
-        self.cw = clog2(shape.positions + 1)  # one channel's count of one level
-        self.kw = clog2(shape.values + 1)     # counts over the frame
+        self.wb, self.sb = clog2(self.s), slot_bits(self.pe)
+        self.rb = shape.rank_code_bits
+        self.hw = shape.rank_count_bits      # one lane's count of one rank
+        self.cw = shape.level_count_bits     # one channel's count of one level
+        self.kw = shape.frame_count_bits     # counts over the frame
         self.last = self.s + shape.tie_words  # decide counter at the last cycle
         self.dcb = clog2(self.last + 1)
         self.clear_words = max(self.s, self.cb if self.two_d else 1)
@@ -193,7 +64,7 @@ class _Unit:
         self.t.add(*lines)
 
     def zext(self, expr: str, width: int, to: int) -> str:
-        return expr if width == to else f"{{{_const(to - width, 0)}, {expr}}}"
+        return expr if width == to else f"{{{const(to - width, 0)}, {expr}}}"
 
     def cbi(self, sig: str) -> str:
         """``[sig]`` index into a per-channel-beat array, empty when there is one channel beat."""
@@ -204,7 +75,7 @@ class _Unit:
 
     def level(self, expr: str) -> str:
         """Level index (level - min level) of a ``bits``-wide value."""
-        return f"({expr} ^ {_const(self.b, 1 << (self.b - 1))})" if self.shape.signed else expr
+        return f"({expr} ^ {const(self.b, 1 << (self.b - 1))})" if self.shape.signed else expr
 
 
 def ranked_kwta(name: str, shape: RankedKwtaShape, rank_table) -> str:
@@ -234,17 +105,17 @@ def _declarations(u: _Unit) -> None:
           "  reg [1:0] lb, db, eb;", "  reg [2:0] held, loaded, ready;", "  reg [1:0] hbusy;", "  reg hl, hd;",
           f"  reg [{u.nb - 1}:0] lc, ec;", f"  reg [{u.cbb - 1}:0] lcb, ecb;", f"  reg [{u.ab - 1}:0] la, ea;",
           "  reg ev;", "  wire adv = !ev || out_ready;", "  wire issue = adv && ready[eb];",
-          f"  wire ec_last = (ec == {_const(u.nb, u.n - 1)});",
-          f"  wire lc_first = (lc == {_const(u.nb, 0)});", f"  wire lc_last = (lc == {_const(u.nb, u.n - 1)});",
+          f"  wire ec_last = (ec == {const(u.nb, u.n - 1)});",
+          f"  wire lc_first = (lc == {const(u.nb, 0)});", f"  wire lc_last = (lc == {const(u.nb, u.n - 1)});",
           "  assign in_ready = !clearing && (!lc_first || (!held[lb] && !hbusy[hl]));",
           "  wire load = in_valid && in_ready;",
           "  reg dec;", f"  reg [{u.dcb - 1}:0] dc;", "  wire go = !dec && !clearing && loaded[db];",
-          f"  wire fin = dec && (dc == {_const(u.dcb, u.last)});",
-          (f"  wire sdv = dec && (dc <= {_const(u.dcb, u.s)});  // scan data (dc >= 1 while dec)" if u.two_d
+          f"  wire fin = dec && (dc == {const(u.dcb, u.last)});",
+          (f"  wire sdv = dec && (dc <= {const(u.dcb, u.s)});  // scan data (dc >= 1 while dec)" if u.two_d
            else "  wire sdv = dec;  // scan data (dc >= 1 while dec)"),
           f"  reg [{u.wb - 1}:0] sr, sa_q;  // scan word read now, read last cycle")
     if u.two_d:
-        u.add(f"  wire tdv = dec && (dc > {_const(u.dcb, u.s)});  // tie-pass data",
+        u.add(f"  wire tdv = dec && (dc > {const(u.dcb, u.s)});  // tie-pass data",
               f"  reg [{u.cbb - 1}:0] tr, ta_q;  // tie-pass word read now, read last cycle")
 
 
@@ -300,7 +171,7 @@ def _counter_memory(u: _Unit, m: str, h: int, s: int, depth: int, width: int, re
     lw = f"(v2 && hl2 == 1'b{h})"
     u.add(f"  reg [{width - 1}:0] {mem} [0:{depth - 1}];", f"  reg [{width - 1}:0] {q};",
           f"  wire {mem}_we = {lw} || ({clear_on}) || ({sweep});",
-          f"  wire [{width - 1}:0] {mem}_wd = {lw} ? {m}_new{s} : {_const(width, 0)};")
+          f"  wire [{width - 1}:0] {mem}_wd = {lw} ? {m}_new{s} : {const(width, 0)};")
     if depth > 1:
         sweep_addr = f"clr_a[{aw - 1}:0]" if u.clb > aw else "clr_a"
         u.add(f"  wire [{aw - 1}:0] {mem}_ra = ({dec_on}) ? {dec_addr} : {load_addr};",
@@ -313,8 +184,8 @@ def _increment(fields: int, width: int, word: str, slot: str) -> str:
     """``word`` (``fields`` counters of ``width`` bits) with counter ``slot`` incremented."""
     parts = []
     for g in reversed(range(fields)):
-        hit = f"({slot} == {_const(clog2(fields), g)})" if fields > 1 else "1'b1"
-        one = f"{{{_const(width - 1, 0)}, {hit}}}" if width > 1 else hit
+        hit = f"({slot} == {const(clog2(fields), g)})" if fields > 1 else "1'b1"
+        one = f"{{{const(width - 1, 0)}, {hit}}}" if width > 1 else hit
         parts.append(f"{word}[{g * width} +: {width}] + {one}")
     return f"{{{', '.join(parts)}}}"
 
@@ -332,7 +203,7 @@ def _histograms(u: _Unit) -> None:
         kinds.append(("lcnt", u.cb, u.lv, u.cw, "cb2", "lv2_{s}", "tr", "cb1", "tdv", "ta_q"))
     for m, depth, fields, width, waddr, slot, dec_addr, load_addr, clear_on, clear_addr in kinds:
         aw, ww = clog2(depth), fields * width
-        sweep = f"clearing && clr_a < {_const(u.clb, depth)}" if depth < (1 << u.clb) else "clearing"
+        sweep = f"clearing && clr_a < {const(u.clb, depth)}" if depth < (1 << u.clb) else "clearing"
         u.add(f"  // {m}: {HISTOGRAM_SETS} sets x {u.pe} lanes x {depth} words of {fields} x {width}-bit counters",
               f"  reg {m}_fv, {m}_fs;",
               f"  always @(posedge clk) begin if (!rst_n) {m}_fv <= 1'b0; else {m}_fv <= v2; {m}_fs <= hl2; end")
@@ -364,19 +235,19 @@ def _scan(u: _Unit) -> None:
         terms = " + ".join(u.zext(f"sq{s}[{g * u.hw} +: {u.hw}]", u.hw, kw) for s in range(pe))
         u.add(f"  wire [{kw - 1}:0] ge{g} = ge{g + 1} + {terms};")
     u.add(f"  reg [{max(u.sb, 1) - 1}:0] t_slot;", f"  reg [{kw - 1}:0] t_gt;", "  always @* begin",
-          f"    t_slot = {_const(max(u.sb, 1), 0)}; t_gt = ge1;")
-    u.add(*(f"    if (ge{g} >= {_const(kw, k)}) begin t_slot = {_const(max(u.sb, 1), g)}; t_gt = ge{g + 1}; end"
+          f"    t_slot = {const(max(u.sb, 1), 0)}; t_gt = ge1;")
+    u.add(*(f"    if (ge{g} >= {const(kw, k)}) begin t_slot = {const(max(u.sb, 1), g)}; t_gt = ge{g + 1}; end"
             for g in range(1, pe)))
     u.add("  end")
     code = f"{{sa_q, t_slot}}" if u.sb else "sa_q"
     if not u.sb:
         u.add("  /* verilator lint_off UNUSEDSIGNAL */", "  wire unused_slot = t_slot[0];",
               "  /* verilator lint_on UNUSEDSIGNAL */")
-    u.add(f"  wire scan_hit = sdv && !found && (ge0 >= {_const(kw, k)});",
+    u.add(f"  wire scan_hit = sdv && !found && (ge0 >= {const(kw, k)});",
           f"  wire [{u.rb - 1}:0] t_now = scan_hit ? {code} : thr_c;",
           f"  wire [{kw - 1}:0] gt_now = scan_hit ? t_gt : gt_c;",
           "  always @(posedge clk) begin",
-          f"    if (go) begin acc <= {_const(kw, 0)}; found <= 1'b0; end",
+          f"    if (go) begin acc <= {const(kw, 0)}; found <= 1'b0; end",
           "    else if (sdv) begin",
           "      acc <= ge0;",
           "      if (scan_hit) begin found <= 1'b1; thr_c <= t_now; gt_c <= gt_now; end",
@@ -388,19 +259,19 @@ def _tie_pass(u: _Unit) -> None:
     """2-D: per channel (PE per cycle) its ties at t and its quota, in channel order."""
     pe, kw, cw, rb, lv = u.pe, u.kw, u.cw, u.rb, u.lv
     u.add("  // tie pass: allowed[c] = clamp(k - gt - ties of lower channels, 0, ties of c)",
-          f"  wire [{kw - 1}:0] take_c = {_const(kw, u.shape.k)} - gt_c;", f"  reg [{kw - 1}:0] run;",
+          f"  wire [{kw - 1}:0] take_c = {const(kw, u.shape.k)} - gt_c;", f"  reg [{kw - 1}:0] run;",
           f"  wire [{kw - 1}:0] before0 = run;")
     for s in range(pe):
         rows = [rank_codes(u.table[c], pe) for c in range(s, u.shape.channels, pe)]
         words = [sum(int(code) << (rb * lvl) for lvl, code in enumerate(row)) for row in rows]
         row = u.t.rom(f"row{s}", lv * rb, words, "tr", "1'b1")
         u.add(f"  wire [{lv * cw - 1}:0] cq{s} = hd ? lcnt1q_{s} : lcnt0q_{s};")
-        terms = " + ".join(f"(({row}[{lvl * rb} +: {rb}] == thr_c) ? cq{s}[{lvl * cw} +: {cw}] : {_const(cw, 0)})"
+        terms = " + ".join(f"(({row}[{lvl * rb} +: {rb}] == thr_c) ? cq{s}[{lvl * cw} +: {cw}] : {const(cw, 0)})"
                            for lvl in range(lv))
         u.add(f"  wire [{cw - 1}:0] tie{s} = {terms};",
               f"  wire [{kw - 1}:0] before{s + 1} = before{s} + {u.zext(f'tie{s}', cw, kw)};",
               f"  wire [{kw - 1}:0] rem{s} = take_c - before{s};",
-              f"  wire [{cw - 1}:0] allowed{s} = (before{s} >= take_c) ? {_const(cw, 0)} :"
+              f"  wire [{cw - 1}:0] allowed{s} = (before{s} >= take_c) ? {const(cw, 0)} :"
               f" ((rem{s} < {u.zext(f'tie{s}', cw, kw)}) ? rem{s}[{cw - 1}:0] : tie{s});")
         if kw > cw:
             u.add("  /* verilator lint_off UNUSEDSIGNAL */", f"  wire unused_rem{s} = |rem{s}[{kw - 1}:{cw}];",
@@ -408,7 +279,7 @@ def _tie_pass(u: _Unit) -> None:
         u.add(f"  reg [{cw - 1}:0] allow{s} [0:{(3 << u.cbb) - 1}];",
               f"  always @(posedge clk) if (tdv) allow{s}[{{db, ta_q}}] <= allowed{s};")
     u.add("  always @(posedge clk) begin",
-          f"    if (go) run <= {_const(kw, 0)};", f"    else if (tdv) run <= before{pe};", "  end")
+          f"    if (go) run <= {const(kw, 0)};", f"    else if (tdv) run <= before{pe};", "  end")
 
 
 def _emit(u: _Unit) -> None:
@@ -424,7 +295,7 @@ def _emit(u: _Unit) -> None:
               f"  wire tie_e{s} = (rk{s} == thr_e);")
     if u.two_d:
         u.add("  reg first_e;", "  always @(posedge clk) if (issue) first_e <= (ec < "
-              f"{_const(u.nb, u.cb)});")
+              f"{const(u.nb, u.cb)});")
         if u.cb > 1:
             u.add(f"  reg [{u.cbb - 1}:0] ecb_e;", "  always @(posedge clk) if (issue) ecb_e <= ecb;")
         for s in range(pe):
@@ -432,13 +303,13 @@ def _emit(u: _Unit) -> None:
             at = u.cbi("ecb_e")
             u.add(f"  reg [{cw - 1}:0] al{s};", f"  always @(posedge clk) if (issue) al{s} <= allow{s}[{{eb, ecb}}];",
                   f"  reg [{cw - 1}:0] seen{s}{depth};",
-                  f"  wire [{cw - 1}:0] sn{s} = first_e ? {_const(cw, 0)} : seen{s}{at};",
+                  f"  wire [{cw - 1}:0] sn{s} = first_e ? {const(cw, 0)} : seen{s}{at};",
                   f"  wire win{s} = (rk{s} > thr_e) || (tie_e{s} && (sn{s} < al{s}));",
                   f"  always @(posedge clk) if (ev && out_ready) seen{s}{at} <= sn{s} + "
                   f"{u.zext(f'tie_e{s}', 1, cw)};")
     else:
         u.add(f"  reg [{kw - 1}:0] take [0:2];", f"  reg [{kw - 1}:0] take_e, taken;", "  reg last_e;",
-              f"  always @(posedge clk) if (fin) take[db] <= {_const(kw, u.shape.k)} - gt_now;",
+              f"  always @(posedge clk) if (fin) take[db] <= {const(kw, u.shape.k)} - gt_now;",
               "  always @(posedge clk) if (issue) begin take_e <= take[eb]; last_e <= ec_last; end")
         ties = []
         for s in range(pe):
@@ -447,10 +318,10 @@ def _emit(u: _Unit) -> None:
                   f"  wire win{s} = (rk{s} > thr_e) || (tie_e{s} && (tb{s} < take_e));")
             ties.append(u.zext(f"tie_e{s}", 1, kw))
         u.add("  always @(posedge clk) begin",
-              f"    if (!rst_n) taken <= {_const(kw, 0)};",
-              f"    else if (ev && out_ready) taken <= last_e ? {_const(kw, 0)} : {' + '.join(['taken'] + ties)};",
+              f"    if (!rst_n) taken <= {const(kw, 0)};",
+              f"    else if (ev && out_ready) taken <= last_e ? {const(kw, 0)} : {' + '.join(['taken'] + ties)};",
               "  end")
-    lanes = ", ".join(f"(win{s} ? vl{s} : {_const(b, 0)})" for s in reversed(range(pe)))
+    lanes = ", ".join(f"(win{s} ? vl{s} : {const(b, 0)})" for s in reversed(range(pe)))
     u.add(f"  assign out_data = {{{lanes}}};", "  assign out_valid = ev;")
 
 
@@ -459,16 +330,16 @@ def _control(u: _Unit) -> None:
     n, cb = u.n, u.cb
     u.add("  integer f;",
           "  always @(posedge clk) begin",
-          f"    if (!rst_n) begin clearing <= 1'b1; clr_a <= {_const(u.clb, 0)}; held <= 3'd0; loaded <= 3'd0;"
+          f"    if (!rst_n) begin clearing <= 1'b1; clr_a <= {const(u.clb, 0)}; held <= 3'd0; loaded <= 3'd0;"
           " ready <= 3'd0; hbusy <= 2'd0;",
-          f"      lb <= 2'd0; db <= 2'd0; eb <= 2'd0; hl <= 1'b0; hd <= 1'b0; lc <= {_const(u.nb, 0)};"
-          f" ec <= {_const(u.nb, 0)}; lcb <= {_const(u.cbb, 0)}; ecb <= {_const(u.cbb, 0)};"
-          f" la <= {_const(u.ab, 0)}; ea <= {_const(u.ab, 0)}; ev <= 1'b0;",
-          f"      dec <= 1'b0; dc <= {_const(u.dcb, 0)}; sr <= {_const(u.wb, u.s - 1)};"
-          + (f" tr <= {_const(u.cbb, 0)};" if u.two_d else "") + " end",
+          f"      lb <= 2'd0; db <= 2'd0; eb <= 2'd0; hl <= 1'b0; hd <= 1'b0; lc <= {const(u.nb, 0)};"
+          f" ec <= {const(u.nb, 0)}; lcb <= {const(u.cbb, 0)}; ecb <= {const(u.cbb, 0)};"
+          f" la <= {const(u.ab, 0)}; ea <= {const(u.ab, 0)}; ev <= 1'b0;",
+          f"      dec <= 1'b0; dc <= {const(u.dcb, 0)}; sr <= {const(u.wb, u.s - 1)};"
+          + (f" tr <= {const(u.cbb, 0)};" if u.two_d else "") + " end",
           "    else begin",
           "      if (clearing) begin",
-          f"        clr_a <= clr_a + 1'b1; if (clr_a == {_const(u.clb, u.clear_words - 1)}) clearing <= 1'b0;",
+          f"        clr_a <= clr_a + 1'b1; if (clr_a == {const(u.clb, u.clear_words - 1)}) clearing <= 1'b0;",
           "      end",
           "      for (f = 0; f < 3; f = f + 1) begin",
           "        held[f] <= (held[f] && !(issue && ec_last && eb == f[1:0])) || (load && lc_first && lb == f[1:0]);",
@@ -478,24 +349,24 @@ def _control(u: _Unit) -> None:
           "      hbusy[0] <= (hbusy[0] && !(fin && !hd)) || (load && lc_first && !hl);",
           "      hbusy[1] <= (hbusy[1] && !(fin && hd)) || (load && lc_first && hl);",
           "      if (load) begin",
-          f"        lc <= lc_last ? {_const(u.nb, 0)} : lc + 1'b1;",
-          f"        lcb <= (lcb == {_const(u.cbb, cb - 1)}) ? {_const(u.cbb, 0)} : lcb + 1'b1;",
-          f"        la <= (la == {_const(u.ab, u.depth - 1)}) ? {_const(u.ab, 0)} : la + 1'b1;",
+          f"        lc <= lc_last ? {const(u.nb, 0)} : lc + 1'b1;",
+          f"        lcb <= (lcb == {const(u.cbb, cb - 1)}) ? {const(u.cbb, 0)} : lcb + 1'b1;",
+          f"        la <= (la == {const(u.ab, u.depth - 1)}) ? {const(u.ab, 0)} : la + 1'b1;",
           f"        if (lc_last) begin {u.next3('lb')} hl <= !hl; end",
           "      end",
-          "      if (go) begin dec <= 1'b1; dc <= " + _const(u.dcb, 1) + ";"
-          + (f" if (sr != {_const(u.wb, 0)}) sr <= sr - 1'b1;" if u.s > 1 else "") + " end",
-          "      else if (fin) begin dec <= 1'b0; dc <= " + _const(u.dcb, 0) + f"; sr <= {_const(u.wb, u.s - 1)};"
-          + (f" tr <= {_const(u.cbb, 0)};" if u.two_d else "") + f" {u.next3('db')} hd <= !hd; end",
+          "      if (go) begin dec <= 1'b1; dc <= " + const(u.dcb, 1) + ";"
+          + (f" if (sr != {const(u.wb, 0)}) sr <= sr - 1'b1;" if u.s > 1 else "") + " end",
+          "      else if (fin) begin dec <= 1'b0; dc <= " + const(u.dcb, 0) + f"; sr <= {const(u.wb, u.s - 1)};"
+          + (f" tr <= {const(u.cbb, 0)};" if u.two_d else "") + f" {u.next3('db')} hd <= !hd; end",
           "      else if (dec) begin",
-          "        dc <= dc + 1'b1;" + (f" if (sr != {_const(u.wb, 0)}) sr <= sr - 1'b1;" if u.s > 1 else ""),
-          (f"        if (dc >= {_const(u.dcb, u.s)}) tr <= tr + 1'b1;" if u.two_d else ""),
+          "        dc <= dc + 1'b1;" + (f" if (sr != {const(u.wb, 0)}) sr <= sr - 1'b1;" if u.s > 1 else ""),
+          (f"        if (dc >= {const(u.dcb, u.s)}) tr <= tr + 1'b1;" if u.two_d else ""),
           "      end",
           "      if (adv) ev <= issue;",
           "      if (issue) begin",
-          f"        ec <= ec_last ? {_const(u.nb, 0)} : ec + 1'b1;",
-          f"        ecb <= (ecb == {_const(u.cbb, cb - 1)}) ? {_const(u.cbb, 0)} : ecb + 1'b1;",
-          f"        ea <= (ea == {_const(u.ab, u.depth - 1)}) ? {_const(u.ab, 0)} : ea + 1'b1;",
+          f"        ec <= ec_last ? {const(u.nb, 0)} : ec + 1'b1;",
+          f"        ecb <= (ecb == {const(u.cbb, cb - 1)}) ? {const(u.cbb, 0)} : ecb + 1'b1;",
+          f"        ea <= (ea == {const(u.ab, u.depth - 1)}) ? {const(u.ab, 0)} : ea + 1'b1;",
           f"        if (ec_last) {u.next3('eb')}",
           "      end",
           "    end",

@@ -1,20 +1,17 @@
-"""The hardware layers of a configured model, matched to the calibration table's entries,
-and the integer weights and k-WTA rank ROMs of a trained model's QONNX export."""
+"""The hardware layers of a model's specification (``models.spec``), matched to the calibration
+table's entries, and the integer weights and k-WTA rank ROMs of a trained model's QONNX export."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from sparsekws.errors import UserError
-from sparsekws.rtl.calibration import KWTA, LAYERS, Layer
-
-NUM_CLASSES = 12
-MFCC_FEATURES = 490  # 49 x 10
-LOGMEL_SIDE = 32
+from sparsekws.core.errors import UserError
+from sparsekws.models.spec import KwtaLayer, ModelSpec, WeightLayer
+from sparsekws.rtl.calibration import LAYERS, Layer
+from sparsekws.units.ranking import score_ranks
 
 
 @dataclass(frozen=True)
@@ -25,7 +22,7 @@ class ModelLayer:
     density: float
     kwta: tuple[str, int, int] | None = None  # (name, channels, k)
     positions: int = 1  # output positions per frame: a conv's vectors (im2col), a k-WTA's H x W
-    active_inputs: int = 0  # K when the input comes from a k-WTA layer with a fixed k
+    active_inputs: int = 0  # K when the input comes from a 1-D k-WTA layer with a fixed k
     input_chw: tuple[int, int, int] | None = None  # a linear layer on a flattened C x H x W feature map
 
     def hardware_columns(self, weights: np.ndarray) -> np.ndarray:
@@ -41,62 +38,41 @@ class ModelLayer:
         return self.layer.name if self.layer else self.kwta[0]
 
 
-def _matching(name: str, rows: int, cols: int) -> Layer:
-    """The calibration layer of that shape, or a new one with the same folding rule."""
+def calibration_name(spec: ModelSpec, layer: WeightLayer | KwtaLayer) -> str:
+    """The calibration table's name of a layer: ``<family>_<layer>``, the MLP's hidden layers sharing ``mlp_hidden``."""
+    name = "hidden" if spec.family == "mlp" and layer.name.startswith("hidden") else layer.name
+    return f"{spec.family}_{name}"
+
+
+def _matching(name: str, kind: str, rows: int, cols: int) -> Layer:
+    """The calibration layer of that shape, or a new one with the folding rule of the layer of that
+    name (of the last CNN layer of that kind for a layer the table does not name)."""
     for layer in LAYERS:
         if (layer.rows, layer.cols) == (rows, cols):
             return layer
-    base = next(layer for layer in LAYERS if layer.name == name)
+    fallback = "cnn_conv2" if kind == "conv" else "cnn_fc"
+    base = next((layer for layer in LAYERS if layer.name == name), None) or next(
+        layer for layer in LAYERS if layer.name == fallback)
     pe = max(d for d in range(1, base.pe + 1) if rows % d == 0)
     simd = max(d for d in range(1, base.simd + 1) if cols % d == 0)
     return Layer(name, rows, cols, base.wbits, base.abits, base.obits, pe, simd, base.in_signed)
 
 
-def model_layers(cfg: dict[str, Any]) -> list[ModelLayer]:
-    """The matrix and k-WTA layers of a ``models.<name>`` config entry, in order."""
-    if cfg["family"] == "mlp":
-        widths = [MFCC_FEATURES] + list(cfg["hidden_units"]) + [NUM_CLASSES]
-        names = ["mlp_in"] + ["mlp_hidden"] * (len(widths) - 3) + ["mlp_out"]
-        return [ModelLayer(_matching(name, rows, cols), cfg["weight_density"])
-                for name, cols, rows in zip(names, widths[:-1], widths[1:])]
-    if cfg["family"] != "cnn" or len(cfg["conv_channels"]) != 2 or cfg["kernel_size"] != 5:
-        raise UserError(f"rtl: only the MLP and the two-conv 5x5 CNN have hardware layers here, "
-                        f"not family {cfg['family']!r} with {cfg.get('conv_channels')}")
-    c1, c2 = cfg["conv_channels"]
-    units = cfg["linear_units"]
-    side1 = LOGMEL_SIDE - 4
-    side2 = side1 // 2 - 4
-    flat = c2 * (side2 // 2) ** 2
-    kwinners = cfg.get("kwinners", False)
-    factor = cfg.get("k_inference_factor", 1.0)
-    layers = [ModelLayer(_matching("cnn_conv1", c1, 25), cfg["conv_weight_density"][0], positions=side1 ** 2)]
-    maps = [(c1, (side1 // 2) ** 2), (c2, (side2 // 2) ** 2), (units, 1)]  # (channels, positions)
-    densities = list(cfg.get("conv_activation_density", [])) + [cfg.get("linear_activation_density", 1.0)]
-    kwta: list[ModelLayer | None] = [None, None, None]
-    for i, ((name, *_), (channels, positions), density) in enumerate(zip(KWTA[::-1], maps, densities)):
-        group = channels * positions
-        k = max(1, min(group, round(group * density * factor)))
-        kwta[i] = (ModelLayer(None, density, kwta=(name, channels, k), positions=positions)
-                   if kwinners and density < 1 else None)
-    layers += [kwta[0]] if kwta[0] else []
-    layers.append(ModelLayer(_matching("cnn_conv2", c2, c1 * 25), cfg["conv_weight_density"][1],
-                             positions=side2 ** 2))
-    layers += [kwta[1]] if kwta[1] else []
-    layers.append(ModelLayer(_matching("cnn_fc", units, flat), cfg["linear_weight_density"],
-                             input_chw=(c2, side2 // 2, side2 // 2)))
-    layers += [kwta[2]] if kwta[2] else []
-    layers.append(ModelLayer(_matching("cnn_out", NUM_CLASSES, units), 1.0,
-                             active_inputs=kwta[2].kwta[2] if kwta[2] else 0))
-    return layers
-
-
-def has_sparse_units(cfg: dict[str, Any]) -> bool:
-    """True when a model has hardware layers here and one of them is sparse (an RTL report is worth making)."""
-    try:
-        layers = model_layers(cfg)
-    except UserError:
-        return False
-    return any(item.kwta or item.density < 1 for item in layers)
+def model_layers(spec: ModelSpec) -> list[ModelLayer]:
+    """The matrix and k-WTA layers of a model's specification, in order."""
+    out = []
+    for item in spec.layers:
+        name = calibration_name(spec, item)
+        if isinstance(item, KwtaLayer):
+            out.append(ModelLayer(None, item.density, kwta=(name, item.channels, item.k_inference),
+                                  positions=item.positions))
+            continue
+        feeder = spec.kwta_feeding(item)
+        active = feeder.k_inference if feeder is not None and feeder.positions == 1 else 0
+        out.append(ModelLayer(_matching(name, item.kind, item.out_features, item.in_features), item.density,
+                              positions=item.positions, active_inputs=active,
+                              input_chw=item.input_chw if item.kind == "linear" else None))
+    return out
 
 
 def _graph(qonnx_path: str | Path):
@@ -152,8 +128,6 @@ def trained_kwta(qonnx_path: str | Path) -> list[TrainedKwta]:
     ``0 .. 2^bits - 1`` of the unsigned ``Quant`` node that feeds the node (through max-pool or
     reshapes), its scale and the node's ``boost`` attribute, ranked by ``kwinners_hw.score_ranks``."""
     from onnx import helper
-
-    from sparsekws.hw.sparse_ops.kwinners_hw import score_ranks  # imports FINN
 
     model, inits = _graph(qonnx_path)
     producers = {name: n for n in model.graph.node for name in n.output}

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from sparsekws.errors import UserError
+from sparsekws.core.errors import UserError
 
 
 class ToolMissing(UserError):
@@ -43,7 +43,7 @@ def yosys_path() -> str:
     """The ``yosys`` executable ($SPARSEKWS_YOSYS overrides)."""
     path = os.environ.get("SPARSEKWS_YOSYS") or shutil.which("yosys")
     if not path:
-        raise ToolMissing("yosys not found: install the Debian package 'yosys' (env/apt list)")
+        raise ToolMissing("yosys not found: install the Debian package 'yosys' (envs/apt-packages.txt)")
     return path
 
 

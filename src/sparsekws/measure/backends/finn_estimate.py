@@ -7,7 +7,7 @@ does not fit, is listed in ``skipped.csv`` with the reason instead. Power is mis
 
 from __future__ import annotations
 
-from sparsekws.hw.compile import NOT_MAPPABLE
+from sparsekws.finn.compile import NOT_MAPPABLE
 from sparsekws.measure.records import skipped_row
 
 NAN = float("nan")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparsekws.fileio import atomic_path
+from sparsekws.core.files import atomic_path
 from sparsekws.measure.records import BackendUnavailable, Method, Workload, complete, measure_callable
 from sparsekws.measure.timing import cpu_description, has_vnni, pinned_threads
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sparsekws.measure.backends.torch_cpu import load_model
 from sparsekws.measure.records import BackendUnavailable, Method, Workload, complete, measure_callable
-from sparsekws.measure.sparse_engine import compile_network
-from sparsekws.measure.sparse_fast import FastSparseNetwork
+from sparsekws.cpu_engine.fast import FastSparseNetwork
+from sparsekws.cpu_engine.reference import compile_network
 from sparsekws.measure.timing import cpu_description, pinned_threads
 
 

@@ -10,7 +10,7 @@ from sparsekws.measure.timing import cpu_description, pinned_threads
 
 def load_model(workload: Workload):
     """The workload's trained model (``model.pt``) in eval mode."""
-    from sparsekws.export import load_trained_model
+    from sparsekws.export.qonnx import load_trained_model
 
     if "torch_model" not in workload.extras:
         if workload.checkpoint is None:

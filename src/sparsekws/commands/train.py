@@ -1,0 +1,24 @@
+"""Train one model with Brevitas quantisation-aware training (config sections ``seed``,
+``models.<model>``, ``train``, ``augment``, ``features``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.training.trainer import train_model
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_settings_arguments(parser)
+    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    parser.add_argument("--features", required=True, help="features .npz from the features stage")
+    parser.add_argument("--out-dir", required=True, help="folder for model.pt, history.csv, metrics.json")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="where to train (auto: CUDA when available; default %(default)s)")
+    parser.add_argument("--train-audio", help="audio_train.npz of the features stage (needed when augment.enabled)")
+
+
+def run(args: argparse.Namespace) -> None:
+    train_model(settings(args), args.model, args.features, args.out_dir, device=args.device,
+                train_audio=args.train_audio)

@@ -1,0 +1,89 @@
+"""Accuracy per model and accuracy vs compute: the accuracy table (test accuracy over seeds, weight
+sparsity, MACs counted three ways, noise score) and its Pareto figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sparsekws.figures.style import model_palette, save_figure
+
+
+def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -> pd.DataFrame:
+    """One row per model: accuracy on the test split (the exported first seed, and the mean with
+    its 95 % t-interval over ``train.seeds`` seeds; no interval for one seed), how sparse its
+    weights are, and its MACs per inference counted dense and weight-sparse; with the models'
+    ``evaluation.json``, also the weight-and-activation-sparse MACs measured on the test split and
+    the noise-robustness score."""
+    measured = {e["model"]: e for e in evaluations or []}
+    rows = []
+    for m in metrics:
+        layers = m.get("layers", [])
+        kept = sum(layer["mask_density"] * layer["total_weights"] for layer in layers if "mask_density" in layer)
+        seeds = m.get("test_accuracy_over_seeds", {})
+        evaluation = measured.get(m["model"], {})
+        rows.append({
+            "model": m["model"],
+            "test_accuracy": m["test_accuracy"],
+            "seeds": seeds.get("n", 1),
+            "test_accuracy_mean": seeds.get("mean", m["test_accuracy"]),
+            "test_accuracy_ci_low": seeds.get("ci_low"),
+            "test_accuracy_ci_high": seeds.get("ci_high"),
+            "validation_accuracy": m["validation_accuracy"],
+            "configured_weight_density": m.get("model_config", {}).get("weight_density", np.nan),
+            "mask_density": kept / m["total_weights"] if layers else np.nan,
+            "nonzero_weights": m["nonzero_weights"],
+            "total_weights": m["total_weights"],
+            "macs_dense": m["macs_dense"],
+            "macs_weight_sparse": m["macs_weight_sparse"],
+            "macs_weight_activation_sparse": evaluation.get("macs", {}).get("weight_activation_sparse", np.nan),
+            "noise_score": evaluation.get("noise", {}).get("score", np.nan),
+            "test_samples": m["sizes"]["test"],
+        })
+    frame = pd.DataFrame(rows).sort_values("model", ignore_index=True)
+    interval = ["test_accuracy_ci_low", "test_accuracy_ci_high"]
+    frame[interval] = frame[interval].astype(float)  # no interval (one seed): NaN
+    return frame
+
+
+def pareto_front(points: pd.DataFrame, cost: str = "macs_weight_sparse", score: str = "test_accuracy") -> pd.DataFrame:
+    """The points no other point beats on both lower ``cost`` and higher ``score``, by cost."""
+    ordered = points.sort_values([cost, score], ascending=[True, False])
+    best, keep = -np.inf, []
+    for idx, value in zip(ordered.index, ordered[score]):
+        if value > best:
+            keep.append(idx)
+            best = value
+    return ordered.loc[keep]
+
+
+MAC_COUNTS = {"macs_weight_sparse": "zero weights skipped (counted)",
+              "macs_weight_activation_sparse": "zero weights and zero activations skipped (measured on test)"}
+
+
+def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
+    """Mean test accuracy vs MACs per inference (log), one panel per way of counting MACs that the
+    table has, the Pareto front of each as a step line."""
+    counts = [c for c in MAC_COUNTS if c in accuracy and accuracy[c].notna().all()]
+    models = sorted(accuracy["model"])
+    palette = model_palette(models)
+    score = "test_accuracy_mean" if "test_accuracy_mean" in accuracy else "test_accuracy"
+    fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts) + 1.6, 4.2), sharey=True, squeeze=False)
+    for ax, cost in zip(axes[0], counts):
+        front = pareto_front(accuracy, cost=cost, score=score)
+        ax.step(front[cost], 100 * front[score], where="post", color="0.5", lw=1, label="Pareto front")
+        for row in accuracy.to_dict("records"):
+            ax.scatter(row[cost], 100 * row[score], s=50, color=palette[row["model"]], edgecolor="0.2", zorder=3,
+                       label=row["model"])
+            ax.annotate(row["model"], (row[cost], 100 * row[score]), xytext=(4, 4), textcoords="offset points",
+                        fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"MACs per inference, {MAC_COUNTS[cost]}")
+    axes[0][0].set_ylabel("test accuracy (%)" + (", mean over seeds" if score.endswith("mean") else ""))
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle("Accuracy vs compute (measured accuracy)")
+    samples = ", ".join(f"{m}: {n}" for m, n in zip(accuracy["model"], accuracy["test_samples"]))
+    return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples})\n{footer}")

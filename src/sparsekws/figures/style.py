@@ -1,0 +1,170 @@
+"""What every figure and table shares: the model palette, the footer and file formats, how estimated
+values are marked (hatched bars, dashed lines), grouped bars with "does not fit" marks, and tables
+as figures or HTML pages."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sparsekws.core.files import atomic_path, write_text
+
+sns.set_theme(style="whitegrid", context="paper")  # every figure
+
+ESTIMATE_HATCH = "//"
+ESTIMATE_LINESTYLE = "--"
+FORMATS = ("png", "svg")
+NO_FIT_TEXT = "does not fit"
+
+
+def model_palette(models: list[str]) -> dict[str, tuple]:
+    """Fixed colours: dense models in blues, sparse ones in oranges, by name order."""
+    dense = [m for m in models if "dense" in m]
+    other = [m for m in models if m not in dense]
+    colours = dict(zip(dense, sns.color_palette("Blues_r", max(len(dense), 1) + 1)))
+    colours.update(zip(other, sns.color_palette("Oranges_r", max(len(other), 1) + 1)))
+    return colours
+
+
+def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` atomically, with a footer below the axes.
+
+    ``footer`` (provenance, notes; may have several lines) gets its own strip of the figure.
+    """
+    lines = footer.count("\n") + 1
+    strip = 0.12 * lines / fig.get_figheight()
+    fig.tight_layout(rect=(0, strip, 1, 1))
+    fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=7, color="0.3")
+    paths = []
+    for fmt in FORMATS:
+        path = Path(f"{stem}.{fmt}")
+        with atomic_path(path, suffix=f".{fmt}") as tmp:
+            fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def estimator_note(rows: pd.DataFrame, marking: str) -> str:
+    methods = sorted(rows.loc[rows["source"] == "estimated", "method"].dropna().unique())
+    return f"{marking} = estimated: " + "; ".join(methods) if methods else "all values measured"
+
+
+def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str], models: list[str],
+                 value_col: str = "throughput_words_per_s") -> list[tuple[object, dict]]:
+    """Bars grouped by ``x_col`` (in ``order``), one per model; estimated ones hatched.
+
+    Returns ``(bar, row)`` for every drawn row; a value of 0 draws no bar (annotate it).
+    """
+    palette = model_palette(models)
+    width = 0.8 / max(len(models), 1)
+    drawn = []
+    for i, model in enumerate(models):
+        for j, label in enumerate(order):
+            match = rows[(rows["model"] == model) & (rows[x_col] == label)]
+            if match.empty:
+                continue
+            row = match.iloc[0].to_dict()
+            value = row[value_col]
+            x = j - 0.4 + width * (i + 0.5)
+            estimated = row["source"] == "estimated"
+            bar = ax.bar(x, value if value > 0 else np.nan, width=width * 0.95, color=palette[model],
+                         hatch=ESTIMATE_HATCH if estimated else None,
+                         edgecolor="0.25" if estimated else palette[model], linewidth=0.6)[0]
+            bar.set_x(x - width * 0.95 / 2)
+            drawn.append((bar, {**row, "_x": x}))
+    ax.set_xticks(range(len(order)), order)
+    return drawn
+
+
+def legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False) -> None:
+    palette = model_palette(models)
+    if line:
+        handles = [Line2D([], [], color=palette[m], lw=2, label=m) for m in models]
+        if estimated:
+            handles.append(Line2D([], [], color="0.3", ls=ESTIMATE_LINESTYLE, label="estimated"))
+    else:
+        handles = [Patch(facecolor=palette[m], label=m) for m in models]
+        if estimated:
+            handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def mark_no_fit(ax: plt.Axes, drawn: list[tuple[object, dict]], value_col: str) -> int:
+    """Write 'does not fit' where a bar has value 0; return how many were marked."""
+    marked = 0
+    for _, row in drawn:
+        if row[value_col] > 0:
+            continue
+        text = NO_FIT_TEXT if row.get("fits", True) is False else "0"
+        if row.get("binding_resource") and row.get("fits", True) is False:
+            util = row.get("binding_utilisation")
+            text += f"\n({row['binding_resource']}" + (f" {100 * util:.0f} %)" if pd.notna(util) else ")")
+        ax.text(row["_x"], 0.02, f"0: {text}", transform=ax.get_xaxis_transform(), rotation=90, ha="center",
+                va="bottom", fontsize=7, color="0.15")
+        marked += 1
+    return marked
+
+
+def log_limits(ax: plt.Axes, values: pd.Series) -> None:
+    positive = values[values > 0]
+    if len(positive):
+        ax.set_ylim(10 ** np.floor(np.log10(positive.min()) - 1), 10 ** np.ceil(np.log10(positive.max()) + 0.3))
+
+
+def plot_table(table: pd.DataFrame, stem: str | Path, footer: str, title: str) -> list[Path]:
+    """Render a small table as a figure (PNG and SVG)."""
+    shown = table.copy()
+    for column in shown.columns:
+        if shown[column].dtype.kind == "f":
+            shown[column] = shown[column].map(lambda v: f"{v:.4g}")
+    fig, ax = plt.subplots(figsize=(min(2 + 1.3 * len(shown.columns), 16), 0.6 + 0.35 * (len(shown) + 1)))
+    ax.axis("off")
+    cells = ax.table(cellText=shown.values, colLabels=[c.replace("_", " ") for c in shown.columns],
+                     loc="center", cellLoc="center")
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(7)
+    cells.scale(1, 1.3)
+    ax.set_title(title, fontsize=10)
+    return save_figure(fig, stem, footer)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if math.isinf(value):
+            return "never"
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return html.escape(str(value))
+
+
+def write_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: Iterable[str] = ()) -> Path:
+    """A self-contained HTML page of ``table`` (for the report's table view), atomically."""
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    items = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>{t}</title><style>"
+            "body{{font-family:sans-serif;font-size:13px;margin:1em}}table{{border-collapse:collapse}}"
+            "th,td{{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}}"
+            "th{{background:#eee}}p{{color:#444}}</style></head><body><h2>{t}</h2>{n}"
+            "<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table></body></html>\n"
+            ).format(t=html.escape(title), n=items, h=head, b=body)
+    write_text(path, page)
+    return Path(path)
+
+
+def footer(config_hash: str, revision: str, dataset: str | None = None) -> str:
+    """The one-line provenance footer of a figure."""
+    where = f" · dataset {dataset}" if dataset else ""
+    return f"sparsekws{where} · config {config_hash} · revision {revision}"

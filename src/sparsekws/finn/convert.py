@@ -1,0 +1,193 @@
+"""``convert_to_sparse_hw``: put the sparse units into a FINN graph that has HW layers.
+
+Call it after FINN's ``InferQuantizedMatrixVectorActivation`` / ``InferThresholdingLayer``
+(and after ``streamline_with_kwinners``) and before ``CreateDataflowPartition``. It
+
+1. turns every remaining QONNX ``KWinners`` node with an integer input into ``KWinnersHW``
+   (a ``KWinners`` on float input means the scale was not moved: an error that says so);
+2. replaces FINN's ``MVAU`` of each sparse layer by a ``SparseMVAU`` (same attributes plus
+   ``fan_in``/``row_nnz``/``active_inputs``/``sparse_mode`` and the bank depths of both modes,
+   so that a folding search may also switch ``sparse_mode`` where ``active_inputs`` is set); an ``MVAU`` without activation
+   followed only by a ``Thresholding`` node takes over its thresholds (one unit, as FINN's MVAU);
+3. in ``sparse_sparse`` mode marks the feeding ``KWinnersHW`` to emit (index, value) pairs.
+
+Which layers: the MVAUs are the model's weight layers in order (``layer_densities``); by
+default every layer whose configured weight density (``models.spec``) is below 1 (``layers="auto"``), or the
+listed layer indices. Which mode: ``"auto"`` gives ``sparse_sparse`` where the layer's one
+input vector per frame is the whole output of a ``KWinnersHW`` (through shape-only nodes;
+``active_inputs`` = its ``k``, or ``k`` per position times the positions for ``local``) and
+``sparse_weights`` elsewhere (e.g. convolutions, whose windows come from FINN's im2col); a single mode or a ``{layer index: mode}`` dict overrides it. The
+model config's optional ``sparse_hw`` entry (``layers``, ``mode``) gives the defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sparsekws.core.errors import ConfigError, UserError
+from sparsekws.custom_op.kwinners import KWinnersOp
+from sparsekws.finn.ops.names import DOMAIN, KWINNERS_DOMAIN
+from sparsekws.finn.streamline import kwinners_hw_nodes, replace_node
+from sparsekws.models.spec import model_spec
+from sparsekws.units.schedule import weight_structure
+
+SPARSE_MODES = ("sparse_weights", "sparse_sparse")
+SHAPE_ONLY_OPS = frozenset({"Reshape", "Flatten", "Transpose", "StreamingDataWidthConverter"})
+
+
+class SparseConversionError(UserError):
+    """The graph or the configuration does not allow the requested sparse conversion."""
+
+
+def layer_densities(model, model_cfg: dict[str, Any]) -> list[float]:
+    """Configured weight density of each weight layer, in forward order: the model's specification
+    (``models.spec``) at the input shape and class count of the graph."""
+    shape = model.get_tensor_shape(model.graph.input[0].name)
+    classes = model.get_tensor_shape(model.graph.output[0].name)[-1]
+    return model_spec(model_cfg, shape[1:], classes).densities
+
+
+def _mvaus(model) -> list:
+    return [n for n in model.graph.node if n.op_type == "MVAU" and n.domain == "finn.custom_op.fpgadataflow"]
+
+
+def _convert_kwinners(model) -> None:
+    """Plain ``KWinners`` nodes on integer inputs become ``KWinnersHW`` (scale 1)."""
+    for kw in [n for n in model.graph.node if n.op_type == "KWinners" and n.domain == KWINNERS_DOMAIN]:
+        datatype = model.get_tensor_datatype(kw.input[0])
+        if not datatype.is_integer():
+            raise SparseConversionError(
+                f"KWinners node {kw.name} has a float ({datatype.name}) input: the quantiser scale in front of it "
+                "was not moved; run sparsekws.finn.streamline.streamline_with_kwinners in place of FINN's Streamline")
+        inst = KWinnersOp(kw)
+        nodes = kwinners_hw_nodes(model, kw.name, kw.input[0], kw.output[0], model.get_tensor_shape(kw.input[0]),
+                                  datatype, inst.get_nodeattr("k"), inst.get_nodeattr("mode"),
+                                  inst.get_nodeattr("boost"), [1.0])
+        replace_node(model, [kw], nodes)
+
+
+def _feeding_kwinners(model, node):
+    """``(KWinnersHW node, most non-zeros it lets through)`` when its whole output is this
+    MVAU's input vector (through shape-only nodes), else ``None``."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    if int(np.prod(getCustomOp(node).get_nodeattr("numInputVectors"))) != 1:
+        return None  # one vector per frame only (not a convolution's windows)
+    producer = model.find_producer(node.input[0])
+    while producer is not None and producer.op_type in SHAPE_ONLY_OPS:
+        producer = model.find_producer(producer.input[0])
+    if producer is None or producer.op_type != "KWinnersHW":
+        return None
+    inst = getCustomOp(producer)
+    shape = inst.get_normal_input_shape()
+    k = inst.get_nodeattr("k")
+    if len(shape) > 2 and inst.get_nodeattr("mode") == "local":
+        return producer, min(k, shape[-1]) * int(np.prod(shape[1:-1]))
+    return producer, min(k, int(np.prod(shape[1:])))
+
+
+def _resolve(value, default):
+    return default if value is None else value
+
+
+def _selected_layers(layers, densities: list[float]) -> list[int]:
+    if layers == "auto":
+        return [i for i, d in enumerate(densities) if d < 1.0]
+    if layers in ("none", None, False):
+        return []
+    chosen = sorted({int(i) for i in layers})
+    bad = [i for i in chosen if not 0 <= i < len(densities)]
+    if bad:
+        raise ConfigError(f"sparse_hw layers {bad} out of range: the model has {len(densities)} weight layers "
+                          f"(0..{len(densities) - 1})")
+    return chosen
+
+
+def _mode_for(mode, index: int, feeder) -> str:
+    chosen = mode.get(index, "auto") if isinstance(mode, dict) else mode
+    if chosen == "auto":
+        return "sparse_sparse" if feeder is not None else "sparse_weights"
+    if chosen not in SPARSE_MODES:
+        raise ConfigError(f"sparse_hw mode {chosen!r} for layer {index} is unknown; use one of "
+                          f"{('auto',) + SPARSE_MODES}")
+    if chosen == "sparse_sparse" and feeder is None:
+        raise SparseConversionError(f"layer {index} cannot run sparse_sparse: its input vector is not the whole "
+                                    "output of a k-WTA layer; use sparse_weights for it")
+    return chosen
+
+
+def _absorb_thresholds(model, mvau) -> None:
+    """Move the thresholds of a ``Thresholding`` node that alone follows an activation-less MVAU into it."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    inst = getCustomOp(mvau)
+    consumers = model.find_consumers(mvau.output[0]) or []
+    if not inst.get_nodeattr("noActivation") or len(consumers) != 1:
+        return
+    thr_node = consumers[0]
+    if not thr_node.op_type.startswith("Thresholding") or not thr_node.domain.startswith("finn.custom_op.fpgadataflow"):
+        return
+    thr = getCustomOp(thr_node)
+    if thr.get_nodeattr("NumChannels") != inst.get_nodeattr("MH") or model.get_initializer(thr_node.input[1]) is None:
+        return
+    mvau.input.append(thr_node.input[1])
+    mvau.output[0] = thr_node.output[0]
+    inst.set_nodeattr("noActivation", 0)
+    inst.set_nodeattr("ActVal", thr.get_nodeattr("ActVal"))
+    inst.set_nodeattr("outputDataType", thr.get_nodeattr("outputDataType"))
+    model.graph.node.remove(thr_node)
+
+
+def convert_to_sparse_hw(model, model_cfg: dict[str, Any], layers=None, mode=None):
+    """Replace the sparse layers' MVAUs by ``SparseMVAU`` and ``KWinners`` by ``KWinnersHW`` (module docstring).
+
+    ``layers``: ``"auto"``, ``"none"`` or a list of weight-layer indices; ``mode``: ``"auto"``,
+    ``"sparse_weights"``, ``"sparse_sparse"`` or ``{index: mode}``. ``None`` takes the value from
+    ``model_cfg["sparse_hw"]`` (default ``"auto"``). Returns the transformed model.
+    """
+    from qonnx.custom_op.registry import getCustomOp
+    from qonnx.transformation.infer_datatypes import InferDataTypes
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    settings = model_cfg.get("sparse_hw") or {}
+    layers = _resolve(layers, settings.get("layers", "auto"))
+    mode = _resolve(mode, settings.get("mode", "auto"))
+    model = model.transform(InferShapes())
+    _convert_kwinners(model)
+    densities = layer_densities(model, model_cfg)
+    mvaus = _mvaus(model)
+    if len(mvaus) != len(densities):
+        raise SparseConversionError(f"the graph has {len(mvaus)} MVAU nodes but the model config describes "
+                                    f"{len(densities)} weight layers; run FINN's conversion to HW layers first")
+    for index in _selected_layers(layers, densities):
+        node = mvaus[index]
+        weights = model.get_initializer(node.input[1])
+        if weights is None:
+            raise SparseConversionError(f"MVAU {node.name} has no weight initializer (external weights are not "
+                                        "supported by the sparse unit)")
+        feeder = _feeding_kwinners(model, node)
+        chosen = _mode_for(mode, index, feeder)
+        _absorb_thresholds(model, node)
+        active = feeder[1] if feeder is not None else 0
+        if chosen == "sparse_sparse" and len(model.find_consumers(feeder[0].output[0]) or []) == 1:
+            getCustomOp(feeder[0]).set_nodeattr("output_format", "pairs")
+        make_sparse(model, node, chosen, active)
+    return model.transform(InferShapes()).transform(InferDataTypes())
+
+
+def make_sparse(model, node, mode: str = "sparse_weights", active_inputs: int = 0):
+    """Turn one FINN ``MVAU`` node into a ``SparseMVAU`` (fan-in, row counts and bank depths from its weights)."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    weights = model.get_initializer(node.input[1])
+    structure = weight_structure(weights)
+    node.op_type, node.domain = "SparseMVAU", DOMAIN
+    inst = getCustomOp(node)
+    inst.set_nodeattr("sparse_mode", mode)
+    inst.set_nodeattr("fan_in", structure["fan_in"])
+    inst.set_nodeattr("row_nnz", structure["row_nnz"])
+    inst.set_nodeattr("active_inputs", int(active_inputs))
+    inst.set_bank_depths(weights)
+    return inst

@@ -1,0 +1,170 @@
+"""Verilog for the sparse ops: the IP-generation hooks FINN's stitching calls (``code_generation_ipgen``,
+``get_rtl_file_list``, ``code_generation_ipi``), backed by the generators of ``sparsekws.rtl``.
+
+What each op gets (``unit_generator``):
+
+- ``SparseMVAU`` ``sparse_weights``: ``rtl.verilog.sparse_mvu``, the banked schedule its cost model
+  counts, with the node's weights and thresholds baked in (unsigned threshold outputs, as after a
+  ReLU; ``noActivation`` or a signed output is refused);
+- ``SparseMVAU`` ``sparse_sparse`` with dense rows: ``rtl.verilog.sparse_sparse_mvu`` (lockstep);
+- ``SparseMVAU`` ``sparse_sparse`` with sparse rows: ``rtl.verilog.sparse_sparse_scatter_mvu`` (the
+  banked scatter its cost model counts, ``bank_depth`` measured per PE from the weights);
+- ``KWinnersHW`` ``global`` (1-D or 2-D), values out: ``rtl.kwta_ranked.ranked_kwta`` with the node's
+  rank ROM (boost and per-channel scales; ties in the reference's channel-major order).
+
+For a Vivado build, ``finn.specialize`` moves the ops with a unit into FINN's RTL domain, so
+FINN's ``PrepareIP`` writes their Verilog and ``CreateStitchedIP`` accepts them.
+
+Anything else raises ``HdlUnsupported`` with the reason (the ``local`` k-WTA, a k-WTA that streams
+(index, value) pairs, a matrix unit in its dense limit: FINN's own MVAU). Every generated unit is
+wrapped in a module with FINN's interface names (``ap_clk``, ``ap_rst_n``, ``in0_V_*``,
+``out0_V_*``, widths padded to bytes), so that FINN's ``CreateStitchedIP`` can place it with
+``create_bd_cell -type module -reference``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from sparsekws.core.files import write_text
+from sparsekws.rtl import verilog
+from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.verilog import MvuShape
+from sparsekws.units import golden
+
+
+class HdlUnsupported(ValueError):
+    """This node's configuration has no RTL generator (the message says why)."""
+
+
+def _integers(array: np.ndarray, what: str) -> np.ndarray:
+    values = np.asarray(array, dtype=np.float64)
+    if not np.array_equal(values, np.round(values)):
+        raise HdlUnsupported(f"{what} are not integers (streamline the model first)")
+    return values.astype(np.int64)
+
+
+def mvu_unit(inst, model):
+    """``(generator kind, MvuShape, weights [rows, cols], thresholds)`` of a ``SparseMVAU`` node."""
+    node, unit = inst.onnx_node, inst.cost_unit()
+    if inst.get_nodeattr("noActivation"):
+        raise HdlUnsupported("no thresholds (noActivation=1): the RTL units end in a threshold stage")
+    odt = inst.get_output_datatype()
+    if odt.signed() or inst.get_nodeattr("ActVal"):
+        raise HdlUnsupported(f"signed or biased outputs ({odt.name}, ActVal {inst.get_nodeattr('ActVal')})")
+    weights = _integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
+    thresholds = np.ceil(np.asarray(model.get_initializer(node.input[2]), dtype=np.float64))
+    levels = (1 << odt.bitwidth()) - 1
+    if thresholds.shape[-1] > levels:
+        raise HdlUnsupported(f"{thresholds.shape[-1]} thresholds for a {odt.bitwidth()}-bit output")
+    thresholds = np.broadcast_to(thresholds, (unit.mh, thresholds.shape[-1]))
+    big = np.iinfo(np.int64).max // 4  # never reached; clipped to the accumulator by the generator
+    thresholds = np.pad(thresholds, ((0, 0), (0, levels - thresholds.shape[-1])), constant_values=big).astype(np.int64)
+    common = dict(rows=unit.mh, cols=unit.mw, pe=unit.pe, simd=unit.simd, wbits=unit.weight_bits,
+                  abits=unit.input_bits, obits=odt.bitwidth(), in_signed=unit.input_signed)
+    if unit.mode == "sparse_weights" and not unit.dense_limit:
+        if not unit.banked:
+            raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
+        depth = golden.bank_depth(weights, unit.simd)  # equals the model's unit.words when the op's tables are set
+        return "sparse", MvuShape(**common, fan_in=unit.k, bank_depth=depth), weights, thresholds
+    if unit.mode == "sparse_sparse" and not unit.dense_limit:
+        # the producer pads the k active (index, value) pairs to whole beats with zero values
+        active = math.ceil(unit.active / unit.simd) * unit.simd
+        if unit.lockstep:
+            return "sparse_sparse", MvuShape(**common, active=active), weights, thresholds
+        if not unit.banked:
+            raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
+        depth = golden.bank_depth(weights.T, unit.pe)  # per input row, outputs banked j mod PE (unit.words)
+        return "sparse_sparse_scatter", MvuShape(**common, active=active, bank_depth=depth), weights, thresholds
+    raise HdlUnsupported(f"mode {unit.mode} in its dense limit: FINN's own MVAU is needed")
+
+
+def kwta_unit(inst):
+    """``(RankedKwtaShape, rank table)`` of a ``KWinnersHW`` node (``rtl.kwta_ranked``)."""
+    unit = inst.cost_unit()
+    reasons = []
+    if unit.mode != "global":
+        reasons.append("the local (per position) k-WTA has no RTL unit")
+    if inst.get_nodeattr("output_format") != "values":
+        reasons.append("the RTL unit streams values, not (index, value) pairs")
+    if reasons:
+        raise HdlUnsupported("; ".join(reasons))
+    return replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed()), inst.rank_table()
+
+
+def unit_generator(inst, model):
+    """``(generator, arguments after the module name)`` of the node's unit (raises ``HdlUnsupported``)."""
+    if inst.onnx_node.op_type.startswith("KWinnersHW"):
+        return ranked_kwta, kwta_unit(inst)
+    kind, shape, weights, thresholds = mvu_unit(inst, model)
+    generators = {"sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
+                  "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}
+    return generators[kind], (shape, weights, thresholds)
+
+
+def unit_verilog(inst, model, name: str) -> str:
+    """Verilog of the node's unit as module ``name`` (raises ``HdlUnsupported``)."""
+    generator, arguments = unit_generator(inst, model)
+    return generator(name, *arguments)
+
+
+def wrapper_verilog(top: str, unit: str, in_width: int, out_width: int) -> str:
+    """A module ``top`` with FINN's port names around ``unit`` (stream widths padded to bytes)."""
+    pad_in, pad_out = 8 * math.ceil(in_width / 8), 8 * math.ceil(out_width / 8)
+    out_data = "out_data" if pad_out == out_width else f"{{{pad_out - out_width}'d0, out_data}}"
+    return "\n".join([
+        f"// FINN interface of {unit}. Generated by sparsekws.finn.ops.hdl; do not edit.",
+        "`default_nettype none",
+        f"module {top} (",
+        "  input  wire ap_clk,", "  input  wire ap_rst_n,",
+        f"  input  wire [{pad_in - 1}:0] in0_V_TDATA,", "  input  wire in0_V_TVALID,", "  output wire in0_V_TREADY,",
+        f"  output wire [{pad_out - 1}:0] out0_V_TDATA,", "  output wire out0_V_TVALID,", "  input  wire out0_V_TREADY",
+        ");",
+        f"  wire [{out_width - 1}:0] out_data;",
+        "  /* verilator lint_off PINCONNECTEMPTY */",
+        f"  {unit} core (.clk(ap_clk), .rst_n(ap_rst_n), .in_data(in0_V_TDATA[{in_width - 1}:0]),"
+        " .in_valid(in0_V_TVALID), .in_ready(in0_V_TREADY),",
+        "    .out_data(out_data), .out_valid(out0_V_TVALID), .out_ready(out0_V_TREADY));",
+        "  /* verilator lint_on PINCONNECTEMPTY */",
+        f"  assign out0_V_TDATA = {out_data};",
+        "endmodule", "`default_nettype wire", ""])
+
+
+class HdlBackend:
+    """Mixin: FINN's RTL-backend hooks for an op with a generator in ``unit_verilog``."""
+
+    def get_verilog_top_module_name(self):
+        return f"{self.onnx_node.name}_wrapper"
+
+    def generate_hdl(self, model, fpgapart, clk):
+        """Write ``<node>.v`` (the unit) and ``<node>_wrapper.v`` into ``code_gen_dir_ipgen``."""
+        folder = Path(self.get_nodeattr("code_gen_dir_ipgen"))
+        name = self.onnx_node.name
+        unit = unit_verilog(self, model, name)
+        write_text(folder / f"{name}.v", unit)
+        write_text(folder / f"{name}_wrapper.v", wrapper_verilog(self.get_verilog_top_module_name(), name,
+                                                                 self.get_instream_width(), self.get_outstream_width()))
+        self.set_nodeattr("ipgen_path", str(folder))
+        self.set_nodeattr("ip_path", str(folder))
+
+    def code_generation_ipgen(self, model, fpgapart, clk):
+        self.generate_hdl(model, fpgapart, clk)
+
+    def get_rtl_file_list(self, abspath=False):
+        folder = Path(self.get_nodeattr("code_gen_dir_ipgen"))
+        files = [f"{self.onnx_node.name}.v", f"{self.onnx_node.name}_wrapper.v"]
+        return [str((folder / f).resolve()) if abspath else f for f in files]
+
+    def code_generation_ipi(self):
+        commands = [f"add_files -norecurse {path}" for path in self.get_rtl_file_list(abspath=True)]
+        return commands + [f"create_bd_cell -type module -reference {self.get_verilog_top_module_name()} "
+                           f"{self.onnx_node.name}"]
+
+    def get_verilog_top_module_intf_names(self):
+        """Clock, reset, one input and one output stream: weights are baked in (no AXI-lite, no weight stream)."""
+        return {"clk": ["ap_clk"], "rst": ["ap_rst_n"], "s_axis": [("in0_V", self.get_instream_width_padded(0))],
+                "m_axis": [("out0_V", self.get_outstream_width_padded(0))], "aximm": [], "axilite": [], "ap_none": []}

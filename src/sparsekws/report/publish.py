@@ -1,0 +1,229 @@
+"""Publish the results: the Snakemake report as one file, plus the figures and tables, checked in a browser.
+
+``publish`` (the command) runs ``snakemake --report`` (with the git revision, config hash
+and package versions as report metadata), then writes ``<out>/`` with ``report.html``,
+``figures/`` (PNG and SVG), ``tables/`` (CSV and HTML) and a ``README.md`` listing every file
+and where its numbers come from. The folder is replaced atomically.
+
+``check_report`` opens a report the way a reader does, in headless Chromium, offline: it
+shows every figure of the report in the report's own viewer, records whether each image
+decoded (its pixel size), reads the landing page's text, and takes a screenshot of the main
+figure's page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sparsekws.core.errors import UserError
+from sparsekws.core.files import atomic_dir, write_yaml
+from sparsekws.core.provenance import config_hash, git_revision, package_versions, utc_now
+
+log = logging.getLogger(__name__)
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# Offline, no profile reuse, no background traffic.
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--hide-scrollbars")
+MAIN_FIGURE = "throughput.png"
+PROBE_ID = "sparsekws-probe"
+
+# Runs inside the report after its own scripts: shows each image result the way the report's
+# view button does (app.setView), checks it is on the page and decoded, then leaves the main
+# figure (with its category in the menu) on screen for the screenshot.
+PROBE_JS = """
+<script>
+(function () {
+  const main = %(main)s;
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function probe() {
+    const out = {landing_text: document.querySelector('#app').innerText.slice(0, 20000), figures: {}};
+    for (const [path, entry] of Object.entries(results)) {
+      if (!entry.mime_type.startsWith('image/')) continue;
+      app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
+      await wait(150);
+      const img = Array.from(document.querySelectorAll('#app img')).find((i) => i.src === entry.data_uri);
+      let width = 0, height = 0;
+      if (img) { await Promise.race([img.decode().catch(() => null), wait(3000)]); width = img.naturalWidth; height = img.naturalHeight; }
+      out.figures[path] = {shown: !!img, width: width, height: height, caption: entry.caption.length};
+    }
+    const mainPath = Object.keys(results).find((p) => p.endsWith('/' + main));
+    if (mainPath) {
+      const category = Object.keys(categories).find((c) => Object.values(categories[c]).some((l) => l.includes(mainPath)));
+      if (category) { app.showCategory(category); await wait(200); }
+      app.setView({content: 'img', contentPath: results[mainPath].data_uri, resultPath: mainPath});
+      out.main = mainPath;
+    }
+    await wait(300);
+    const pre = document.createElement('pre');
+    pre.id = '%(probe_id)s';
+    pre.style.display = 'none';
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }
+  window.addEventListener('load', () => setTimeout(probe, 300));
+})();
+</script>
+"""
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable on PATH, or None."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def probe_page(report_html: str, main: str = MAIN_FIGURE) -> str:
+    """The report with the probe script added at the end of its body."""
+    script = PROBE_JS % {"main": json.dumps(main), "probe_id": PROBE_ID}
+    cut = report_html.rfind("</body>")
+    if cut < 0:
+        raise UserError("the report has no </body>: not a Snakemake HTML report (use an .html report, not .zip)")
+    return report_html[:cut] + script + report_html[cut:]
+
+
+def _chromium(chromium: str, profile: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    # Virtual time runs fast while the page idles, so a generous budget costs little real time;
+    # the probe waits for every figure to decode (up to 3 s of virtual time each).
+    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=600000", *args]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"{chromium} did not finish within {timeout:g} s: {' '.join(command[-2:])}") from None
+
+
+def check_report(report: str | Path, screenshot: str | Path | None = None, chromium: str | None = None,
+                 main: str = MAIN_FIGURE, timeout: float = 120.0) -> dict[str, Any]:
+    """Open ``report`` in headless Chromium; return what a reader would see.
+
+    Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels),
+    ``landing_text`` (the first page's text), ``main`` (the figure left on screen) and
+    ``screenshot`` (its path, when asked for).
+    """
+    chromium = chromium or find_chromium()
+    if chromium is None:
+        raise UserError("no Chromium found (install the Debian package 'chromium', see envs/apt-packages.txt)")
+    report = Path(report)
+    with tempfile.TemporaryDirectory(prefix="sparsekws-report-check-") as tmp:
+        page = Path(tmp) / "report_probe.html"
+        page.write_text(probe_page(report.read_text(errors="replace"), main))
+        url = page.resolve().as_uri()
+        dom = _chromium(chromium, Path(tmp) / "profile-dom", "--dump-dom", url, timeout=timeout)
+        match = re.search(rf'<pre id="{PROBE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
+        if match is None:
+            raise UserError(f"the report's scripts did not finish in Chromium (no probe result); "
+                            f"chromium said: {dom.stderr[-1500:]}")
+        import html as _html
+
+        result = json.loads(_html.unescape(match.group(1)))
+        if screenshot is not None:
+            screenshot = Path(screenshot).resolve()
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            shot = _chromium(chromium, Path(tmp) / "profile-shot", f"--screenshot={screenshot}",
+                             "--window-size=1600,1000", url, timeout=timeout)
+            if not screenshot.is_file():
+                raise UserError(f"Chromium wrote no screenshot to {screenshot}: {shot.stderr[-1500:]}")
+            result["screenshot"] = str(screenshot)
+    return result
+
+
+def report_metadata(config: dict) -> dict[str, str]:
+    """Key-value provenance for the report's landing page (Snakemake ``--report-metadata``)."""
+    versions = package_versions()
+    return {
+        "git revision": git_revision(),
+        "config hash": config_hash(config),
+        "dataset": str(config["dataset"]["name"]),
+        "report generated (UTC)": utc_now(),
+        "package versions": ", ".join(f"{name} {version}" for name, version in versions.items()),
+    }
+
+
+def snakemake_report(report: Path, configfile: Path, metadata: dict[str, str], nolock: bool = False) -> None:
+    """Run ``snakemake --report`` in the current directory (the workflow's root)."""
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sparsekws-report-") as tmp:
+        meta = Path(tmp) / "metadata.yaml"
+        write_yaml(meta, metadata)
+        command = [sys.executable, "-m", "snakemake", "--report", str(report), "--configfile", str(configfile),
+                   "--report-metadata", str(meta)] + (["--nolock"] if nolock else [])
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not report.is_file():
+        raise UserError(f"snakemake --report failed (run it in the workflow's folder after the workflow):\n"
+                        f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], check: dict | None) -> str:
+    """README of the published folder: what each file is and where its numbers come from."""
+    lines = [
+        f"# sparsekws results: dataset `{config['dataset']['name']}`", "",
+        "Generated by the sparsekws workflow. Every number says whether it was **measured** (which device, "
+        "which method) or **estimated** (which model): see the `source` and `method` columns of the tables "
+        "and the footer of each figure. FPGA numbers are estimates unless `source` says measured.", "",
+        "## Provenance", "",
+        *(f"- {key}: {value}" for key, value in metadata.items()), "",
+        "## Contents", "",
+        "- `report.html`: the Snakemake report (one self-contained file; opens offline in a browser): "
+        "introduction, config, every figure with its caption, the tables, run statistics.",
+    ]
+    describe = {
+        "throughput": "Graph 1: single-network throughput per platform (log scale; hatched = estimated)",
+        "race": "Graph 2: the race, dense with a 5-minute head start vs sparse; overtaking time",
+        "full_chip": "Graph 3: full-chip throughput per board, networks per chip; 0 where a model does not fit",
+        "energy": "Graph 4: energy per word where power was read (otherwise it says there was none)",
+        "accuracy_vs_macs": "test accuracy vs MACs per inference, Pareto front",
+        "accuracy": "accuracy and weight sparsity per model",
+        "table1": "Table 1: throughput per platform and configuration, speed-ups, accuracy",
+        "headline": "headline numbers next to the blog's claims (claim, blog_value, our_value, source, note)",
+        "provenance": "config hash, git revision and package versions of the figures",
+    }
+    for folder in ("figures", "tables"):
+        for name in files.get(folder, []):
+            stem = Path(name).stem
+            lines.append(f"- `{folder}/{name}`" + (f": {describe[stem]}" if stem in describe else ""))
+    if check is not None:
+        shown = sum(1 for f in check["figures"].values() if f["shown"] and f["width"] > 0)
+        lines += ["", "## Checked in a browser", "",
+                  f"The report was opened in headless Chromium: {shown} of {len(check['figures'])} figures displayed."]
+        if check.get("screenshot"):
+            lines.append(f"Screenshot of the main figure's page: `{Path(check['screenshot']).name}`.")
+    return "\n".join(lines) + "\n"
+
+
+def publish(config: dict, report: Path, figures: Path, tables: Path, out: Path, check: bool = True) -> dict[str, Any]:
+    """Copy the report, figures and tables into ``out`` (atomically) with a README."""
+    for path, what in ((report, "report"), (figures, "figures folder"), (tables, "tables folder")):
+        if not path.exists():
+            raise UserError(f"{what} {path} does not exist: run the workflow (snakemake --cores all) first")
+    metadata = report_metadata(config)
+    with atomic_dir(out) as staging:
+        shutil.copy2(report, staging / "report.html")
+        files = {}
+        for folder, source in (("figures", figures), ("tables", tables)):
+            (staging / folder).mkdir()
+            names = sorted(p.name for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+            for name in names:
+                shutil.copy2(source / name, staging / folder / name)
+            files[folder] = names
+        result = None
+        if check:
+            if find_chromium() is None:
+                log.warning("no Chromium: the published report was not checked in a browser")
+            else:
+                result = check_report(staging / "report.html", staging / "report_main_figure.png")
+                result["screenshot"] = str(out / "report_main_figure.png")
+                (staging / "report_check.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        (staging / "README.md").write_text(readme(config, files, metadata, result))
+    return {"out": str(out), "files": files, "check": result}

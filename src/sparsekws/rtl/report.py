@@ -1,0 +1,236 @@
+"""Simulate a model's hardware layers in RTL and tabulate dense vs sparse cycles and resources,
+the compile stage's model beside simulation and Yosys.
+
+For every matrix layer: the dense unit and, where the layer is sparse, the fixed fan-in unit at
+the model's weight density with the same PE and SIMD (banked schedule; bank depth from the
+trained weights when given), plus the sparse-sparse unit where the input comes from a k-WTA with
+fixed k, and every k-WTA layer as the rank-ROM unit (``kwta_ranked``, global mode, PE
+``calibration.KWTA_PE``). Simulation (cocotb + Verilator) runs on a two-fold slice of each matrix
+unit (PE=2, 4 rows, the layer's real columns, fan-in and SIMD) with the trained weights of the
+QONNX export when given (random fixed fan-in weights otherwise), and on the whole k-WTA unit
+with the trained layer's rank ROM (its boost and activation scale, ``layers.trained_kwta``) when
+given (the calibration grid's seeded boost, ``calibration.kwta_rank_table``, otherwise); random
+inputs and random output back-pressure; every output is compared with the golden model
+(``units.kwta.reference`` for the k-WTA), and the measured cycles per vector (k-WTA: per frame)
+with the compile stage's cycle model (``units.cost``) of the same unit or slice.
+Resources: the compile stage's model (``calibration.model_counts``: LUT/FF with the Yosys
+calibration in force) beside the Yosys counts of the calibration table
+(``scripts/rtl_calibrate.py``) at the layer's shape.
+
+The ``rtl`` command writes the rows as ``rtl_report.csv``, ``rtl_report.json`` (with provenance)
+and ``rtl_report.html`` (the report's view). Missing tools are reported in the table, not as a
+failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sparsekws.core.errors import UserError
+from sparsekws.models.spec import ModelSpec
+from sparsekws.rtl import cases
+from sparsekws.rtl.calibration import describe, kwta_entry, model_counts, sparse_shape
+from sparsekws.rtl.layers import ModelLayer, TrainedKwta, model_layers, trained_kwta, trained_weights
+from sparsekws.rtl.sim import simulate as run_sim
+from sparsekws.rtl.tools import missing_tools
+from sparsekws.rtl.verilog import MvuShape
+from sparsekws.units import golden
+from sparsekws.units.calibration import source as calibration_source
+
+log = logging.getLogger(__name__)
+SLICE_PE = 2
+RESOURCES = ("lut", "ff", "bram18", "dsp")
+
+
+def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str, object]]:
+    """(unit kind, full-size shape) pairs to report for one model layer; ``weights``: the matrix
+    layer's weights in hardware column order, or the k-WTA layer's rank ROM."""
+    if item.kwta:
+        name, channels, k = item.kwta
+        return [("kwta", kwta_entry(name, channels, item.positions, k, weights)["shape"])]
+    layer = item.layer
+    out = [("dense", layer.shape())]
+    if item.density < 1.0:
+        shape = sparse_shape(layer, item.density)
+        if weights is not None:
+            shape = dataclasses.replace(shape, fan_in=int((weights != 0).sum(axis=1).max()),
+                                        bank_depth=golden.bank_depth(weights, layer.simd))
+        out.append(("sparse", shape))
+    if item.active_inputs:
+        active = math.ceil(item.active_inputs / layer.simd) * layer.simd
+        out.append(("sparse_sparse", layer.shape(active=active)))
+    return out
+
+
+def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Generator, frames: int) -> cases.Case:
+    """The simulated slice of a unit (the whole unit for a k-WTA, ``weights`` = its rank ROM; see the
+    module docstring); ``case.shape`` is the slice's shape."""
+    if kind == "kwta":
+        return cases.ranked_kwta_case(shape, weights, rng, frames)
+    part: MvuShape = dataclasses.replace(shape, pe=SLICE_PE, rows=2 * SLICE_PE, bank_depth=0)
+    rows = None if weights is None else weights[: part.rows]
+    return cases.mvu_case(kind, part, rng, frames, weights=rows)
+
+
+def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float, columns: dict | None = None) -> dict:
+    """Yosys counts of the table row for (layer, unit, density), or NaNs with a note; a k-WTA row
+    must describe the ranked unit (column ``bins``) at the unit's ``columns`` (channels, positions, k)."""
+    if table.empty:
+        return {f"{m}_yosys": np.nan for m in RESOURCES} | {"depth_yosys": np.nan,
+                                                             "yosys_method": "no calibration table"}
+    match = table[(table.layer == layer) & (table.kind == kind)]
+    if kind in ("sparse", "dense"):
+        match = match[np.isclose(match.density, 1.0 if kind == "dense" else density)]
+    if kind == "kwta":
+        match = _ranked_kwta_rows(match, columns or {})
+    if match.empty:
+        return {f"{m}_yosys": np.nan for m in RESOURCES} | {
+            "depth_yosys": np.nan, "yosys_method": "not in calibration table (run scripts/rtl_calibrate.py)"}
+    row = match.iloc[0]
+    return {f"{m}_yosys": row[m] for m in RESOURCES} | {"depth_yosys": row["depth"],
+                                                         "yosys_method": f"yosys {row['method']}"}
+
+
+def _ranked_kwta_rows(match: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """The rows of the ranked k-WTA unit (tables written before it have no ``bins``) at the unit's
+    channels (``rows``), ``positions`` and k (``active``)."""
+    if "bins" not in match or "positions" not in match:
+        return match.iloc[:0]
+    same = match.bins.gt(0)
+    for key in ("rows", "positions", "active"):
+        same &= match[key] == columns.get(key)
+    return match[same]
+
+
+def unit_columns(kind: str, shape, layer: str) -> dict:
+    """The calibration table's description of a unit (what ``calibration.model_counts`` reads)."""
+    return describe({"layer": layer, "kind": kind, "density": 1.0, "shape": shape})
+
+
+def modelled(columns: dict, yosys_dsp: float) -> dict:
+    """The compile stage's cycles per vector and resources of a unit (multipliers in DSPs where Yosys put them)."""
+    counts = model_counts(columns | {"dsp": 0 if np.isnan(yosys_dsp) else yosys_dsp})
+    return {"cycles_model_vector": counts.pop("cycles")} | {f"{m}_model": counts[m] for m in RESOURCES}
+
+
+def rank_tables(kwta_layers: list[ModelLayer], trained: list[TrainedKwta], qonnx: Path | None) -> list[np.ndarray]:
+    """The rank ROM of each k-WTA layer: the trained one (checked against the config's shape and k,
+    global mode), or the calibration grid's seeded boost (``calibration.kwta_rank_table``)."""
+    if qonnx is None:
+        return [kwta_entry(item.kwta[0], item.kwta[1], item.positions, item.kwta[2])["rank_table"]
+                for item in kwta_layers]
+    if len(trained) != len(kwta_layers):
+        raise UserError(f"{qonnx} has {len(trained)} k-WTA nodes but the model config has {len(kwta_layers)}; "
+                        "export the model again")
+    for item, node in zip(kwta_layers, trained):
+        _, channels, k = item.kwta
+        if (node.channels, node.positions or item.positions, node.k) != (channels, item.positions, k):
+            raise UserError(f"{qonnx}: k-WTA node of {node.channels} channels x {node.positions} positions, "
+                            f"k={node.k}, but layer {item.name} has {channels} x {item.positions}, k={k}; "
+                            "export the model again")
+        if node.mode != "global":
+            raise UserError(f"{qonnx}: k-WTA layer {item.name} has mode {node.mode!r}; the RTL unit is global")
+    return [node.rank_table for node in trained]
+
+
+def report(spec: ModelSpec, model: str, qonnx: Path | None, yosys_table: Path, simulate: bool, frames: int,
+           seed: int, work_dir: Path) -> pd.DataFrame:
+    """One row per (layer, unit) of ``model`` (specification ``spec``); ``yosys_table``: the Yosys
+    calibration table (``rtl.calibration``), read where it exists."""
+    layers = model_layers(spec)
+    weights = trained_weights(qonnx) if qonnx is not None else []
+    matrices = [item for item in layers if item.layer]
+    if weights and len(weights) != len(matrices):
+        raise UserError(f"{qonnx} has {len(weights)} weight tensors but model {model!r} has "
+                        f"{len(matrices)} matrix layers; export the model again")
+    kwta_layers = [item for item in layers if item.kwta]
+    tables = iter(rank_tables(kwta_layers, trained_kwta(qonnx) if qonnx is not None and kwta_layers else [], qonnx))
+    table = pd.read_csv(yosys_table) if yosys_table.is_file() else pd.DataFrame()
+    missing = missing_tools() if simulate else []
+    if missing:
+        log.warning("rtl: simulation skipped: %s", "; ".join(missing))
+    rng = np.random.default_rng(seed)
+    rows, index = [], 0
+    for item in layers:
+        if item.layer:
+            layer_weights = item.hardware_columns(weights[index]) if weights else None
+            index += 1
+        else:  # a k-WTA layer: its rank ROM
+            layer_weights = next(tables)
+        for kind, shape in units(item, layer_weights):
+            columns = unit_columns(kind, shape, item.name)
+            row = {"model": model, "layer": item.name, "unit": kind, "density": item.density}
+            row |= {key: columns.get(key, 0)
+                    for key in ("rows", "cols", "pe", "simd", "fan_in", "bank_depth", "active", "bins")}
+            row["positions"] = item.positions
+            yosys = calibrated(table, item.name, kind, item.density, columns)
+            row |= modelled(columns, yosys["dsp_yosys"])
+            row["cycles_model_frame"] = row["cycles_model_vector"] * (1 if kind == "kwta" else item.positions)
+            row |= yosys | {"resource_model": f"sparsekws.units.cost; {calibration_note()}"}
+            row |= _simulate(kind, shape, item.name, layer_weights, qonnx is not None, rng, frames,
+                             work_dir / f"{item.name}_{kind}_{len(rows)}", run_sim,
+                             "; ".join(missing) if missing else ("--no-sim" if not simulate else ""))
+            rows.append(row)
+            log.info("rtl: %s %s: %s", item.name, kind, row["sim_status"])
+    return pd.DataFrame(rows)
+
+
+def calibration_note() -> str:
+    """The resource calibration in force (``units.calibration``)."""
+    return f"LUT/FF: {calibration_source()}"
+
+
+def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, skip_reason: str) -> dict:
+    source = "trained" if weights is not None else "random fixed fan-in"
+    if kind == "kwta":
+        source = ("trained rank ROM (boost, activation scale)" if trained
+                  else "seeded boost of the calibration grid (calibration.kwta_boost)") + ", random inputs"
+    if skip_reason:
+        return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
+                "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
+    case = slice_case(kind, shape, weights, rng, frames)
+    model = model_counts(unit_columns(kind, case.shape, layer))["cycles"]  # the compile stage's model of the slice
+    result = run_sim(case, work)
+    status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
+    if result.passed and abs(result.cycles_per_frame_sim - model) > 0.05 * model:
+        status = f"passed, cycles {result.cycles_per_frame_sim} vs model {model}"
+    return {"sim_status": status, "sim_weights": source, "sim_cycles_model": model,
+            "sim_cycles": result.cycles_per_frame_sim, "sim_beats_checked": result.beats_checked,
+            "sim_mismatches": result.mismatches}
+
+
+HTML_COLUMNS = ["layer", "unit", "density", "positions", "pe", "simd", "fan_in", "bank_depth", "active", "bins",
+                "cycles_model_frame",
+                "sim_cycles_model", "sim_cycles", "sim_status", "lut_model", "lut_yosys", "ff_model", "ff_yosys",
+                "bram18_model", "bram18_yosys", "dsp_model", "dsp_yosys", "yosys_method"]
+
+
+def html_notes(yosys_table: Path) -> list[str]:
+    """What the columns of the report's view (``HTML_COLUMNS``) mean."""
+    return [
+        "cycles_model_frame: the compile stage's cycle model for the full layer (all positions of a conv); "
+        "sim_cycles vs sim_cycles_model: cycles per vector measured in Verilator on a PE=2, 4-row slice of the "
+        "unit (real columns, fan-in, SIMD, trained weights; k-WTA: per frame, the whole unit) vs the same model "
+        "of that slice; every output beat compared with the golden model under random back-pressure.",
+        f"*_model: sparsekws.units.cost at the unit's shape ({calibration_note()}); *_yosys: Yosys "
+        "synth_xilinx (xcup) of the generated unit at the layer's shape with random weights of the same density "
+        f"({yosys_table.name}). Yosys maps the baked-in weight ROMs to LUTs or BRAM by size, the "
+        "model puts them in BRAM: compare dense with sparse within one method.",
+        "k-WTA rows: the rank-ROM unit (rtl.kwta_ranked, global, rows = channels, positions = H x W, active = k, "
+        "bins = distinct ranks of its ROM), simulated whole against units.kwta.reference; its ROM holds the "
+        "trained layer's ranks (boost, activation scale) with --qonnx, else the calibration grid's seeded boost "
+        "(see sim_weights); cycles are per frame."]
+
+
+def provenance(yosys_table: Path) -> dict[str, str]:
+    """Where the report's cycles and resources come from."""
+    return {"cycles": "sparsekws.units.cost (the compile stage's model); "
+                      "simulated on a PE=2, 4-row slice (k-WTA: the whole unit)",
+            "resources_yosys": f"{yosys_table.name} (Yosys synth_xilinx, xcup)",
+            "resources_model": f"sparsekws.units.cost; {calibration_note()}"}

@@ -1,0 +1,107 @@
+import copy
+
+import pytest
+import yaml
+
+from sparsekws.core.config import (ConfigError, board_path, load_board, load_config, model_config, train_settings,
+                                   validate_config)
+from support import BOARDS_DIR, CONFIG_DIR, SCHEMA
+from support.fixtures import default_config
+
+DEFAULT = CONFIG_DIR / "config.yaml"
+
+
+def validate(config):
+    return validate_config(config, SCHEMA, BOARDS_DIR)
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml"])
+def test_shipped_configs_are_valid(name):
+    config = load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR)
+    assert config["task"]["words"][:2] == ["yes", "no"]  # not YAML booleans
+    assert set(config["models"]) >= {"dense", "sparse"}
+
+
+def test_defaults_are_filled_in_nested_sections():
+    config = default_config()
+    del config["measure"]
+    del config["dataset"]["synthetic"]["workers"]
+    validate(config)
+    assert config["measure"]["cpu"]["batch_sizes"] == [1, 64]
+    assert config["dataset"]["synthetic"]["workers"] == 2
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    (("models", "sparse", "weight_density"), 1.5, "models.sparse.weight_density"),
+    (("train", "epochs"), "ten", "train.epochs"),
+    (("dataset", "source"), "internet", "dataset.source"),
+    (("task", "words"), [True, "up"], "task.words.0"),
+    (("train", "optimiser"), "adam", "'optimiser' was unexpected"),
+])
+def test_invalid_values_name_the_key(path, value, expected):
+    config = default_config()
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
+        validate(config)
+
+
+def test_unknown_board_is_named_with_the_known_ones():
+    config = default_config()
+    config["compile"]["boards"] = ["zcu104", "vcu118"]
+    with pytest.raises(ConfigError, match="unknown board 'vcu118'.*known boards: .*zcu104"):
+        validate(config)
+
+
+def test_unknown_model_lists_the_defined_ones():
+    with pytest.raises(ConfigError, match="unknown model 'tiny'.*dense, dense-cnn, sparse, sparse-cnn"):
+        model_config(load_config(DEFAULT, SCHEMA), "tiny")
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml", SCHEMA)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad, SCHEMA)
+    bad.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(bad, SCHEMA)
+
+
+def test_validation_does_not_change_a_valid_config_twice():
+    config = validate(default_config())
+    again = validate(copy.deepcopy(config))
+    assert again == config
+
+
+def test_board_files_have_the_fields_the_compile_stage_needs():
+    names = sorted(path.stem for path in BOARDS_DIR.glob("*.yaml"))
+    assert {"u250", "zcu104", "ultra96", "pynq-z1"} <= set(names)
+    for name in names:
+        board = load_board(board_path(BOARDS_DIR, name))
+        assert board["name"] == name
+        assert board["clock_mhz"] > 0
+        assert set(board["resources"]) == {"LUT", "FF", "BRAM36", "URAM", "DSP"}
+    assert load_board(BOARDS_DIR / "u250.yaml")["part"] == "xcu250-figd2104-2L-e"
+
+
+def test_a_bad_board_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="board file not found"):
+        load_board(tmp_path / "nope.yaml")
+    (tmp_path / "half.yaml").write_text("name: half\n")
+    with pytest.raises(ConfigError, match="must give name, part, clock_mhz and resources"):
+        load_board(tmp_path / "half.yaml")
+
+
+def test_train_settings_apply_the_per_model_overrides():
+    config = validate(default_config())
+    config["train"]["per_model"] = {"sparse": {"epochs": 3}}
+    assert train_settings(config, "sparse")["epochs"] == 3
+    assert "per_model" not in train_settings(config, "dense")
+    config["train"]["per_model"] = {"nope": {"epochs": 3}}
+    with pytest.raises(ConfigError, match="train.per_model' names unknown models"):
+        train_settings(config, "dense")

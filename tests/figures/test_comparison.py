@@ -1,0 +1,73 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsekws.figures.comparison import best_configuration, configurations, fit_status, model_pairs, table1
+from sparsekws.measure import RECORD_COLUMNS
+
+
+def test_pairs_by_name_then_family():
+    models = {"dense": {"family": "mlp"}, "sparse": {"family": "mlp"}, "dense-cnn": {"family": "cnn"},
+              "sparse-cnn": {"family": "cnn"}, "super-sparse-cnn": {"family": "cnn"}, "pruned": {"family": "mlp"},
+              "lonely": {"family": "rnn"}}
+    assert model_pairs(models) == [("dense", "sparse"), ("dense-cnn", "sparse-cnn"),
+                                   ("dense-cnn", "super-sparse-cnn"), ("dense", "pruned")]
+    assert model_pairs(["dense", "sparse"]) == [("dense", "sparse")]
+
+
+def estimate(model, board, fits, networks, binding="BRAM36", util=0.3):
+    return {"model": model, "board": board, "networks_per_chip": networks,
+            "fit": {"fits": fits, "binding_resource": binding, "utilisation": {binding: util}, "budget": 0.8}}
+
+
+def throughput():
+    rows = []
+    for model, fps in (("dense", 100.0), ("sparse", 1000.0)):
+        rows.append({"model": model, "platform": "zu3eg", "scope": "single network", "networks": 1, "batch_size": 1,
+                     "throughput_words_per_s": fps, "source": "estimated", "method": "finn-estimate"})
+        rows.append({"model": model, "platform": "cpu", "scope": "single network", "networks": 1, "batch_size": 8,
+                     "throughput_words_per_s": fps * 3, "source": "measured", "method": "ort"})
+    rows.append({"model": "sparse", "platform": "zu3eg", "scope": "full chip", "networks": 2, "batch_size": 1,
+                 "throughput_words_per_s": 2000.0, "source": "estimated", "method": "finn-estimate"})
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+
+
+def test_a_model_that_does_not_fit_gets_zero_never_dropped():
+    fits = fit_status([estimate("dense", "zu3eg", False, 0, util=1.3), estimate("sparse", "zu3eg", True, 2)])
+    table = configurations(throughput(), fits)
+    dense = table[(table["model"] == "dense") & (table["platform"] == "zu3eg")].set_index("scope")
+    assert dense.loc["single network", "throughput_words_per_s"] == 0
+    assert dense.loc["full chip", "networks"] == 0 and not dense.loc["full chip", "fits"]
+    assert "does not fit: BRAM36 at 130 %" in dense.loc["full chip", "fit_note"]
+    # measured rows are never changed by an estimate's fit check
+    assert table.loc[(table["model"] == "dense") & (table["platform"] == "cpu"), "throughput_words_per_s"].item() == 300
+
+
+def test_best_configuration_prefers_full_chip_and_keeps_zero():
+    fits = fit_status([estimate("dense", "zu3eg", False, 0), estimate("sparse", "zu3eg", True, 2)])
+    best = best_configuration(configurations(throughput(), fits)).set_index(["model", "platform"])
+    assert best.loc[("sparse", "zu3eg"), "scope"] == "full chip"
+    assert best.loc[("dense", "zu3eg"), "throughput_words_per_s"] == 0
+
+
+def test_table1_speedups_and_notes():
+    fits = fit_status([estimate("dense", "zu3eg", False, 0), estimate("sparse", "zu3eg", True, 2)])
+    table = table1(configurations(throughput(), fits), [("dense", "sparse")], {"dense": 0.9, "sparse": 0.91})
+    cpu = table[table["platform"] == "cpu"].iloc[0]
+    assert cpu["speedup_sparse_over_dense"] == pytest.approx(10.0)
+    assert cpu["source"] == "measured" and cpu["sparse_test_accuracy"] == 0.91
+    chip = table[(table["platform"] == "zu3eg") & (table["scope"] == "full chip")].iloc[0]
+    assert chip["dense_networks"] == 0 and chip["sparse_networks"] == 2 and np.isnan(chip["speedup_sparse_over_dense"])
+    assert "dense: does not fit" in chip["note"]
+    assert list(table["source"]) == ["measured", "estimated", "estimated"]
+
+
+def test_backends_are_separate_configurations():
+    frame = throughput()
+    frame["backend"] = "finn"
+    extra = frame[frame["platform"] == "cpu"].assign(backend="torch", throughput_words_per_s=1.0)
+    frame.loc[frame["platform"] == "cpu", "backend"] = "onnxruntime"
+    table = table1(configurations(pd.concat([frame, extra], ignore_index=True)), [("dense", "sparse")], {})
+    cpu = table[table["platform"] == "cpu"]
+    assert len(cpu) == 2 and sorted(cpu["speedup_sparse_over_dense"]) == [1.0, 10.0]
+    assert {"single network, batch 8 (onnxruntime)", "single network, batch 8 (torch)"} == set(cpu["configuration"])

@@ -1,0 +1,76 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsekws.figures.comparison import best_configuration, configurations, fit_status
+from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, headline_table
+from sparsekws.measure import RECORD_COLUMNS
+
+
+def blog_like(power=False):
+    """Data shaped like the blog's: U250 4 dense vs 20 sparse networks, dense does not fit a ZU3EG."""
+    rows = []
+
+    def add(model, platform, scope, networks, fps, watts=np.nan):
+        rows.append({"model": model, "platform": platform, "scope": scope, "networks": networks, "batch_size": 1,
+                     "throughput_words_per_s": fps, "source": "estimated", "method": "finn-estimate", "power_w": watts})
+    add("dense", "u250", "single network", 1, 1000.0)
+    add("dense", "u250", "full chip", 4, 4000.0, 40.0 if power else np.nan)
+    add("sparse", "u250", "single network", 1, 10000.0)
+    add("sparse", "u250", "full chip", 20, 205000.0, 80.0 if power else np.nan)
+    add("dense", "ultra96", "single network", 1, 1000.0)
+    add("sparse", "ultra96", "single network", 1, 6800.0)
+    add("sparse", "ultra96", "full chip", 1, 6800.0)
+    estimates = [{"model": m, "board": b, "networks_per_chip": n,
+                  "fit": {"fits": n > 0, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.5 if n else 1.4},
+                          "budget": 0.8}}
+                 for m, b, n in (("dense", "u250", 4), ("sparse", "u250", 20), ("dense", "ultra96", 0),
+                                 ("sparse", "ultra96", 1))]
+    configs = configurations(pd.DataFrame(rows, columns=RECORD_COLUMNS), fit_status(estimates))
+    return configs, best_configuration(configs)
+
+
+def values(table):
+    claims = table[table["blog_value"].notna()]
+    return dict(zip(claims["claim"], claims["our_value"])), dict(zip(claims["claim"], claims["note"]))
+
+
+def test_blog_shaped_data_reproduces_the_blog_numbers():
+    configs, best = blog_like()
+    table = headline_table(configs, best, [("dense", "sparse")], {"dense": 0.9637, "sparse": 0.9665},
+                           nonzero_weights={"dense": 1720, "sparse": 194})
+    assert list(table.columns) == HEADLINE_COLUMNS
+    ours, notes = values(table)
+    expected = {c.text: c.blog_value for c in BLOG_CLAIMS if c.key != "energy"}
+    expected[BLOG_CLAIMS[0].text] = 51.25  # the blog rounds its U250 configurations' ratio to 50x
+    expected[BLOG_CLAIMS[1].text] = 300 * 4000 / (205000 - 4000)  # exact overtaking time for these throughputs
+    for claim, value in expected.items():
+        assert ours[claim] == pytest.approx(value, rel=1e-9), claim
+    energy = BLOG_CLAIMS[9].text
+    assert math.isnan(ours[energy]) and "no power reading" in notes[energy]
+    assert table["source"].str.contains("estimated").sum() >= 9
+
+
+def test_energy_ratio_from_power_and_missing_boards_are_explained():
+    configs, best = blog_like(power=True)
+    ours, _ = values(headline_table(configs, best, [("dense", "sparse")], {}))
+    assert ours[BLOG_CLAIMS[9].text] == pytest.approx((40 / 4000) / (80 / 205000))
+    table = headline_table(configs[configs["platform"] != "u250"], best[best["platform"] != "u250"],
+                           [("dense", "sparse")], {})
+    ours, notes = values(table)
+    assert math.isnan(ours[BLOG_CLAIMS[0].text]) and "'u250' is not among" in notes[BLOG_CLAIMS[0].text]
+    assert math.isnan(ours[BLOG_CLAIMS[10].text]) and "metrics.json" in notes[BLOG_CLAIMS[10].text]
+    assert math.isnan(ours[BLOG_CLAIMS[11].text]) and "non-zero weight count" in notes[BLOG_CLAIMS[11].text]
+
+
+def test_per_platform_rows_and_equal_estimates_flagged():
+    configs, best = blog_like()
+    configs.loc[configs["model"] == "sparse", "throughput_words_per_s"] = configs.loc[
+        configs["model"] == "dense", "throughput_words_per_s"].max()
+    table = headline_table(configs, best_configuration(configs), [("dense", "sparse")], {})
+    extra = table[table["blog_value"].isna()]
+    assert "single-network speed-up sparse/dense on u250" in set(extra["claim"])
+    row = extra[extra["claim"] == "single-network speed-up sparse/dense on u250"].iloc[0]
+    assert row["our_value"] == pytest.approx(4.0) and row["source"].startswith("estimated (finn-estimate")

@@ -1,0 +1,70 @@
+"""Resource fit of a design against a board, networks per chip."""
+
+from __future__ import annotations
+
+import pytest
+
+from sparsekws.core.errors import UserError
+from sparsekws.finn.fit import copies_that_fit, describe_fit, fit_design, to_bram36
+
+BOARD = {"name": "toy", "resources": {"LUT": 100_000, "FF": 200_000, "BRAM36": 100, "URAM": 0, "DSP": 50}}
+
+
+def test_bram18_is_converted_to_bram36():
+    assert to_bram36({"LUT": 10, "BRAM_18K": 7, "URAM": 0, "DSP": 1}) == {"LUT": 10, "URAM": 0, "DSP": 1, "BRAM36": 3.5}
+    assert to_bram36({"BRAM36": 4})["BRAM36"] == 4
+
+
+def test_fit_within_budget_and_networks_per_chip():
+    fit = fit_design({"LUT": 10_000, "BRAM_18K": 20, "URAM": 0, "DSP": 0}, BOARD, budget=0.8)
+    assert fit["fits"] is True
+    assert fit["utilisation"]["LUT"] == pytest.approx(0.1)
+    assert fit["utilisation"]["BRAM36"] == pytest.approx(0.1)
+    # LUT: floor(0.8 * 100000 / 10000) = 8; BRAM36: floor(0.8 * 100 / 10) = 8
+    assert fit["networks_per_chip_by_resource"] == {"LUT": 8, "BRAM36": 8}
+    assert fit["networks_per_chip"] == 8
+    assert "optimistic" in fit["note"]
+
+
+def test_binding_resource_limits_networks():
+    fit = fit_design({"LUT": 5_000, "BRAM_18K": 60, "URAM": 0, "DSP": 2}, BOARD)
+    assert fit["binding_resource"] == "BRAM36"  # 30 of 100 BRAM36 vs 5 % LUT and 4 % DSP
+    assert fit["networks_per_chip"] == 2  # floor(80 / 30)
+    assert fit["networks_per_chip_by_resource"]["LUT"] == 16
+    assert fit["networks_per_chip_by_resource"]["DSP"] == 20
+
+
+def test_over_budget_is_refused_and_names_binding_resource():
+    fit = fit_design({"LUT": 90_000, "BRAM_18K": 10, "URAM": 0, "DSP": 0}, BOARD, budget=0.8)
+    assert fit["fits"] is False
+    assert fit["binding_resource"] == "LUT"
+    assert fit["networks_per_chip"] == 0
+    assert "does NOT fit" in describe_fit(fit, "toy") and "LUT" in describe_fit(fit, "toy")
+
+
+def test_resource_missing_on_chip_does_not_fit():
+    fit = fit_design({"LUT": 1_000, "BRAM_18K": 0, "URAM": 4, "DSP": 0}, BOARD)
+    assert fit["fits"] is False
+    assert fit["binding_resource"] == "URAM"
+    assert fit["utilisation"]["URAM"] is None
+    assert fit["networks_per_chip"] == 0
+
+
+def test_exact_multiple_is_not_rounded_down():
+    assert copies_that_fit(20, 100, 0.8) == 4
+    assert copies_that_fit(0.1, 1, 0.3) == 3
+
+
+def test_bad_budget():
+    with pytest.raises(UserError, match="budget"):
+        fit_design({"LUT": 1}, BOARD, budget=1.5)
+
+
+def test_require_fit_refuses_over_budget_naming_binding_resource():
+    from sparsekws.finn.fit import FitError, require_fit
+
+    require_fit(fit_design({"LUT": 10_000, "BRAM_18K": 20}, BOARD, 0.8), "toy")  # fits: no error
+    over = fit_design({"LUT": 5_000, "BRAM_18K": 170, "DSP": 2}, BOARD, 0.8)  # 85 of 100 BRAM36
+    with pytest.raises(FitError, match=r"does NOT fit toy at a 80% budget; binding resource BRAM36 \(85.0%\)"):
+        require_fit(over, "toy")
+    assert issubclass(FitError, UserError)

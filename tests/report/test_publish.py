@@ -1,0 +1,96 @@
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from sparsekws.core.errors import UserError  # noqa: E402
+from sparsekws.report.publish import PROBE_ID, check_report, find_chromium, probe_page, publish, readme  # noqa: E402
+
+CONFIG = {"dataset": {"name": "tiny"}, "seed": 1}
+
+
+def test_probe_is_added_at_the_end_of_the_body():
+    page = probe_page("<html><body><p>x</p></body></html>")
+    assert page.index(PROBE_ID) > page.index("<p>x</p>") and page.endswith("</body></html>")
+    with pytest.raises(UserError, match="not a Snakemake HTML report"):
+        probe_page("PK\x03\x04 zip")
+
+
+def test_publish_copies_everything_and_lists_it(tmp_path):
+    figures, tables = tmp_path / "figures", tmp_path / "tables"
+    figures.mkdir()
+    tables.mkdir()
+    (figures / "race.png").write_bytes(b"png")
+    (tables / "headline.csv").write_text("claim\n")
+    (tables / ".partial.tmp").write_text("")
+    report = tmp_path / "report.html"
+    report.write_text("<html><body></body></html>")
+    out = tmp_path / "publish"
+    result = publish(CONFIG, report, figures, tables, out, check=False)
+    assert (out / "report.html").read_text() == report.read_text()
+    assert result["files"] == {"figures": ["race.png"], "tables": ["headline.csv"]}
+    text = (out / "README.md").read_text()
+    assert "`figures/race.png`: Graph 2" in text and "`tables/headline.csv`: headline" in text
+    assert "git revision" in text and "config hash" in text
+    with pytest.raises(UserError, match="run the workflow"):
+        publish(CONFIG, tmp_path / "missing.html", figures, tables, out, check=False)
+
+
+def test_readme_reports_the_browser_check():
+    check = {"figures": {"a.png": {"shown": True, "width": 10}, "b.png": {"shown": True, "width": 0}},
+             "screenshot": "/x/shot.png"}
+    text = readme(CONFIG, {}, {"git revision": "abc"}, check)
+    assert "1 of 2 figures displayed" in text and "`shot.png`" in text
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory):
+    """A real Snakemake report of a one-rule workflow with two figures (PNG and SVG)."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "caption.rst").write_text("A test figure.\n")
+    (root / "intro.rst").write_text("Tiny workflow introduction.\n")
+    (root / "Snakefile").write_text(textwrap.dedent("""
+        report: "intro.rst"
+        rule all:
+            input: "out/throughput.png", "out/other.svg"
+        rule draw:
+            output:
+                png=report("out/throughput.png", caption="caption.rst", category="Figures"),
+                svg=report("out/other.svg", caption="caption.rst", category="Figures"),
+            run:
+                import matplotlib
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+                fig, ax = plt.subplots(figsize=(3, 2))
+                ax.plot([0, 1], [0, 1])
+                fig.savefig(output.png)
+                fig.savefig(output.svg)
+    """))
+    for args in (["--cores", "1"], ["--report", "report.html"]):
+        subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, check=True, capture_output=True)
+    return root / "report.html"
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian package 'chromium', "
+                                                    "listed in env/apt-packages.txt; CI installs it)")
+def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
+    result = check_report(tiny_report, screenshot=tmp_path / "shot.png")
+    figures = result["figures"]
+    assert set(figures) == {"out/throughput.png", "out/other.svg"}
+    assert all(f["shown"] and f["width"] > 100 and f["caption"] > 0 for f in figures.values())
+    assert "Tiny workflow introduction" in result["landing_text"]
+    assert result["main"] == "out/throughput.png"
+    assert (tmp_path / "shot.png").stat().st_size > 5000
+    assert plt.imread(tmp_path / "shot.png").shape[:2] == (1000, 1600)
+
+
+def test_missing_chromium_is_a_user_error(tiny_report, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match="apt-packages"):
+        check_report(tiny_report)

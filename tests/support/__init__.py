@@ -1,0 +1,36 @@
+"""Test tooling (not part of the library): the checkout's paths and configs, fixtures' helpers,
+workflow runs side by side (``workflow_runs``) and a single-node SLURM cluster (``slurm_cluster``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPO_ROOT / "config"
+SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+BOARDS_DIR = CONFIG_DIR / "boards"
+CALIBRATION_FACTORS = CONFIG_DIR / "calibration" / "factors.json"
+YOSYS_TABLE = CONFIG_DIR / "calibration" / "yosys_units.csv"
+
+
+def named_config(name: str) -> dict:
+    """``config/<name>`` validated as the workflow validates it (defaults filled, sweep models added)."""
+    from sparsekws.core.config import load_config
+    from sparsekws.models.sweep import expand_sweep
+
+    return expand_sweep(load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR))
+
+
+def validated(config: dict) -> dict:
+    """``config`` validated in place as the workflow does (defaults filled, sweep models added)."""
+    from sparsekws.core.config import validate_config
+    from sparsekws.models.sweep import expand_sweep
+
+    return expand_sweep(validate_config(config, SCHEMA, BOARDS_DIR))
+
+
+def board(name: str) -> dict:
+    """The board description ``config/boards/<name>.yaml``."""
+    from sparsekws.core.config import load_board
+
+    return load_board(BOARDS_DIR / f"{name}.yaml")

@@ -1,0 +1,113 @@
+"""Runs of the workflow in scratch folders, and a comparison of two runs of the same config.
+
+``copy_workflow`` makes a runnable copy of the workflow (no results) and ``run_snakemake`` runs
+Snakemake there with this interpreter. Two runs agree when their dataset files are
+byte-identical, their feature arrays and model weights are equal, and their metrics,
+evaluation, export-check and FINN estimate JSONs are equal with every wall-clock field (a key
+ending in ``seconds``) left out. Measured timings are never compared: they differ from run to
+run by nature.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sparsekws.core.files import read_json
+
+MODEL_JSONS = ("metrics.json", "evaluation.json", "export_check.json")
+from support import REPO_ROOT
+WORKFLOW_FILES = ("Snakefile", "rules", "workflow", "config", "envs")
+
+
+def copy_workflow(root: str | os.PathLike, config_file: str | os.PathLike) -> Path:
+    """A copy of the workflow (no results) in ``root`` with ``config_file`` as its default config."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = REPO_ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    shutil.copy(config_file, root / "config" / "config.yaml")
+    return root
+
+
+def run_snakemake(workdir: str | os.PathLike, args: list[str], env: dict[str, str] | None = None,
+                  timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run Snakemake (this interpreter's) in ``workdir`` with ``args``; output captured as text."""
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def without_timings(value: Any) -> Any:
+    """A JSON value with every wall-clock field (``*seconds``) removed, recursively."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if not k.endswith("seconds")}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def json_targets(config: dict) -> list[str]:
+    """The JSON outputs (relative to a run's folder) that two runs must agree on."""
+    name = config["dataset"]["name"]
+    targets = [f"results/models/{name}/{m}/{f}" for m in config["models"] for f in MODEL_JSONS]
+    boards = config["compile"]["boards"]
+    targets += [f"results/hw/{name}/{m}/{b}/estimate.json" for m in config["models"] for b in boards]
+    return targets
+
+
+def compared_targets(config: dict) -> list[str]:
+    """Every file (relative to a run's folder) whose producing jobs ``differences`` needs."""
+    name = config["dataset"]["name"]
+    return [*json_targets(config), *(f"results/models/{name}/{m}/model.pt" for m in config["models"])]
+
+
+def differences(first: str | os.PathLike, second: str | os.PathLike, config: dict) -> list[str]:
+    """What differs between the runs in folders ``first`` and ``second`` (empty when they agree)."""
+    import torch
+
+    first, second = Path(first), Path(second)
+    name = config["dataset"]["name"]
+    found: list[str] = []
+
+    def files(root: Path) -> list[Path]:
+        folder = root / "results" / "datasets" / name
+        return sorted(p.relative_to(root) for p in folder.rglob("*") if p.is_file())
+
+    listed = files(first)
+    if not listed:
+        found.append(f"{first}/results/datasets/{name} holds no files")
+    if listed != files(second):
+        found.append(f"the dataset folders list different files ({len(listed)} vs {len(files(second))})")
+    found += [f"{path} differs" for path in listed
+              if (second / path).is_file() and (first / path).read_bytes() != (second / path).read_bytes()]
+
+    wanted = [f"results/models/{name}/{m}/model.pt" for m in config["models"]] + json_targets(config)
+    wanted += [p.relative_to(first).as_posix() for p in (first / "results" / "features" / name).glob("*.npz")]
+    missing = [f"{root / path} is missing" for path in wanted for root in (first, second)
+               if not (root / path).is_file()]
+    if missing:
+        return found + missing
+
+    for features in sorted((first / "results" / "features" / name).glob("*.npz")):
+        other = second / features.relative_to(first)
+        with np.load(features) as a, np.load(other) as b:
+            if a.files != b.files or any(not np.array_equal(a[k], b[k]) for k in a.files):
+                found.append(f"{features.relative_to(first)} differs")
+
+    for model in config["models"]:
+        path = f"results/models/{name}/{model}/model.pt"
+        state_a = torch.load(first / path, weights_only=True)["state_dict"]
+        state_b = torch.load(second / path, weights_only=True)["state_dict"]
+        if state_a.keys() != state_b.keys() or not all(torch.equal(state_a[k], state_b[k]) for k in state_a):
+            found.append(f"{path}: the weights differ")
+    for target in json_targets(config):
+        if without_timings(read_json(first / target)) != without_timings(read_json(second / target)):
+            found.append(f"{target} differs (timings excluded)")
+    return found

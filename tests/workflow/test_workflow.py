@@ -1,0 +1,258 @@
+"""The real workflow, run by Snakemake on the tiny config in a temporary directory."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sparsekws.core.files import read_json
+from support import REPO_ROOT, named_config, workflow_runs
+from support.workflow_runs import run_snakemake
+
+#: The figure and table jobs of a run, one each.
+REPORT_JOBS = dict.fromkeys(["effective_config", "figure_class_balance", "figure_training_curves", "figure_confusion",
+                             "figure_noise_robustness", "table_accuracy", "figure_accuracy", "figure_accuracy_vs_macs",
+                             "figure_throughput", "figure_full_chip", "figure_energy", "table_race", "figure_race",
+                             "table_table1", "table_headline", "table_compile", "table_provenance"], 1)
+#: The ones that read the measurement table or the compile stage's estimates.
+THROUGHPUT_JOBS = dict.fromkeys(["figure_throughput", "figure_full_chip", "figure_energy", "table_race", "figure_race",
+                                 "table_table1", "table_headline"], 1)
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = run_snakemake(workdir, ["--cores", "2", *args])
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake run or dry run."""
+    table = output.split("Job stats:")[1].strip().split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+
+
+def device_platforms(config: dict) -> list[str]:
+    """The measurement platforms that get one job per model besides the CPU one."""
+    return [p for p in config["measure"]["platforms"] if p not in ("cpu", "finn-estimate")]
+
+
+def copy_workflow(root: Path, config_name: str) -> Path:
+    """Copy the workflow into ``root`` (no results) with ``config/<config_name>`` as its default."""
+    return workflow_runs.copy_workflow(root, REPO_ROOT / "config" / config_name)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A copy of the workflow with the smoke config as its default."""
+    return copy_workflow(tmp_path_factory.mktemp("workflow"), "smoke.yaml")
+
+
+@pytest.fixture(scope="module")
+def finished(workdir):
+    """The smoke workflow run to the end, then its report."""
+    snakemake(workdir)
+    snakemake(workdir, "--report", "results/report.html")
+    return workdir
+
+
+def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
+    result = snakemake(copy_workflow(tmp_path, "config.yaml"), "-n")
+    config = named_config("config.yaml")
+    models, boards = len(config["models"]), len(config["compile"]["boards"])
+    hardware = sum(entry.get("hardware", True) for entry in config["models"].values())
+    assert config["sweep"]["base"] and models >= hardware + 5  # the sparsity sweep: >= 3 x 2 points, one the base
+    frontends = len({entry["frontend"] for entry in config["models"].values()})
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "train": models, "evaluate": models,
+                      "export": models, "compile": hardware * boards, "measure_cpu": hardware,
+                      "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
+                      "rtl": 2, "all": 1, **REPORT_JOBS}  # RTL reports of the models with sparse layers
+
+
+def test_a_dry_run_writes_nothing(tmp_path):
+    workdir = copy_workflow(tmp_path, "smoke.yaml")
+    snakemake(workdir, "-n")
+    assert not (workdir / "results").exists()
+
+
+def test_invalid_config_fails_before_any_job(workdir, tmp_path):
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["models"]["sparse"]["weight_density"] = 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "--configfile", str(bad), check=False)
+    assert result.returncode != 0
+    assert "config key 'models.sparse.weight_density'" in result.stdout + result.stderr
+    assert "Job stats" not in result.stdout + result.stderr
+
+
+def test_outputs_have_real_content(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+
+    dataset = results / "datasets" / name
+    assert (dataset / "validation_list.txt").read_text().strip()
+    assert (dataset / "testing_list.txt").read_text().strip()
+    assert any((dataset / "_background_noise_").glob("*.wav"))
+
+    features = np.load(results / "features" / name / "mfcc.npz")
+    assert features["x_train"].dtype == np.int8 and features["x_train"].shape[1:] == (49, 10)
+    assert len(features["classes"]) == len(config["task"]["words"]) + 2
+
+    for model, entry in config["models"].items():
+        metrics = read_json(results / "models" / name / model / "metrics.json")
+        assert 0.0 <= metrics["test_accuracy"] <= 1.0
+        for layer in metrics["layers"]:  # fixed fan-in: the density rounded to whole inputs per unit
+            assert layer["mask_density"] == pytest.approx(entry["weight_density"], abs=0.5 / layer["shape"][1] + 1e-9)
+        assert read_json(results / "models" / name / model / "export_check.json")["passed"] is True
+
+    table = pd.read_csv(results / "measurements" / name / "throughput.csv")
+    assert set(table["source"]) == {"measured", "estimated"}
+    assert set(table.loc[table["platform"] == "cpu", "source"]) == {"measured"}
+    boards = set(config["compile"]["boards"])
+    assert set(table.loc[table["source"] == "estimated", "platform"]) == boards
+    assert set(table["model"]) == set(config["models"])
+    assert (table["throughput_words_per_s"] > 0).all()
+
+    for stem in ("throughput", "accuracy"):
+        for suffix in ("png", "svg"):
+            assert (results / "figures" / name / f"{stem}.{suffix}").stat().st_size > 1000
+    report = (results / "report.html").read_text(errors="replace")
+    assert "throughput.png" in report and "accuracy.png" in report
+
+
+def test_deleting_one_qonnx_reruns_only_its_dependents(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name, boards = config["dataset"]["name"], config["compile"]["boards"]
+    model_dir = finished / "results" / "models" / name / "sparse"
+    trained = (model_dir / "model.pt").stat().st_mtime_ns
+    other = (finished / "results" / "models" / name / "dense" / "model.qonnx.onnx").stat().st_mtime_ns
+    (model_dir / "model.qonnx.onnx").unlink()
+    run = snakemake(finished)
+    counts = job_counts(run.stdout + run.stderr)
+    assert counts == {"export": 1, "compile": len(boards), "measure_cpu": 1,
+                      "measure_device": len(device_platforms(config)), "collect_measurements": 1, "table_compile": 1,
+                      "rtl": 1, "all": 1, **THROUGHPUT_JOBS}  # the sparse model's RTL report reads its trained weights
+    assert (model_dir / "model.qonnx.onnx").exists()
+    assert (model_dir / "model.pt").stat().st_mtime_ns == trained
+    assert (finished / "results" / "models" / name / "dense" / "model.qonnx.onnx").stat().st_mtime_ns == other
+
+
+def test_dataset_card_in_results_and_report(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+    card = pd.read_csv(results / "tables" / name / "dataset_card.csv")
+    assert list(card.columns) == ["section", "split", "class", "count"]
+    features = np.load(results / "features" / name / "mfcc.npz")
+    task = card[card.section == "task"]
+    for split in ("train", "validation", "test"):
+        counts = np.bincount(features[f"y_{split}"], minlength=len(features["classes"]))
+        shown = task[task.split == split].set_index("class")["count"]
+        assert shown.to_dict() == dict(zip(features["classes"].tolist(), counts.tolist()))
+    for suffix in ("png", "svg"):
+        assert (results / "figures" / name / f"class_balance.{suffix}").stat().st_size > 1000
+    report = (results / "report.html").read_text(errors="replace")
+    assert "class_balance.png" in report and "dataset_card.csv" in report
+
+
+def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
+    """Graphs 1-4, Table 1 and the headline table exist; `snakemake publish` writes the report,
+    figures, tables and README; Chromium shows every figure (screenshot kept as a CI artefact)."""
+    import json
+
+    from sparsekws.report.publish import find_chromium
+
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    tables = finished / "results" / "tables" / name
+    table1 = pd.read_csv(tables / "table1.csv")
+    assert set(table1["platform"]) == {"cpu", *config["compile"]["boards"]}
+    assert set(table1["source"]) == {"measured", "estimated"}
+    headline = pd.read_csv(tables / "headline.csv")
+    assert {"claim", "blog_value", "our_value", "source", "note"} <= set(headline.columns)
+    blank = headline[headline["blog_value"].notna() & headline["our_value"].isna()]
+    assert blank["note"].str.len().min() > 10  # every claim we cannot compute says why
+
+    snakemake(finished, "publish")
+    publish = finished / "results" / "publish"
+    for stem in ("throughput", "race", "full_chip", "energy", "accuracy_vs_macs"):
+        for suffix in ("png", "svg"):
+            assert (publish / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
+    assert (publish / "tables" / "headline.csv").read_text() == (tables / "headline.csv").read_text()
+    assert "report.html" in (publish / "README.md").read_text()
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium', in envs/apt-packages.txt): "
+                    "the report was published but not opened in a browser")
+    check = json.loads((publish / "report_check.json").read_text())
+    shown = {Path(path).name for path, f in check["figures"].items() if f["shown"] and f["width"] > 0}
+    assert {"throughput.png", "race.png", "full_chip.png", "energy.png", "accuracy_vs_macs.png"} <= shown
+    assert shown == {Path(path).name for path in check["figures"]}
+    assert "sparsekws" in check["landing_text"] and "git revision" in check["landing_text"]
+    artefact = REPO_ROOT / "results" / "ci" / "report_main_figure.png"
+    artefact.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(publish / "report_main_figure.png", artefact)
+
+
+def test_a_changed_measurement_table_reruns_only_the_figures(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    table = finished / "results" / "measurements" / config["dataset"]["name"] / "throughput.csv"
+    records = pd.read_csv(table)
+    records.loc[records["platform"] == "cpu", "throughput_words_per_s"] *= 2  # a new measurement
+    records.to_csv(table, index=False)
+    counts = job_counts(snakemake(finished, "-n").stdout)
+    assert counts == {"all": 1, **THROUGHPUT_JOBS}
+
+
+def test_measure_stage_records_every_cpu_backend_and_skips_absent_hardware_with_reasons(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    table = pd.read_csv(finished / "results" / "measurements" / name / "throughput.csv")
+    cpu = table[table["platform"] == "cpu"]
+    for model in config["models"]:
+        assert set(cpu.loc[cpu["model"] == model, "backend"]) == {"onnxruntime-float32", "onnxruntime-int8",
+                                                                   "torch", "sparse"}
+    exact = cpu[cpu["backend"] != "onnxruntime-int8"]
+    assert exact["outputs_match_model"].all()
+    assert cpu["power_w"].isna().all() or (cpu["power_w"] > 0).all()  # missing, never 0
+    skipped = pd.read_csv(finished / "results" / "measurements" / name / "skipped.csv")
+    assert {"pynq", "alveo"} <= set(skipped["platform"])
+    assert skipped["reason"].str.len().gt(10).all()
+
+
+def test_evaluation_outputs_and_training_figures_are_in_results_and_report(finished):
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+    for model in config["models"]:
+        folder = results / "models" / name / model
+        evaluation = read_json(folder / "evaluation.json")
+        metrics = read_json(folder / "metrics.json")
+        assert evaluation["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+        assert evaluation["noise"]["features_recomputed_agreement"] == 1.0
+        noise = pd.read_csv(folder / "noise_robustness.csv")
+        assert noise["alpha"].tolist() == config["evaluate"]["noise_levels"]
+        assert pd.read_csv(folder / "confusion.csv").drop(columns="true").to_numpy().sum() == evaluation["test_samples"]
+        assert evaluation["macs"]["weight_activation_sparse"] <= evaluation["macs"]["weight_sparse"] <= evaluation["macs"]["dense"]
+    report = (results / "report.html").read_text(errors="replace")
+    for stem in ("training_curves", "confusion", "noise_robustness"):
+        for suffix in ("png", "svg"):
+            assert (results / "figures" / name / f"{stem}.{suffix}").stat().st_size > 1000
+        assert f"{stem}.png" in report
+
+
+def test_two_runs_from_scratch_give_identical_results(finished, smoke_reference):
+    """Same config, two fresh directories (this module's run and the shared reference run):
+    identical dataset bytes, features, weights, metrics and FINN estimates (timings excluded)."""
+    from support.workflow_runs import differences
+
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    assert differences(finished, smoke_reference, config) == []
