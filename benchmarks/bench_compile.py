@@ -1,6 +1,6 @@
 """Compile time (FINN estimate flow with the folding search) of every (model, board) pair of a config.
 
-Times ``sparsekws.hw.compile.compile_model`` per model and board (MLPs and CNNs), the FINN
+Times ``sparsekws.finn.compile.compile_model`` per model and board (MLPs and CNNs), the FINN
 import once separately, and records the time of each flow step (the folding search is
 ``set_folding``) with the resulting stock and tuned throughput. Inputs are the exported models
 under ``--models-dir`` (``<model>/model.qonnx.onnx`` and ``<model>/reference_io.npz``) or,
@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src"))
+from workflow_config import REPO_ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
-from sparsekws.core.config import load_config  # noqa: E402
 from sparsekws.core.files import write_json  # noqa: E402
 from sparsekws.core.provenance import package_versions, stamp, utc_now  # noqa: E402
 
@@ -53,7 +51,8 @@ def export_untrained(cfg: dict, name: str, feature_shape: list[int], folder: Pat
     import torch
 
     from sparsekws.export.qonnx import export_qonnx_model
-    from sparsekws.models.zoo import build_model, model_input_shape
+    from sparsekws.models.spec import model_input_shape
+    from sparsekws.models.zoo import build_model
 
     mcfg = cfg["models"][name]
     shape = model_input_shape(mcfg, feature_shape)
@@ -97,10 +96,13 @@ def main(argv=None) -> int:
     boards = args.boards or list(cfg["compile"]["boards"])
 
     start = time.perf_counter()
-    from sparsekws.hw import compile as hw_compile  # noqa: E402
-    from sparsekws.hw import finn_build  # noqa: E402
+    from sparsekws.core.config import load_board  # noqa: E402
+    from sparsekws.finn import build as finn_build  # noqa: E402
+    from sparsekws.finn import compile as finn_compile  # noqa: E402
+    from sparsekws.units import calibration  # noqa: E402
 
-    finn_build._use_finn_build_dir(Path(tempfile.gettempdir()) / "sparsekws_finn_bench")
+    finn_build.use_finn_build_dir(Path(tempfile.gettempdir()) / "sparsekws_finn_bench")
+    calibration.use_file(REPO_ROOT / "config" / "calibration" / "factors.json")
     import finn.transformation.fpgadataflow.specialize_layers  # noqa: F401,E402  (FINN's import cost)
     import_seconds = time.perf_counter() - start
 
@@ -118,7 +120,9 @@ def main(argv=None) -> int:
                 times = []
                 for repeat in range(args.repeats):
                     t0 = time.perf_counter()
-                    est = hw_compile.compile_model(cfg, name, board, qonnx, ref, tmp / "out" / name / board)
+                    est = finn_compile.compile_model(name, cfg["models"][name], cfg["compile"],
+                                                     load_board(REPO_ROOT / "config" / "boards" / f"{board}.yaml"),
+                                                     qonnx, ref, tmp / "out" / name / board)
                     times.append(time.perf_counter() - t0)
                 results.append(result_row(name, board, times, est))
                 log.info("%s on %s: %.2f s (min of %d)", name, board, min(times), args.repeats)

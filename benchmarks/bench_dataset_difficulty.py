@@ -17,18 +17,14 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from workflow_config import REPO_ROOT as ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
-from sparsekws.core.config import load_config  # noqa: E402
 from sparsekws.core.files import write_json  # noqa: E402
 from sparsekws.core.provenance import config_hash, git_revision  # noqa: E402
 

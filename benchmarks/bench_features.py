@@ -13,16 +13,12 @@ import dataclasses
 import json
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from workflow_config import REPO_ROOT as ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
-from sparsekws.core.config import load_config  # noqa: E402
 from sparsekws.features.extract import BATCH  # noqa: E402
 from sparsekws.features.frontends import FRONTENDS, make_frontend  # noqa: E402
 from sparsekws.core.files import write_json  # noqa: E402

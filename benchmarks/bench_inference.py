@@ -32,10 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src"))
+from workflow_config import REPO_ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
-from sparsekws.core.config import load_config  # noqa: E402
 from sparsekws.core.files import atomic_path, write_json  # noqa: E402
 from sparsekws.measure.backends.onnxruntime_cpu import make_session, to_onnxruntime_model  # noqa: E402
 from sparsekws.measure.records import BackendUnavailable  # noqa: E402

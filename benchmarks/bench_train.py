@@ -13,21 +13,20 @@ import logging
 import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src"))
+from workflow_config import REPO_ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
-from sparsekws.core.config import load_config  # noqa: E402
 from sparsekws.core.files import write_json  # noqa: E402
 from sparsekws.features.frontends import make_frontend  # noqa: E402
 from sparsekws.core.provenance import package_versions, stamp, utc_now  # noqa: E402
-from sparsekws.train import train_config
-from sparsekws.training.trainer import build_network, load_features, make_optimizer, model_seed, train_epoch
+from sparsekws.core.config import train_settings as train_config  # noqa: E402
+from sparsekws.features.store import load_features  # noqa: E402
+from sparsekws.models.zoo import build_network  # noqa: E402
+from sparsekws.training.trainer import make_optimizer, model_seed, train_epoch  # noqa: E402
 
 log = logging.getLogger("bench_train")
 
