@@ -1,7 +1,6 @@
 import copy
 
 import pytest
-import yaml
 
 from sparsekws.core.config import (ConfigError, board_path, load_board, load_config, model_config, train_settings,
                                    validate_config)

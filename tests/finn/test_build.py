@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import torch
 
-from support.fixtures import ZCU104, cnn_config, dense_cnn_config, warmed_up, write_cnn_fixture, write_mlp_fixture
+from support.fixtures import ZCU104, dense_cnn_config, write_cnn_fixture, write_mlp_fixture
 
 from sparsekws.core import environment
 from sparsekws.finn import build as finn_build

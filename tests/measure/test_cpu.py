@@ -38,7 +38,7 @@ def mlp_workload(tiny_qonnx, tmp_path_factory):
     """The conftest tiny MLP (same seeds as its QONNX export) as a workload on its reference words."""
     from support.fixtures import mlp_config, random_mlp
 
-    from sparsekws.export.qonnx import load_trained_model  # noqa: F401  (import cost outside the timing)
+    from sparsekws.training.model_file import load_trained_model  # noqa: F401  (import cost outside the timing)
 
     model, _ = random_mlp(0.5, (16, 16))  # the same network as the tiny_qonnx fixture
     ref = np.load(tiny_qonnx[1])

@@ -28,6 +28,17 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help="config schema for --config (default: %(default)s, from the workflow's folder)")
 
 
+def add_model_arguments(parser: argparse.ArgumentParser, *, checkpoint: bool = False, features: bool = False) -> None:
+    """``--model`` (with ``--settings``/``--config``), and where the command reads them the trained
+    ``--checkpoint`` and the ``--features`` file of the model's front end."""
+    add_settings_arguments(parser)
+    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    if checkpoint:
+        parser.add_argument("--checkpoint", required=True, help="model.pt of the train stage")
+    if features:
+        parser.add_argument("--features", required=True, help="features .npz of the model's front end")
+
+
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """The configuration the command works with: the ``--settings`` sections, or the validated
     ``--config`` file with the sparsity sweep's models added."""

@@ -6,15 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.core.config import load_board, model_config
 from sparsekws.finn.compile import compile_model
 from sparsekws.units import calibration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    add_model_arguments(parser)
     parser.add_argument("--board-file", required=True, type=Path, help="board description (config/boards/<board>.yaml)")
     parser.add_argument("--calibration", type=Path, default=None,
                         help="LUT/FF calibration factors of the sparse units (config/calibration/factors.json); "

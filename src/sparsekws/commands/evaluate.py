@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.training.evaluation import evaluate_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
-    parser.add_argument("--checkpoint", required=True, help="model.pt from the train stage")
-    parser.add_argument("--features", required=True, help="features .npz the model was trained on")
+    add_model_arguments(parser, checkpoint=True, features=True)
     parser.add_argument("--dataset-dir", required=True, help="dataset folder (the test audio, for the noise test)")
     parser.add_argument("--out-dir", required=True,
                         help="folder for evaluation.json, confusion.csv, noise_robustness.csv")

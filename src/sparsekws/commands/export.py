@@ -7,15 +7,12 @@ import argparse
 
 import torch
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.export.qonnx import DEFAULT_SAMPLES, export_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
-    parser.add_argument("--checkpoint", required=True, help="model.pt written by the train stage")
-    parser.add_argument("--features", required=True, help="features .npz (test samples for the check)")
+    add_model_arguments(parser, checkpoint=True, features=True)
     parser.add_argument("--out", required=True, help="QONNX model to write (e.g. model.qonnx.onnx)")
     parser.add_argument("--check-out", help="write the verification record (JSON) here")
     parser.add_argument("--reference-out", help="write reference inputs/torch logits (npz) here")

@@ -6,18 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.core.files import write_csv
 from sparsekws.measure.backends import BACKENDS
 from sparsekws.measure.workload import load_workload, measure_platform
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name in the config")
+    add_model_arguments(parser, checkpoint=True, features=True)
     parser.add_argument("--platform", required=True, choices=list(BACKENDS), help="platform to measure on")
-    parser.add_argument("--features", required=True, help="features npz (its test split is measured)")
-    parser.add_argument("--checkpoint", required=True, help="model.pt of the train stage (the reference model)")
     parser.add_argument("--qonnx", help="exported QONNX model (for ONNX Runtime)")
     parser.add_argument("--work-dir", required=True, help="folder for intermediate files (lowered ONNX models)")
     parser.add_argument("--out", required=True, help="output CSV of measurement records")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.core.config import model_config
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import write_csv, write_json
@@ -23,8 +23,7 @@ from sparsekws.units import calibration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
+    add_model_arguments(parser)
     parser.add_argument("--out-dir", required=True, type=Path, help="folder for rtl_report.csv/.json/.html")
     parser.add_argument("--qonnx", type=Path, default=None,
                         help="exported QONNX model: its trained integer weights are simulated")

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from sparsekws.commands.common import add_settings_arguments, settings
+from sparsekws.commands.common import add_model_arguments, settings
 from sparsekws.training.trainer import train_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_settings_arguments(parser)
-    parser.add_argument("--model", required=True, help="model name (a key of 'models' in the config)")
-    parser.add_argument("--features", required=True, help="features .npz from the features stage")
+    add_model_arguments(parser, features=True)
     parser.add_argument("--out-dir", required=True, help="folder for model.pt, history.csv, metrics.json")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                         help="where to train (auto: CUDA when available; default %(default)s)")

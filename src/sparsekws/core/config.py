@@ -58,18 +58,23 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"  config key '{key}': {error.message}"
 
 
-def read_config(path: str | Path) -> dict[str, Any]:
-    """The mapping of a YAML config file (not validated)."""
+def _read_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """The mapping a YAML file holds (``ConfigError`` naming ``what`` when it is missing or not a mapping)."""
     path = Path(path)
     try:
-        config = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(config).__name__}")
-    return config
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must hold a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The mapping of a YAML config file (not validated)."""
+    return _read_mapping(path, "config file")
 
 
 def load_config(path: str | Path, schema_path: str | Path, boards_dir: str | Path | None = None) -> dict[str, Any]:
@@ -114,13 +119,7 @@ def board_path(boards_dir: str | Path, name: str) -> Path:
 
 def load_board(path: str | Path) -> dict[str, Any]:
     """A board's description (part, clock, resource totals, shell) from its YAML file."""
-    path = Path(path)
-    try:
-        board = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"board file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"board file {path} is not valid YAML: {exc}") from None
-    if not isinstance(board, dict) or not {"name", "part", "clock_mhz", "resources"} <= set(board):
+    board = _read_mapping(path, "board file")
+    if not {"name", "part", "clock_mhz", "resources"} <= set(board):
         raise ConfigError(f"board file {path} must give name, part, clock_mhz and resources")
     return board
