@@ -6,7 +6,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The embedded default, unless the run names its own config (--configfile): a named config
+# means exactly what it says, and a key it leaves out takes the schema's documented default.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 # rules/common.smk puts the interpreter running Snakemake first on PATH (`python` in the rules)

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from sparsekws.core.config import train_settings, training_entry, validate_config  # noqa: E402
+from sparsekws.core.config import resolve_inheritance, train_settings, training_entry, validate_config  # noqa: E402
 from sparsekws.core.environment import VIVADO_HANDOFF_MESSAGE, cuda_driver_present, vivado_status  # noqa: E402
 from sparsekws.core.errors import ConfigError  # noqa: E402
 from sparsekws.core.provenance import config_hash  # noqa: E402
@@ -19,6 +19,10 @@ from sparsekws.models.spec import model_input_shape, model_spec  # noqa: E402
 from sparsekws.models.sweep import expand_sweep  # noqa: E402
 
 try:
+    # a named config that extends another (`inherit:`) is completed by it, key by key
+    resolved = resolve_inheritance(dict(config), workflow.basedir)
+    config.clear()
+    config.update(resolved)
     validate_config(
         config,
         Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",

@@ -2,9 +2,9 @@ import copy
 
 import pytest
 
-from sparsekws.core.config import (ConfigError, board_path, load_board, load_config, model_config, train_settings,
-                                   validate_config)
-from support import BOARDS_DIR, CONFIG_DIR, SCHEMA
+from sparsekws.core.config import (ConfigError, board_path, load_board, load_config, model_config,
+                                   resolve_inheritance, train_settings, validate_config)
+from support import BOARDS_DIR, CONFIG_DIR, REPO_ROOT, SCHEMA
 from support.fixtures import default_config
 
 DEFAULT = CONFIG_DIR / "config.yaml"
@@ -14,10 +14,10 @@ def validate(config):
     return validate_config(config, SCHEMA, BOARDS_DIR)
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "gsc.yaml", "gsc-digits.yaml", "zoo.yaml"])
 def test_shipped_configs_are_valid(name):
-    config = load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR)
-    assert config["task"]["words"][:2] == ["yes", "no"]  # not YAML booleans
+    config = load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR, root=REPO_ROOT)
+    assert all(isinstance(word, str) for word in config["task"]["words"])  # yes/no/on/off quoted, not YAML booleans
     assert set(config["models"]) >= {"dense", "sparse"}
 
 
@@ -104,3 +104,19 @@ def test_train_settings_apply_the_per_model_overrides():
     config["train"]["per_model"] = {"nope": {"epochs": 3}}
     with pytest.raises(ConfigError, match="train.per_model' names unknown models"):
         train_settings(config, "dense")
+
+
+def test_inheritance_merges_key_by_key_and_nests(tmp_path):
+    (tmp_path / "base.yaml").write_text("seed: 1\ntrain: {epochs: 8, batch_size: 64}\nmodels: {a: {x: 1}}\n")
+    (tmp_path / "middle.yaml").write_text("inherit: base.yaml\ntrain: {epochs: 30}\n")
+    merged = resolve_inheritance({"inherit": "middle.yaml", "seed": 2}, tmp_path)
+    assert merged == {"seed": 2, "train": {"epochs": 30, "batch_size": 64}, "models": {"a": {"x": 1}}}
+    assert resolve_inheritance({"seed": 3}, tmp_path) == {"seed": 3}  # no inherit: complete as it is
+    with pytest.raises(ConfigError, match="config file not found"):
+        resolve_inheritance({"inherit": "nope.yaml"}, tmp_path)
+
+
+def test_the_gsc_configs_extend_the_default_and_keep_its_models():
+    default = load_config(DEFAULT, SCHEMA, root=REPO_ROOT)
+    gsc = load_config(CONFIG_DIR / "gsc.yaml", SCHEMA, root=REPO_ROOT)
+    assert gsc["models"] == default["models"] and gsc["dataset"]["source"] == "gsc"

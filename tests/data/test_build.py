@@ -82,6 +82,16 @@ def test_build_gsc_from_local_archive(tmp_path):
     assert info["rejected"] == []
 
 
+def test_a_missing_word_names_the_users_archive_not_the_staging_folder(tmp_path):
+    src = tmp_path / "src"
+    _gsc_folder(src)
+    cfg = tiny_config(source="gsc", gsc={"archive": str(src)})
+    cfg["task"]["words"] = ["yes", "no", "up"]
+    with pytest.raises(UserError, match=rf"configured word\(s\) up not found in {src}") as error:
+        build.build_dataset(cfg, tmp_path / "out")
+    assert ".tmp" not in str(error.value)
+
+
 def _write_raw_wav(path, channels=1, width=2, rate=16000, frames=16000):
     with wave.open(str(path), "wb") as w:
         w.setnchannels(channels)

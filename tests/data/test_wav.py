@@ -3,7 +3,7 @@ import wave
 import numpy as np
 import pytest
 
-from sparsekws.data.wav import fit_to_length, read_wav, write_wav
+from sparsekws.data.wav import clip_problem, fit_to_length, read_wav, write_wav
 from sparsekws.core.errors import UserError
 
 
@@ -64,3 +64,8 @@ def test_fit_to_length_pads_and_trims():
     exact = np.arange(8, dtype=np.int16)
     out = fit_to_length(exact, 8)
     assert np.array_equal(out, exact) and out is not exact
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    assert clip_problem(tmp_path / "empty.wav") == "not a valid PCM WAV file (the file is empty)"

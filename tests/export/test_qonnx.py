@@ -130,6 +130,14 @@ def test_export_rejects_checkpoint_of_another_config(trained, tmp_path):
         export.export_model(cfg, "dense", root / "dense" / "model.pt", features, tmp_path / "m.onnx")
 
 
+def test_export_refuses_features_of_another_dataset(trained, tmp_path):
+    root, _, cfg = trained
+    other = make_features(tmp_path / "other.npz", seed=4)
+    with pytest.raises(UserError, match="is not the one .*was trained on"):
+        export.export_model(cfg, "sparse", root / "sparse" / "model.pt", other, tmp_path / "m.qonnx.onnx")
+    assert not (tmp_path / "m.qonnx.onnx").exists()
+
+
 def test_cli_export(trained, tmp_path):
     from sparsekws.cli import main
 

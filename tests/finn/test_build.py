@@ -171,3 +171,17 @@ def test_check_judgement_stops_only_on_top_class_disagreement():
     assert flip["note"] == finn_build.ROUNDING_NOTE and "note" not in ok
     with pytest.raises(FinnBuildError, match=r"\(c\) differs .* argmax agreement 0.500"):
         finn_build._judge_checks([ok, wrong])
+
+
+def test_damaged_inputs_name_the_file(tmp_path, tiny_qonnx):
+    from sparsekws.core.errors import UserError
+
+    qonnx, ref = tiny_qonnx
+    broken = tmp_path / "model.qonnx.onnx"
+    broken.write_bytes(qonnx.read_bytes()[:200])
+    with pytest.raises(UserError, match=rf"QONNX model {broken} is damaged .*--forcerun"):
+        estimate_dataflow(broken, ref, ZCU104, tmp_path / "finn")
+    truncated = tmp_path / "reference_io.npz"
+    truncated.write_bytes(ref.read_bytes()[:300])
+    with pytest.raises(UserError, match=rf"reference I/O file {truncated} is damaged"):
+        estimate_dataflow(qonnx, truncated, ZCU104, tmp_path / "finn2")

@@ -101,6 +101,10 @@ def test_layer_and_mode_selection(flow):
     np.testing.assert_allclose(finn_build.execute_graph(weights_only, inputs), want, rtol=0, atol=1e-5)
     with pytest.raises(SparseConversionError, match="cannot run sparse_sparse: its input vector"):
         convert_to_sparse_hw(hw, CFG, mode={0: "sparse_sparse"})
+    for key in (1, "1"):  # a layer index from YAML, or from the workflow's JSON params
+        chosen = convert_to_sparse_hw(hw, {**CFG, "sparse_hw": {"mode": {key: "sparse_weights"}}})
+        modes = [getCustomOp(n).get_nodeattr("sparse_mode") for n in chosen.get_nodes_by_op_type("SparseMVAU")]
+        assert modes[1] == "sparse_weights" and modes[2] == "sparse_sparse"
     with pytest.raises(ConfigError, match="out of range"):
         convert_to_sparse_hw(hw, CFG, layers=[5])
     with pytest.raises(ConfigError, match="unknown"):

@@ -99,3 +99,9 @@ def test_trained_kwta_ranks_the_levels_by_boost_and_activation_scale(tmp_path):
     assert node.rank_table[1, 2] == node.rank_table[0, 3] == node.rank_table[2, 6]  # 0.75 each
     with pytest.raises(UserError, match="signed inputs"):
         trained_kwta(_kwta_graph(tmp_path / "s.onnx", boost, signed=1))
+
+
+def test_a_damaged_qonnx_file_is_named(tmp_path):
+    (tmp_path / "m.onnx").write_bytes(b"\x12\x34 not onnx" * 20)
+    with pytest.raises(UserError, match="m.onnx is damaged"):
+        trained_weights(tmp_path / "m.onnx")

@@ -18,7 +18,7 @@ def named_config(name: str) -> dict:
     from sparsekws.core.config import load_config
     from sparsekws.models.sweep import expand_sweep
 
-    return expand_sweep(load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR))
+    return expand_sweep(load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR, root=REPO_ROOT))
 
 
 def validated(config: dict) -> dict:

@@ -37,7 +37,7 @@ def _assert_same_state(a: dict, b: dict) -> None:
 
 def _assert_same_outputs(a: Path, b: Path) -> None:
     _assert_same_state(_state(a)["state_dict"], _state(b)["state_dict"])
-    for name in ("history.csv", "metrics.json"):
+    for name in ("history.csv", "metrics.json", "model.pt"):  # model.pt: the same bytes, not only the same weights
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
@@ -202,6 +202,36 @@ def test_kill_mid_epoch_resumes_from_the_last_checkpoint(features, tmp_path, mon
     train.train_model(cfg, "sparse", features, tmp_path / "resumed", epoch_callback=lambda *a: epochs_run.append(a))
     assert epochs_run == [(0, 3)]
     _assert_same_outputs(tmp_path / "full", tmp_path / "resumed")
+
+
+@pytest.mark.parametrize("family", ["mlp", "cnn"])
+def test_resume_after_the_statistics_phase_and_after_the_best_epoch_is_exact(tmp_path, family):
+    """Killed twice (after epoch 4, past the best epoch so far; after epoch 7, past Brevitas'
+    300 steps of activation statistics at 48 steps per epoch) and resumed: the same history,
+    weights, metrics and model file as one uninterrupted run."""
+    if family == "mlp":
+        features, model = make_features(tmp_path / "mfcc.npz"), "dense"
+        cfg = tiny_config(epochs=8, density=1.0, batch_size=4)
+    else:
+        features, model = make_image_features(tmp_path / "logmel.npz"), "cnn"
+        cfg = tiny_cnn_config(epochs=8, batch_size=4)
+    train.train_model(cfg, model, features, tmp_path / "full")
+    history = pd.read_csv(tmp_path / "full" / "history.csv")
+    kills = (4, 7)
+    assert history["validation_accuracy"][:kills[0]].idxmax() + 1 < kills[0]  # the best so far lies before the kill
+    for kill in kills:
+        with pytest.raises(Interrupt):
+            train.train_model(cfg, model, features, tmp_path / "resumed", epoch_callback=stop_at(0, kill))
+    train.train_model(cfg, model, features, tmp_path / "resumed")
+    _assert_same_outputs(tmp_path / "full", tmp_path / "resumed")
+
+
+def test_a_checkpoint_of_the_earlier_format_is_ignored(features, tmp_path):
+    from sparsekws.training.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path / "old.pt", {"fingerprint": "f", "epoch": 2, "torch_rng_state": torch.get_rng_state()})
+    assert load_checkpoint(tmp_path / "old.pt", "f", train.RESUME_KEYS) is None
+    assert load_checkpoint(tmp_path / "old.pt", "f")["epoch"] == 2
 
 
 def test_several_seeds_resume_and_summary(features, tmp_path):

@@ -76,6 +76,33 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
                       "rtl": 2, "all": 1, **REPORT_JOBS}  # RTL reports of the models with sparse layers
 
 
+@pytest.mark.parametrize("name", sorted(path.name for path in (REPO_ROOT / "config").glob("*.yaml")))
+def test_a_named_config_runs_exactly_its_models(tmp_path, name):
+    """``snakemake --configfile config/<name>.yaml`` as the README says, in a copy whose default
+    config is the shipped one: only the named config's models, boards and dataset are planned."""
+    workdir = workflow_runs.copy_workflow(tmp_path, REPO_ROOT / "config" / "config.yaml")
+    result = snakemake(workdir, "-n", "--configfile", f"config/{name}")
+    config = named_config(name)
+    hardware = [m for m, entry in config["models"].items() if entry.get("hardware", True)]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["train"] == counts["export"] == len(config["models"])
+    assert counts["compile"] == len(hardware) * len(config["compile"]["boards"])
+    assert counts["measure_cpu"] == len(hardware)
+    dataset = config["dataset"]["name"]
+    planned = set(re.findall(r"results/models/([^/\s]+)/([^/\s]+)/model\.pt", result.stdout))
+    assert planned == {(dataset, model) for model in config["models"]}
+
+
+def test_a_config_without_a_required_key_is_refused_not_filled_from_another_file(tmp_path):
+    workdir = workflow_runs.copy_workflow(tmp_path, REPO_ROOT / "config" / "config.yaml")
+    config = yaml.safe_load((REPO_ROOT / "config" / "smoke.yaml").read_text())
+    del config["dataset"]["name"]
+    (workdir / "nameless.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "--configfile", "nameless.yaml", check=False)
+    assert result.returncode != 0
+    assert "config key 'dataset': 'name' is a required property" in result.stdout + result.stderr
+
+
 def test_a_dry_run_writes_nothing(tmp_path):
     workdir = copy_workflow(tmp_path, "smoke.yaml")
     snakemake(workdir, "-n")
@@ -200,6 +227,19 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     artefact = REPO_ROOT / "results" / "ci" / "report_main_figure.png"
     artefact.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(publish / "report_main_figure.png", artefact)
+
+
+def test_another_config_on_the_same_dataset_changes_nothing_until_it_runs(finished, tmp_path):
+    """A second run on the same dataset name with other settings (here: dry, or refused by the
+    lock) writes nothing: every job of a run reads its settings from its own rule's params."""
+    results = finished / "results"
+    before = {path: path.stat().st_mtime_ns for path in results.rglob("*") if path.is_file()}
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    config["train"]["epochs"] += 1
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(config))
+    snakemake(finished, "-n", "--configfile", str(tmp_path / "other.yaml"))
+    after = {path: path.stat().st_mtime_ns for path in results.rglob("*") if path.is_file()}
+    assert after == before
 
 
 def test_a_changed_measurement_table_reruns_only_the_figures(finished):

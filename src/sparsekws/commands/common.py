@@ -50,4 +50,4 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(parsed, dict):
             raise ConfigError("--settings must be a JSON object of config sections")
         return parsed
-    return expand_sweep(load_config(args.config, args.schema))
+    return expand_sweep(load_config(args.config, args.schema, root=Path.cwd()))

@@ -77,9 +77,34 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return _read_mapping(path, "config file")
 
 
-def load_config(path: str | Path, schema_path: str | Path, boards_dir: str | Path | None = None) -> dict[str, Any]:
-    """Read a YAML config file and validate it (``validate_config``)."""
-    return validate_config(read_config(path), schema_path, boards_dir)
+#: The key by which a config names the config it extends (``resolve_inheritance``).
+INHERIT = "inherit"
+
+
+def resolve_inheritance(config: dict[str, Any], root: str | Path) -> dict[str, Any]:
+    """``config`` completed by the config file it names under ``inherit`` (a path relative to the
+    workflow's folder ``root``, itself resolved the same way): its sections are merged key by key
+    over the named file's, so that a key it sets wins and every other key is the named file's. A
+    config without ``inherit`` is returned as it is: complete, with the schema's defaults for what
+    it leaves out."""
+    if INHERIT not in config:
+        return config
+    name = config[INHERIT]
+    base = resolve_inheritance(read_config(Path(root) / name), root)
+    return _merged(base, {key: value for key, value in config.items() if key != INHERIT})
+
+
+def _merged(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{key: _merged(base.get(key), value) for key, value in override.items()}}
+    return copy.deepcopy(override)
+
+
+def load_config(path: str | Path, schema_path: str | Path, boards_dir: str | Path | None = None,
+                root: str | Path | None = None) -> dict[str, Any]:
+    """Read a YAML config file (with the file it ``inherit``s, relative to ``root``, default the
+    current folder) and validate it (``validate_config``)."""
+    return validate_config(resolve_inheritance(read_config(path), root or Path.cwd()), schema_path, boards_dir)
 
 
 def training_entry(entry: dict[str, Any]) -> dict[str, Any]:

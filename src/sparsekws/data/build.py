@@ -42,7 +42,10 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
             source_info = gsc.prepare_gsc(dataset.get("gsc", {}), tmp, download_dir)
         else:  # the schema prevents this
             raise UserError(f"unknown dataset.source {dataset['source']!r}")
-        listed = gsc.list_dataset(tmp, required_words=words)
+        try:
+            listed = gsc.list_dataset(tmp, required_words=words)
+        except UserError as exc:  # name the user's source, not the staging folder
+            raise UserError(str(exc).replace(str(tmp), source_name(dataset))) from None
         rejected = []
         for entry in tqdm(listed, desc="validate clips", unit="clip"):
             problem = clip_problem(tmp / entry.path)
@@ -58,7 +61,8 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
         entries = [e for e in listed if e.path not in bad]
         noise = [p for p in gsc.background_noise_files(tmp) if p.relative_to(tmp).as_posix() not in bad]
         if not noise:
-            raise UserError(f"every file of {tmp.name}/{BACKGROUND_NOISE_DIR} was rejected; silence is cut from them")
+            raise UserError(f"every file of {BACKGROUND_NOISE_DIR} in {source_name(dataset)} was rejected; "
+                            "silence is cut from them")
         counts: dict[str, dict[str, int]] = {s: collections.Counter() for s in SPLITS}
         for entry in entries:
             counts[entry.split][entry.word] += 1
@@ -84,6 +88,13 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
     log.info("built %s: %d utterances (%s) in %.1f s", out_dir, len(entries),
              ", ".join(f"{s} {sum(counts[s].values())}" for s in SPLITS), time.perf_counter() - start)
     return info
+
+
+def source_name(dataset: dict) -> str:
+    """What the user gave as the dataset's source, for messages: the GSC archive or folder, or the generator."""
+    if dataset["source"] == "gsc":
+        return str(dataset.get("gsc", {}).get("archive") or f"the downloaded GSC {dataset.get('gsc', {}).get('version')}")
+    return f"the synthetic dataset '{dataset['name']}'"
 
 
 def usable_entries(dataset_dir: str | Path, words: list[str]) -> tuple[list[gsc.Entry], list[Path], list[dict]]:

@@ -45,7 +45,8 @@ def read_wav(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndar
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
     except (wave.Error, EOFError) as exc:
-        raise UserError(f"{path}: not a valid PCM WAV file ({exc})") from None
+        detail = str(exc) or ("the file is empty" if path.stat().st_size == 0 else "the file ends early")
+        raise UserError(f"{path}: not a valid PCM WAV file ({detail})") from None
     if len(data) != 2 * frames:
         raise UserError(f"{path}: truncated: header says {frames} samples, file holds {len(data) // 2}")
     return np.frombuffer(data, dtype="<i2").astype(np.int16)

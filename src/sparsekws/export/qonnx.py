@@ -38,7 +38,7 @@ from sparsekws.core.provenance import stamp
 from sparsekws.features.store import load_features
 from sparsekws.models.mlp import input_datatype
 from sparsekws.models.sparse_weights import weight_layers
-from sparsekws.training.model_file import load_trained_model, saved_input_shape
+from sparsekws.training.model_file import check_features, load_trained_model, saved_input_shape
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,7 @@ def export_model(cfg: dict[str, Any], model_name: str, checkpoint: str | os.Path
     mcfg = model_config(cfg, model_name)
     model, saved = load_trained_model(checkpoint, mcfg)
     features = load_features(features_path)
+    check_features(saved, checkpoint, features)
     input_shape = saved_input_shape(saved)
     split = "test" if len(features.x["test"]) else "validation"
     x = features.x[split][:samples]

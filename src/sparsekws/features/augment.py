@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsekws.core.errors import UserError
+from sparsekws.core.files import read_npz
 from sparsekws.data.synth import derive_seed
 from sparsekws.data.task import load_audio, task_of
 from sparsekws.data.wav import SAMPLE_RATE
@@ -96,10 +97,9 @@ def load_train_audio(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[np.
 
     Row ``i`` is the same sample as row ``i`` of ``x_train`` in the features npz.
     """
-    with np.load(path) as saved:
-        noise = [saved[k] for k in sorted((k for k in saved.files if k.startswith("noise_")),
-                                          key=lambda k: int(k.split("_")[1]))]
-        return saved["audio"], saved["y"], noise
+    saved = read_npz(path, ("audio", "y"), "train audio file")
+    noise = [saved[k] for k in sorted((k for k in saved if k.startswith("noise_")), key=lambda k: int(k.split("_")[1]))]
+    return saved["audio"], saved["y"], noise
 
 
 class EpochAugmenter:

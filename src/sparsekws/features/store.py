@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from sparsekws.core.errors import UserError
+from sparsekws.core.files import read_npz
 from sparsekws.data.labels import SPLITS
 
 
@@ -28,6 +29,8 @@ class Features:
     scale: float
     sha256: str
     feature_shape: tuple[int, ...] = ()
+    path: Path | None = None
+    files: dict[str, list[str]] = field(default_factory=dict)  # each sample's source, per split (if stored)
 
     @property
     def in_features(self) -> int:
@@ -40,17 +43,7 @@ class Features:
 def load_features(path: str | os.PathLike) -> Features:
     """Read a features ``.npz`` (``x_<split>`` int8 [N, frames, coeffs], ``y_<split>``, ``classes``)."""
     path = Path(path)
-    try:
-        blob = path.read_bytes()
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UserError(f"features file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read features file {path}: {exc}") from None
-    needed = [f"{p}_{s}" for s in SPLITS for p in ("x", "y")] + ["classes"]
-    missing = [k for k in needed if k not in data.files]
-    if missing:
-        raise UserError(f"features file {path} lacks {', '.join(missing)}")
+    data = read_npz(path, (*(f"{p}_{s}" for s in SPLITS for p in ("x", "y")), "classes"), "features file")
     classes = [str(c) for c in data["classes"]]
     x, y = {}, {}
     for split in SPLITS:
@@ -68,5 +61,6 @@ def load_features(path: str | os.PathLike) -> Features:
         raise UserError(f"features file {path}: splits have different feature shapes {sorted(shapes)}")
     if len(x["train"]) == 0 or len(x["validation"]) == 0:
         raise UserError(f"features file {path}: the train and validation splits must not be empty")
-    scale = float(data["scale"]) if "scale" in data.files else 1.0
-    return Features(x, y, classes, scale, hashlib.sha256(blob).hexdigest(), shapes.pop())
+    scale = float(data["scale"]) if "scale" in data else 1.0
+    files = {split: [str(f) for f in data[f"files_{split}"]] for split in SPLITS if f"files_{split}" in data}
+    return Features(x, y, classes, scale, hashlib.sha256(path.read_bytes()).hexdigest(), shapes.pop(), path, files)

@@ -62,7 +62,7 @@ import numpy as np
 from sparsekws.core import agreement
 from sparsekws.core.environment import NO_VIVADO_MESSAGE, vivado_status
 from sparsekws.core.errors import UserError
-from sparsekws.core.files import write_json
+from sparsekws.core.files import read_npz, read_onnx, write_json
 from sparsekws.finn import folding
 from sparsekws.finn.convert import convert_to_sparse_hw
 from sparsekws.finn.folding import FOLDING_ATTRS
@@ -138,13 +138,8 @@ def use_finn_build_dir(build_dir: Path) -> None:
 
 
 def _load_reference(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        with np.load(path) as data:
-            return data["inputs"].astype(np.float32), data["outputs"].astype(np.float32)
-    except FileNotFoundError:
-        raise UserError(f"reference I/O file not found: {path}") from None
-    except KeyError as exc:
-        raise UserError(f"reference I/O file {path} lacks the array {exc}") from None
+    data = read_npz(path, ("inputs", "outputs"), "reference I/O file")
+    return data["inputs"].astype(np.float32), data["outputs"].astype(np.float32)
 
 
 def execute_graph(model, inputs: np.ndarray) -> np.ndarray:
@@ -496,8 +491,7 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
     execution of the FINN graph differs from the reference outputs.
     """
     qonnx_path, work_dir = Path(qonnx_path), Path(work_dir)
-    if not qonnx_path.is_file():
-        raise UserError(f"QONNX model not found: {qonnx_path}")
+    graph = read_onnx(qonnx_path)
     inputs, outputs = _load_reference(Path(reference_io))
     report_dir, onnx_dir = work_dir / "report", work_dir / "onnx"
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -510,7 +504,7 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
 
         timer = _StepTimer()
         checks = []
-        model = ModelWrapper(str(qonnx_path))
+        model = ModelWrapper(graph)
         model = timer.run("qonnx_to_finn", _qonnx_to_finn, model)
         model = timer.run("tidy_up", _tidy_up, model)
         model = timer.run("streamline", _streamline, model)

@@ -154,6 +154,8 @@ def convert_to_sparse_hw(model, model_cfg: dict[str, Any], layers=None, mode=Non
     settings = model_cfg.get("sparse_hw") or {}
     layers = _resolve(layers, settings.get("layers", "auto"))
     mode = _resolve(mode, settings.get("mode", "auto"))
+    if isinstance(mode, dict):  # layer indices: YAML gives ints, JSON (the workflow's params) strings
+        mode = {int(index): value for index, value in mode.items()}
     model = model.transform(InferShapes())
     _convert_kwinners(model)
     densities = layer_densities(model, model_cfg)

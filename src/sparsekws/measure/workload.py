@@ -21,7 +21,9 @@ from sparsekws.core.provenance import stamp
 from sparsekws.measure import RECORD_COLUMNS
 from sparsekws.measure.backends import backend_classes
 from sparsekws.measure.records import BackendUnavailable, Workload, skipped_frame, skipped_row
-from sparsekws.training.model_file import load_trained_model, saved_input_shape
+from sparsekws.core.files import read_npz
+from sparsekws.features.store import load_features
+from sparsekws.training.model_file import check_features, load_trained_model, saved_input_shape
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,8 @@ def load_workload(config: dict, model: str, features: Path, checkpoint: Path, qo
 
     mcfg = model_config(config, model)
     torch_model, saved = load_trained_model(checkpoint, mcfg)
-    data = np.load(features)
+    check_features(saved, checkpoint, load_features(features))
+    data = read_npz(features, ("x_test", "y_test"), "features file")
     shape = saved_input_shape(saved)
     x = data["x_test"]
     if int(np.prod(x.shape[1:])) != int(np.prod(shape)):

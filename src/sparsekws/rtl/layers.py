@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sparsekws.core.errors import UserError
+from sparsekws.core.files import read_onnx
 from sparsekws.models.spec import KwtaLayer, ModelSpec, WeightLayer
 from sparsekws.rtl.calibration import LAYERS, Layer
 from sparsekws.units.ranking import score_ranks
@@ -77,10 +78,9 @@ def model_layers(spec: ModelSpec) -> list[ModelLayer]:
 
 def _graph(qonnx_path: str | Path):
     """The ONNX model of a QONNX file and its initialisers as numpy arrays."""
-    import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(qonnx_path))
+    model = read_onnx(qonnx_path)
     return model, {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
 
 

@@ -46,7 +46,7 @@ from sparsekws.models.kwinners import KWinners
 from sparsekws.models.macs import count_macs, measure_sparse_macs
 from sparsekws.models.sparse_weights import weight_layers
 from sparsekws.training.inference import predict, resolve_device
-from sparsekws.training.model_file import load_trained_model, saved_input_shape
+from sparsekws.training.model_file import check_features, load_trained_model, saved_input_shape
 from sparsekws.training.weights import weight_stats
 
 log = logging.getLogger(__name__)
@@ -255,14 +255,14 @@ def evaluate_model(cfg: dict[str, Any], model_name: str, checkpoint: str | os.Pa
     model.to(dev)
     input_shape = tuple(saved["input_shape"])
     features = load_features(features_path)
+    check_features(saved, checkpoint, features)
     if features.classes != list(saved["classes"]) or features.in_features != saved["in_features"]:
         raise UserError(f"features file {features_path} does not match checkpoint {checkpoint} "
                         "(feature size or classes differ)")
-    with np.load(features_path, allow_pickle=False) as data:
-        if "files_test" not in data.files:
-            raise UserError(f"features file {features_path} lacks files_test (the test clips' sources); "
-                            "rebuild it with the features stage")
-        files = [str(f) for f in data["files_test"]]
+    if "test" not in features.files:
+        raise UserError(f"features file {features_path} lacks files_test (the test clips' sources); "
+                        "rebuild it with the features stage")
+    files = features.files["test"]
     x_test, y_test = features.inputs("test", input_shape), features.y["test"]
     if len(y_test) == 0:
         raise UserError(f"features file {features_path} has an empty test split; nothing to evaluate")

@@ -40,8 +40,8 @@ from sparsekws.features.store import Features, load_features
 from sparsekws.models.kwinners import update_boost_strength
 from sparsekws.models.sparse_weights import rezero_weights
 from sparsekws.models.zoo import build_network
-from sparsekws.training.checkpoint import (load_checkpoint, restore_runtime_state, runtime_state, save_checkpoint,
-                                           state_to_cpu)
+from sparsekws.training.checkpoint import (load_checkpoint, restore_rng_state, restore_runtime_state, rng_state,
+                                           runtime_state, save_checkpoint, state_to_cpu)
 from sparsekws.training.inference import loss_and_accuracy, resolve_device
 from sparsekws.training.model_file import save_model_file
 from sparsekws.training.weights import weight_stats
@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 HISTORY_COLUMNS = ["seed_index", "epoch", "train_loss", "train_accuracy", "validation_loss",
                    "validation_accuracy", "lr"]
 RUNS_DIR = "runs"
+#: What an epoch checkpoint holds to resume from (``checkpoint``).
+RESUME_KEYS = ("epoch", "history", "best", "model_state", "runtime_state", "optimizer_state", "scheduler_state",
+               "rng_state")
 
 
 def model_seed(seed: int, model_name: str) -> int:
@@ -145,20 +148,23 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
     torch.manual_seed(seed)
     model, input_shape = build_network(mcfg, features.feature_shape, len(features.classes), seed)
     model = model.to(dev)
-    optimizer = make_optimizer(model.parameters(), tcfg)
-    scheduler = make_scheduler(optimizer, tcfg)
     x = {split: features.inputs(split, input_shape) for split in SPLITS}
     train_set = TensorDataset(x["train"], features.y["train"])
 
     start_epoch, history = 0, []
     best = {"epoch": 0, "accuracy": -1.0, "state": None}
-    ckpt = load_checkpoint(checkpoint_path, fingerprint) if checkpoint_path.exists() else None
+    ckpt = load_checkpoint(checkpoint_path, fingerprint, RESUME_KEYS) if checkpoint_path.exists() else None
     if ckpt is not None:
         model.load_state_dict(ckpt["model_state"])
         restore_runtime_state(model, ckpt["runtime_state"])
+    # built on the restored parameters: loading a state dict replaces some of Brevitas' (the
+    # activation scales), and an optimizer made before would keep updating the old ones
+    optimizer = make_optimizer(model.parameters(), tcfg)
+    scheduler = make_scheduler(optimizer, tcfg)
+    if ckpt is not None:
         optimizer.load_state_dict(ckpt["optimizer_state"])
         scheduler.load_state_dict(ckpt["scheduler_state"])
-        torch.set_rng_state(ckpt["torch_rng_state"])
+        restore_rng_state(ckpt["rng_state"])
         start_epoch, history, best = ckpt["epoch"], ckpt["history"], ckpt["best"]
         log.info("resuming %s seed %d from %s after epoch %d", model_name, index, checkpoint_path, start_epoch)
 
@@ -194,7 +200,7 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
             "fingerprint": fingerprint, "epoch": epoch, "history": history, "best": best,
             "model_state": state_to_cpu(model.state_dict()), "runtime_state": runtime_state(model),
             "optimizer_state": optimizer.state_dict(), "scheduler_state": scheduler.state_dict(),
-            "torch_rng_state": torch.get_rng_state()})
+            "rng_state": rng_state()})
         if epoch_callback is not None:
             epoch_callback(index, epoch)
     bar.close()
@@ -259,7 +265,7 @@ def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.Pa
     model_file = {"state_dict": first.state, "model_name": model_name, "model_config": mcfg,
                   "in_features": features.in_features, "feature_shape": list(features.feature_shape),
                   "input_shape": list(input_shape), "classes": features.classes, "seed": first.seed,
-                  "best_epoch": first.best_epoch}
+                  "best_epoch": first.best_epoch, "features_sha256": features.sha256}
     save_model_file(out_dir / "model.pt", model_file)
     history = [row for run in runs for row in run.history]
     write_csv(out_dir / "history.csv", pd.DataFrame(history, columns=HISTORY_COLUMNS))

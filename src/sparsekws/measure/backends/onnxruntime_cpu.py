@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sparsekws.core.files import atomic_path
+from sparsekws.core.files import atomic_path, read_onnx
 from sparsekws.measure.records import BackendUnavailable, Method, Workload, complete, measure_callable
 from sparsekws.measure.timing import cpu_description, has_vnni, pinned_threads
 
@@ -29,7 +29,7 @@ def to_onnxruntime_model(qonnx_path: str | Path, out_path: str | Path) -> None:
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.transformation.qonnx_to_qcdq import QuantToQCDQ
 
-    model = ModelWrapper(str(qonnx_path)).transform(QuantToQCDQ())
+    model = ModelWrapper(read_onnx(qonnx_path)).transform(QuantToQCDQ())
     graph = model.graph
     custom = sorted({n.op_type for n in graph.node if n.domain not in ("", "ai.onnx")})
     if custom:
