@@ -93,6 +93,18 @@ def test_a_named_config_runs_exactly_its_models(tmp_path, name):
     assert planned == {(dataset, model) for model in config["models"]}
 
 
+def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
+    """``publish`` (the whole run, then the report), ``rtl_reports`` (the RTL report of every
+    hardware model, dense ones too) and ``vivado`` (no build where Vivado is not installed)."""
+    workdir = copy_workflow(tmp_path, "config.yaml")
+    config = named_config("config.yaml")
+    hardware = [m for m, entry in config["models"].items() if entry.get("hardware", True)]
+    publish = job_counts(snakemake(workdir, "-n", "publish").stdout)
+    assert publish["publish"] == 1 and publish["train"] == len(config["models"]) and "all" not in publish
+    assert job_counts(snakemake(workdir, "-n", "rtl_reports").stdout)["rtl"] == len(hardware)
+    assert "vivado_build" not in job_counts(snakemake(workdir, "-n", "vivado").stdout)
+
+
 def test_a_config_without_a_required_key_is_refused_not_filled_from_another_file(tmp_path):
     workdir = workflow_runs.copy_workflow(tmp_path, REPO_ROOT / "config" / "config.yaml")
     config = yaml.safe_load((REPO_ROOT / "config" / "smoke.yaml").read_text())
