@@ -66,8 +66,32 @@ def spec_of(name):
 RTL_MODELS = [name for name in HW_MODELS if spec_of(name).has_sparse_layers]
 
 
+# the leave-one-voice-family-out test: only on a synthetic dataset (the real GSC records no voice families)
+VOICE_FAMILIES = (
+    [f for f, share in config["dataset"]["synthetic"]["families"].items() if share > 0]
+    if config["dataset"]["source"] == "synthetic"
+    else []
+)
+CROSS_VOICE_MODELS = list(config["cross_voice"]["models"]) if len(VOICE_FAMILIES) > 1 else []
+unknown_cross_voice = sorted(set(CROSS_VOICE_MODELS) - set(MODELS))
+if unknown_cross_voice:
+    raise WorkflowError(f"cross_voice.models names {', '.join(unknown_cross_voice)}, not in models")
+
+
+def cross_voice_targets():
+    """The leave-one-family-out table, its confusions and figure (empty when there is no test)."""
+    if not CROSS_VOICE_MODELS:
+        return []
+    return [
+        f"results/tables/{DATASET}/cross_voice.csv",
+        f"results/tables/{DATASET}/cross_voice_confusion.csv",
+        *expand("results/figures/{dataset}/cross_voice.{ext}", dataset=DATASET, ext=["png", "svg"]),
+    ]
+
+
 wildcard_constraints:
     dataset=DATASET,
+    family="|".join(VOICE_FAMILIES) or "no-family",
     model="|".join(re.escape(name) for name in MODELS),
     board="|".join(BOARDS),
     frontend="|".join(FRONTENDS),
@@ -97,6 +121,10 @@ def threads_only():
 
 def features_of(wildcards):
     return f"results/features/{wildcards.dataset}/{config['models'][wildcards.model]['frontend']}.npz"
+
+
+def augmented_of(wildcards):
+    return features_of(wildcards).replace(".npz", "_augmented.npz")
 
 
 def model_dir(wildcards):
@@ -144,7 +172,7 @@ def vivado_targets():
 FIGURES = ["throughput", "race", "full_chip", "energy", "accuracy_vs_macs", "accuracy", "training_curves",
            "confusion", "noise_robustness", "class_balance"]  # fmt: skip
 TABLES = ["accuracy.csv", "table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv", "compile.csv",
-          "compile.html", "provenance.csv", "dataset_card.csv"]  # fmt: skip
+          "compile.html", "provenance.csv", "dataset_card.csv", "dataset_card.json"]  # fmt: skip
 
 
 def all_targets():
@@ -166,5 +194,6 @@ def all_targets():
         f"results/measurements/{DATASET}/skipped.csv",
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
+        *cross_voice_targets(),
         f"results/config/{DATASET}.yaml",
     ]

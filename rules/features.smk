@@ -24,11 +24,12 @@ rule dataset_card:
     input:
         "results/datasets/{dataset}",
     output:
-        report(
+        csv=report(
             "results/tables/{dataset}/dataset_card.csv",
             caption="../workflow/report/dataset_card.rst",
             category="0 Dataset",
         ),
+        json="results/tables/{dataset}/dataset_card.json",
     log:
         "results/logs/features/{dataset}_dataset_card.log",
     benchmark:
@@ -41,27 +42,29 @@ rule dataset_card:
     params:
         settings=lambda w: settings("seed", "task"),
     shell:
-        "python -m sparsekws dataset-card --settings {params.settings:q} --dataset-dir {input} --csv {output}"
+        "python -m sparsekws dataset-card --settings {params.settings:q} --dataset-dir {input} --csv {output.csv}"
+        " --json {output.json}"
         " > {log} 2>&1"
 
 
-# Raw train audio for on-the-fly augmentation; only a target when augment.enabled is true.
-rule train_audio:
+# Augmented copies of the train split's features; only a target when augment.enabled is true.
+rule augment:
     input:
-        "results/datasets/{dataset}",
+        dataset="results/datasets/{dataset}",
+        features="results/features/{dataset}/{frontend}.npz",
     output:
-        "results/features/{dataset}/audio_train.npz",
+        "results/features/{dataset}/{frontend}_augmented.npz",
     log:
-        "results/logs/features/{dataset}_train_audio.log",
+        "results/logs/features/{dataset}_{frontend}_augment.log",
     benchmark:
-        "results/benchmarks/rules/train_audio/{dataset}.tsv"
+        "results/benchmarks/rules/augment/{dataset}_{frontend}.tsv"
     conda:
         "../envs/sparsekws.yaml"
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=6000,
+        runtime=60,
     params:
-        settings=lambda w: settings("seed", "task"),
+        settings=lambda w: settings("seed", "task", "features", "augment"),
     shell:
-        "python -m sparsekws train-audio --settings {params.settings:q} --dataset-dir {input} --out {output}"
-        " > {log} 2>&1"
+        "python -m sparsekws augment --settings {params.settings:q} --dataset-dir {input.dataset}"
+        " --features {input.features} --frontend {wildcards.frontend} --out {output} > {log} 2>&1"

@@ -1,8 +1,8 @@
 rule train:
     input:
         features=features_of,
-        # the train split's raw audio, only when training-time augmentation is on
-        audio=lambda w: [f"results/features/{w.dataset}/audio_train.npz"] if config["augment"]["enabled"] else [],
+        # the augmented copies of the train split, only when training-time augmentation is on
+        augmented=lambda w: [augmented_of(w)] if config["augment"]["enabled"] else [],
     output:
         model="results/models/{dataset}/{model}/model.pt",
         metrics="results/models/{dataset}/{model}/metrics.json",
@@ -20,10 +20,10 @@ rule train:
     params:
         settings=lambda w: train_settings_of(w.model),
         out_dir=model_dir,
-        audio=lambda w, input: f"--train-audio {input.audio}" if input.audio else "",
+        augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
     shell:
         "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model}"
-        " --features {input.features} {params.audio} --out-dir {params.out_dir} > {log} 2>&1"
+        " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule evaluate:

@@ -1,7 +1,7 @@
 """Command line: ``python -m sparsekws <command> [options]``; each stage is one command.
 
-A command is a module of ``sparsekws.commands`` named like the command (``train-audio`` ->
-``commands/train_audio.py``) that provides ``add_arguments(parser)`` and ``run(args)``; it is
+A command is a module of ``sparsekws.commands`` named like the command (``dataset-card`` ->
+``commands/dataset_card.py``) that provides ``add_arguments(parser)`` and ``run(args)``; it is
 imported only when its command runs, so ``--help`` stays fast.
 """
 
@@ -20,8 +20,10 @@ COMMANDS = {
     "dataset": "build a dataset in the Google Speech Commands layout",
     "features": "extract quantised features for every split",
     "dataset-card": "count samples per split and class, and rejected files",
-    "train-audio": "save the train split's raw audio for on-the-fly augmentation",
+    "augment": "make augmented copies of the train split's features (Numenta's GSC recipe)",
     "train": "train one model with Brevitas quantisation-aware training",
+    "family-split": "split a features file for one held-out voice family (the cross-voice test)",
+    "cross-voice": "tabulate the leave-one-family-out test",
     "evaluate": "evaluate a trained model on the test split (confusion, noise, sparsity, MACs)",
     "export": "export a trained model to QONNX and verify it",
     "compile": "FINN dataflow build (estimates) of one model for one board",

@@ -32,9 +32,34 @@ def test_build_synthetic(tmp_path):
     assert on_disk == info
     assert info["source"] == "synthetic" and info["seed"] == 5 and info["files"] == 9
     assert info["counts"] == {s: {"cat": 1, "no": 1, "yes": 1} for s in ("train", "validation", "test")}
-    assert info["source_info"]["generator"] in ("espeak-ng", "espeak-ng+flite")
-    assert len(info["source_info"]["speakers"]) == 3
+    assert info["source_info"]["generator"] == "espeak-ng+flite+festival"
+    assert [s["family"] for s in info["source_info"]["speakers"]] == ["espeak-ng"] * 3  # one per split
+    assert len(info["content_sha256"]) == 64 and info["content_sha256"] == build.content_hash(out)
     assert sorted(p.name for p in out.parent.iterdir()) == ["tiny"]  # no temporary folder left
+
+
+def test_generator_rejections_join_the_rejected_list(tmp_path, monkeypatch):
+    real, calls = synth.synthesise, []
+
+    def first_speaker_loses_cat(family, voice, variant, utterances):
+        calls.append(voice)
+        out = real(family, voice, variant, utterances)
+        return [None if text == "cat" and len(calls) == 1 else o for (text, _), o in zip(utterances, out)]
+
+    monkeypatch.setattr(synth, "synthesise", first_speaker_loses_cat)
+    info = build.build_dataset(tiny_config(), tmp_path / "tiny")
+    assert [(r["word"], r["reason"]) for r in info["rejected"]] == [("cat", "the engine wrote no audio")]
+    assert info["files"] == 8 and "rejected" not in info["source_info"]
+
+
+def test_content_hash_sees_names_and_bytes(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.wav").write_bytes(b"1")
+    first = build.content_hash(tmp_path)
+    (tmp_path / build.INFO_FILE).write_text("{}")
+    assert build.content_hash(tmp_path) == first  # the info file is not content
+    (tmp_path / "a" / "x.wav").write_bytes(b"2")
+    assert build.content_hash(tmp_path) != first
 
 
 def test_failed_build_leaves_nothing_and_keeps_old(tmp_path, monkeypatch):

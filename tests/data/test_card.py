@@ -64,9 +64,39 @@ def test_commands_write_the_card_and_its_figure(tmp_path):
     out = tmp_path / "out"
     settings = json.dumps({key: config[key] for key in ("seed", "task")})
     assert main(["dataset-card", "--settings", settings, "--dataset-dir", str(tmp_path / "ds"),
-                 "--csv", str(out / "card.csv")]) == 0
+                 "--csv", str(out / "card.csv"), "--json", str(out / "card.json")]) == 0
     assert len(pd.read_csv(out / "card.csv")) > 12
+    header = json.loads((out / "card.json").read_text())
+    assert header["source"] == "gsc" and header["rejected"] == 1 and "families" not in header
     assert main(["figures", "class-balance", "--card", str(out / "card.csv"), "--dataset", "card", "--source", "gsc",
                  "--config-hash", "abc", "--out", str(out / "balance")]) == 0
     assert (out / "balance.png").stat().st_size > 5000 and (out / "balance.svg").stat().st_size > 5000
-    assert sorted(p.name for p in out.iterdir()) == ["balance.png", "balance.svg", "card.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["balance.png", "balance.svg", "card.csv", "card.json"]
+
+
+def test_synthetic_card_has_families_voices_snr_and_level(tmp_path):
+    config = validated({
+        "seed": 2,
+        "dataset": {"name": "syn", "source": "synthetic",
+                    "synthetic": {"speakers": 10, "unknown_words": ["cat"], "background_noise_files": 1,
+                                  "background_noise_seconds": 2, "snr_db": [10, 30], "workers": 1}},
+        "task": {"words": ["yes", "no"]},
+        "models": {"m": {"family": "mlp", "frontend": "mfcc", "hidden_units": [8]}},
+    })
+    build.build_dataset(config, tmp_path / "ds")
+    card = dataset_card.dataset_card(config, tmp_path / "ds")
+    speakers = card[card.section == "speakers"]
+    assert speakers["count"].sum() == 10 and set(speakers["class"]) == {"espeak-ng", "flite", "festival"}
+    assert card[card.section == "voices"]["count"].sum() == 10
+    files = card[card.section == "files"]["count"].sum()
+    for key in ("snr_db", "level_dbfs"):
+        rows = card[card.section == key]
+        assert rows["count"].sum() == files and all(c.startswith("[") and c.endswith(")") for c in rows["class"])
+    assert set(card[card.section == "snr_db"]["class"]) <= {"[10, 15)", "[15, 20)", "[20, 25)", "[25, 30)"}
+    summary = dataset_card.card_summary(tmp_path / "ds")
+    assert summary["content_sha256"] == build.content_hash(tmp_path / "ds")
+    assert set(summary["families"]) == {"espeak-ng", "flite", "festival"}
+    assert sum(f["speakers"] for f in summary["families"].values()) == 10
+    low, mid, high = summary["families"]["flite"]["snr_db_percentiles_5_50_95"]
+    assert 10 <= low <= mid <= high <= 30
+    assert set(summary["engine_versions"]) == {"espeak-ng", "flite", "festival"}

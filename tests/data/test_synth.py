@@ -3,13 +3,13 @@ import collections
 import numpy as np
 import pytest
 
-from sparsekws.data import synth
+from sparsekws.data import synth, voices
 from sparsekws.data.gsc import list_dataset, read_list, which_set
 from sparsekws.data.wav import read_wav
 from sparsekws.core.errors import UserError
 
 TINY = {"speakers": 4, "takes_per_word": 2, "unknown_words": ["cat"], "background_noise_files": 5,
-        "background_noise_seconds": 1.5, "snr_db": [10, 30], "flite_share": 0.5}
+        "background_noise_seconds": 1.5, "snr_db": [10, 30], "families": {"espeak-ng": 1, "flite": 1}}
 WORDS = ["yes", "no"]
 
 
@@ -88,28 +88,65 @@ def test_background_noise_colours():
     assert spectra["white"] < 2 < 10 < spectra["pink"] < spectra["brown"]
 
 
-def test_missing_espeak_is_a_user_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(synth, "ESPEAK", "espeak-ng-not-installed-here")
-    with pytest.raises(UserError, match="apt-get install espeak-ng"):
-        synth.generate(tmp_path, WORDS, TINY, seed=1)
+def test_missing_engine_is_a_user_error_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(voices.shutil, "which", lambda name: None if name == "festival" else "/usr/bin/" + name)
+    voices.engine_version.cache_clear()
+    try:
+        with pytest.raises(UserError, match="apt-get install festival festvox-kallpc16k"):
+            synth.generate(tmp_path, WORDS, {**TINY, "families": {"festival": 1}}, seed=1)
+    finally:
+        voices.engine_version.cache_clear()
 
 
-def test_both_engines_speak(trees):
+def test_two_families_speak(trees):
     _, info = trees[1]
-    assert {sp["engine"] for sp in info["speakers"]} == {"espeak-ng", "flite"}
+    assert {sp["family"] for sp in info["speakers"]} == {"espeak-ng", "flite"}
     assert set(info["engine_versions"]) == {"espeak-ng", "flite"}
-    assert all(sp["voice"] in synth.FLITE_VOICES for sp in info["speakers"] if sp["engine"] == "flite")
+    assert all((sp["voice"], sp["variant"]) in voices.VOICES[sp["family"]] for sp in info["speakers"])
+    assert len(info["clips"]) == 4 * 3 * 2 and info["rejected"] == []
+    assert all(10 <= c["snr_db"] <= 30 and -45 < c["level_dbfs"] < -5 for c in info["clips"])
 
 
-def test_flite_is_deterministic():
-    a, rate = synth.run_flite("seven", "slt", 40, 150)
-    b, _ = synth.run_flite("seven", "slt", 40, 150)
-    c, _ = synth.run_flite("seven", "slt", 70, 150)
-    assert rate == 16000 and len(a) > 2000 and np.array_equal(a, b) and not np.array_equal(a, c)
+def test_families_are_shared_out_within_each_split():
+    speakers = synth.make_speakers(80, seed=5, families={"espeak-ng": 2, "flite": 1, "festival": 1})
+    per_split = collections.Counter((sp.split, sp.family) for sp in speakers)
+    assert per_split[("train", "espeak-ng")] == 32 and per_split[("train", "flite")] == 16
+    assert per_split[("test", "espeak-ng")] == 4 and per_split[("test", "festival")] == 2
+    assert synth.family_schedule({"flite": 1.0}, 3) == ["flite"] * 3
+    with pytest.raises(UserError, match="unknown voice family mbrola"):
+        synth.make_speakers(10, seed=5, families={"mbrola": 1})
+    with pytest.raises(UserError, match="above 0"):
+        synth.make_speakers(10, seed=5, families={"flite": 0})
+
+
+@pytest.mark.parametrize("speech, reason", [
+    (None, "no audio"),
+    ((np.zeros(100), 16000), "empty"),
+    ((np.zeros(16000), 16000), "silent"),
+    ((np.r_[np.ones(100), np.zeros(15900)] * 32767 / 32768, 16000), "clipped"),
+])
+def test_unusable_engine_output_is_named(speech, reason):
+    assert reason in synth.tts_problem(speech)
+
+
+def test_rejected_utterances_are_recorded_and_not_written(tmp_path, monkeypatch):
+    real = synth.synthesise
+
+    def silent_no(family, voice, variant, utterances):
+        out = real(family, voice, variant, utterances)
+        return [(np.zeros(8000), 16000) if text == "no" else o for (text, _), o in zip(utterances, out)]
+
+    monkeypatch.setattr(synth, "synthesise", silent_no)
+    info = synth.generate(tmp_path, WORDS, {**TINY, "takes_per_word": 1, "workers": 1}, seed=3)
+    assert {r["path"].split("/")[0] for r in info["rejected"]} == {"no"} and len(info["rejected"]) == 4
+    assert all("silent" in r["reason"] and r["split"] in ("train", "validation", "test") for r in info["rejected"])
+    assert not list((tmp_path / "no").glob("*.wav"))
+    listed = read_list(tmp_path / "validation_list.txt") + read_list(tmp_path / "testing_list.txt")
+    assert listed and not any(p.startswith("no/") for p in listed)
 
 
 def test_unknown_words_subset_per_speaker():
-    speakers = synth.make_speakers(30, seed=2, flite_share=0.25)
+    speakers = synth.make_speakers(30, seed=2, families={"espeak-ng": 1})
     words = ["zero", "one"]
     said = [synth.speaker_words(sp, words, list(synth.GSC_V2_OTHER_WORDS), 5, seed=2) for sp in speakers]
     assert all(w[:2] == words and len(w) == 7 and not set(w[2:]) & set(words) for w in said)
@@ -123,7 +160,7 @@ def test_digits_task(tmp_path):
     digits = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     info = synth.generate(tmp_path, digits, {"speakers": 3, "unknown_words": ["bed", "one"],
                                              "unknown_words_per_speaker": 1, "background_noise_files": 1,
-                                             "background_noise_seconds": 1.5, "flite_share": 0.0, "workers": 1},
+                                             "background_noise_seconds": 1.5, "families": {"espeak-ng": 1}, "workers": 1},
                          seed=4)
     entries = list_dataset(tmp_path, required_words=digits)
     assert collections.Counter(e.word for e in entries) == {**{d: 3 for d in digits}, "bed": 3}

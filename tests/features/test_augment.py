@@ -44,37 +44,63 @@ def test_background_mixing_probability_and_volume():
         augment.mix_background(quiet[:2], [np.zeros(100, np.int16)], np.random.default_rng(0), 1.0, (0, 0.1))
 
 
+OFF = {"amplitude": [1.0, 1.0], "speed": 0.0, "stretch": 0.0, "shift_ms": 0, "background_probability": 0.0,
+       "background_volume": [0.0, 0.0]}
+
+
 def test_augment_is_seeded_and_off_means_identity():
     audio = (np.random.default_rng(3).standard_normal((16, 16000)) * 3000).astype(np.int16)
     noise = [(np.random.default_rng(4).standard_normal(40000) * 2000).astype(np.int16)]
-    cfg = {"shift_ms": 100, "background_probability": 0.8, "background_volume": [0.0, 0.1]}
-    a = augment.augment_audio(audio, noise, augment.epoch_rng(7, 0), cfg)
-    b = augment.augment_audio(audio, noise, augment.epoch_rng(7, 0), cfg)
-    c = augment.augment_audio(audio, noise, augment.epoch_rng(7, 1), cfg)
-    assert a.dtype == np.float32 and np.array_equal(a, b) and not np.array_equal(a, c)
-    off = {"shift_ms": 0, "background_probability": 0.0, "background_volume": [0.0, 0.0]}
-    assert np.array_equal(augment.augment_audio(audio, noise, augment.epoch_rng(7, 0), off), audio / 32768.0)
-    with pytest.raises(UserError, match="background_volume"):
-        augment.augment_audio(audio, noise, augment.epoch_rng(7, 0), {**cfg, "background_volume": [0.2, 0.1]})
+    a = augment.augment_audio(audio, noise, augment.copy_rng(7, 0), {})
+    b = augment.augment_audio(audio, noise, augment.copy_rng(7, 0), {})
+    c = augment.augment_audio(audio, noise, augment.copy_rng(7, 1), {})
+    assert a.dtype == np.float32 and a.shape == audio.shape and np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.allclose(augment.augment_audio(audio, noise, augment.copy_rng(7, 0), OFF), audio / 32768.0, atol=1e-6)
+    for key, bad in (("background_volume", [0.2, 0.1]), ("amplitude", [1.1, 0.7]), ("speed", 1.5)):
+        with pytest.raises(UserError, match=f"augment.{key}"):
+            augment.augment_audio(audio, noise, augment.copy_rng(7, 0), {key: bad})
+
+
+def _dominant_hz(x):
+    return np.fft.rfftfreq(len(x), 1 / 16000)[np.argmax(np.abs(np.fft.rfft(x)))]
+
+
+@pytest.mark.parametrize("rate", [0.8, 1.25])
+def test_time_stretch_keeps_pitch_and_level(rate):
+    tone = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    out = augment.time_stretch(tone, rate)
+    assert abs(len(out) - 16000 / rate) <= augment.STFT_SIZE
+    middle = out[1000:-1000]
+    assert abs(_dominant_hz(middle) - 440) < 2
+    assert np.sqrt(np.mean(middle**2)) == pytest.approx(np.sqrt(0.5), rel=0.02)
+
+
+def test_change_speed_moves_pitch_and_length():
+    tone = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    fast = augment.change_speed(tone, 1.2)
+    assert len(fast) == round(16000 / 1.2) and abs(_dominant_hz(fast) - 528) < 3
+    assert np.array_equal(augment.fix_length(fast, 16000)[len(fast):], np.zeros(16000 - len(fast)))
+    assert len(augment.fix_length(tone, 8000)) == 8000
 
 
 @pytest.mark.parametrize("name, shape", [("mfcc", (49, 10)), ("logmel", (32, 32))])
-def test_augmented_features_are_int8_on_the_stage_grid(name, shape):
+def test_augmented_copies_are_int8_on_the_stage_grid(name, shape):
     audio = (np.random.default_rng(5).standard_normal((6, 16000)) * 3000).astype(np.int16)
     noise = [np.zeros(16000, np.int16)]
     frontend = make_frontend(name, {})
     scale = 0.05
-    off = {"shift_ms": 0, "background_probability": 0.0}
-    got = augment.augmented_features(audio, noise, np.random.default_rng(0), off, frontend, scale)
-    assert got.dtype == np.int8 and got.shape == (6, *shape)
-    assert np.array_equal(got, quantize(frontend(audio), np.float32(scale)))  # no augmentation: the stage's features
-    on = augment.augmented_features(audio, noise, np.random.default_rng(0), {"shift_ms": 100}, frontend, scale)
-    assert not np.array_equal(on, got)
+    clean = augment.augmented_copies(audio, noise, {**OFF, "copies": 2}, 1, frontend, scale)
+    assert clean.dtype == np.int8 and clean.shape == (2, 6, *shape)
+    assert np.abs(clean[0].astype(int) - quantize(frontend(audio), np.float32(scale))).max() <= 1  # no augmentation
+    on = augment.augmented_copies(audio, noise, {"copies": 3}, 1, frontend, scale)
+    assert on.shape == (3, 6, *shape) and not np.array_equal(on[0], on[1])
+    assert np.array_equal(on, augment.augmented_copies(audio, noise, {"copies": 3}, 1, frontend, scale))
 
 
-def test_train_audio_file_roundtrip(tmp_path):
-    arrays = {"audio": np.ones((3, 16000), np.int16), "y": np.arange(3), "files": np.array(["a", "b", "c"]),
-              "noise_0": np.zeros(20000, np.int16), "noise_1": np.ones(30000, np.int16)}
-    write_npz(tmp_path / "a.npz", arrays)
-    audio, y, noise = augment.load_train_audio(tmp_path / "a.npz")
-    assert audio.shape == (3, 16000) and y.tolist() == [0, 1, 2] and [len(x) for x in noise] == [20000, 30000]
+def test_augmented_file_must_hold_the_train_split(tmp_path):
+    x = np.zeros((2, 3, 4), np.int8)
+    write_npz(tmp_path / "a.npz", {"x": x, "y": np.arange(3), "files": np.array(["a", "b", "c"])})
+    assert augment.load_augmented(tmp_path / "a.npz", np.arange(3), ["a", "b", "c"]).shape == (2, 3, 4)
+    for labels, files in ((np.zeros(3, int), None), (np.arange(3), ["a", "b", "d"]), (np.arange(4), None)):
+        with pytest.raises(UserError, match="does not hold the train split"):
+            augment.load_augmented(tmp_path / "a.npz", labels, files)

@@ -211,16 +211,8 @@ def test_make_frontend():
         features.make_frontend("fbank", {})
 
 
-def test_logmel_features_and_train_audio_for_augmentation(dataset):
-    from sparsekws.features import augment
-
+def test_logmel_features(dataset):
     config, root, mfcc_arrays, _ = dataset
     arrays, _ = extract_features(config, root / "ds", "logmel")
     assert arrays["x_train"].shape[1:] == (32, 32) and arrays["x_train"].dtype == np.int8
     assert np.array_equal(arrays["y_test"], mfcc_arrays["y_test"])
-    saved = augment.train_audio_arrays(config, root / "ds")
-    assert np.array_equal(saved["files"], arrays["files_train"]) and np.array_equal(saved["y"], arrays["y_train"])
-    frontend = features.make_frontend("logmel", config["features"])
-    again = features.quantize(frontend(saved["audio"][:20]), arrays["scale"])
-    assert np.array_equal(again, arrays["x_train"][:20])
-    assert sum(k.startswith("noise_") for k in saved) == 2

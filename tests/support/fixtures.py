@@ -133,6 +133,7 @@ def tiny_config(epochs: int = 3, density: float = 0.25, optimizer: str = "adam",
     }
     cfg["train"].update({"epochs": epochs, "batch_size": 32, "optimizer": optimizer, "threads": 1, "seeds": 1,
                          **train_overrides})
+    cfg["augment"] = {**cfg["augment"], "enabled": False}  # the clean path; augmentation has its own tests
     return cfg
 
 

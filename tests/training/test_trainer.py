@@ -307,29 +307,30 @@ def test_cli_trains(features, tmp_path):
     assert (tmp_path / "out" / "metrics.json").exists()
 
 
-def _train_audio(path: Path, labels: np.ndarray) -> Path:
-    """An ``audio_train.npz`` (the features stage's format) whose rows match ``labels``."""
-    rng = np.random.default_rng(3)
-    audio = (rng.normal(0, 3000, size=(len(labels), 16000)) * (1 + labels[:, None] / 4)).astype(np.int16)
-    noise = rng.normal(0, 2000, size=32000).astype(np.int16)
-    np.savez(path, audio=audio, y=labels, files=np.array([f"{i}.wav" for i in range(len(labels))]), noise_0=noise)
+def _augmented(path: Path, features: Path, copies: int = 3, labels: np.ndarray | None = None) -> Path:
+    """An ``<frontend>_augmented.npz`` (the augment rule's format): noisy copies of the train split."""
+    saved = np.load(features)
+    x = saved["x_train"].astype(np.int16)
+    noisy = [np.clip(x + np.random.default_rng(c).integers(-20, 21, size=x.shape), -127, 127).astype(np.int8)
+             for c in range(copies)]
+    np.savez(path, x=np.stack(noisy), y=saved["y_train"] if labels is None else labels, files=saved["files_train"])
     return path
 
 
-def test_augmentation_needs_the_train_audio_and_is_deterministic(features, tmp_path):
+def test_augmentation_needs_the_augmented_copies_and_is_deterministic(features, tmp_path):
     cfg = tiny_config(epochs=2)
     cfg["augment"] = {**cfg["augment"], "enabled": True}
-    with pytest.raises(UserError, match="--train-audio"):
+    with pytest.raises(UserError, match="--augmented"):
         train.train_model(cfg, "dense", features, tmp_path / "none")
-    audio = _train_audio(tmp_path / "audio_train.npz", np.load(features)["y_train"])
-    a = train.train_model(cfg, "dense", features, tmp_path / "a", train_audio=audio)
-    b = train.train_model(cfg, "dense", features, tmp_path / "b", train_audio=audio)
+    copies = _augmented(tmp_path / "aug.npz", features)
+    a = train.train_model(cfg, "dense", features, tmp_path / "a", augmented=copies)
+    b = train.train_model(cfg, "dense", features, tmp_path / "b", augmented=copies)
     _assert_same_outputs(tmp_path / "a", tmp_path / "b")
     plain = train.train_model(tiny_config(epochs=2), "dense", features, tmp_path / "plain")
     assert a["test_accuracy"] == b["test_accuracy"]
     assert pd.read_csv(tmp_path / "a" / "history.csv")["train_loss"].tolist() != \
         pd.read_csv(tmp_path / "plain" / "history.csv")["train_loss"].tolist()
-    wrong = _train_audio(tmp_path / "wrong.npz", np.zeros(len(np.load(features)["y_train"]), dtype=np.int64))
-    with pytest.raises(UserError, match="does not match"):
-        train.train_model(cfg, "dense", features, tmp_path / "c", train_audio=wrong)
+    wrong = _augmented(tmp_path / "wrong.npz", features, labels=np.zeros(len(np.load(features)["y_train"]), int))
+    with pytest.raises(UserError, match="does not hold the train split"):
+        train.train_model(cfg, "dense", features, tmp_path / "c", augmented=wrong)
     assert plain["model"] == "dense"

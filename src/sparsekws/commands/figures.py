@@ -44,6 +44,10 @@ def accuracy_vs_macs(args):
     accuracy.plot_accuracy_vs_macs(pd.read_csv(args.accuracy), args.out, _footer(args))
 
 
+def cross_voice(args):
+    accuracy.plot_cross_voice(pd.read_csv(args.cross_voice), args.out, _footer(args))
+
+
 def accuracy_table(args):
     table = pd.read_csv(args.accuracy)[results.ACCURACY_SHOWN]
     plot_table(table, args.out, _footer(args), "Accuracy on the test split, sparsity and MACs")
@@ -74,6 +78,7 @@ FIGURES = {
     "full-chip": (full_chip, "Graph 3: full-chip throughput per board", ("throughput", "estimates")),
     "energy": (energy, "Graph 4: energy per word where power was read", ("throughput", "estimates")),
     "accuracy-vs-macs": (accuracy_vs_macs, "test accuracy vs MACs per inference", ("accuracy",)),
+    "cross-voice": (cross_voice, "leave-one-voice-family-out accuracy", ("cross_voice",)),
     "accuracy": (accuracy_table, "the accuracy table as a figure", ("accuracy",)),
     "training-curves": (training_curves, "loss and accuracy per epoch", ("models", "history")),
     "confusion": (confusion, "test-split confusion matrices", ("models", "confusion")),
@@ -85,6 +90,7 @@ INPUTS = {
     "estimates": dict(nargs="*", default=[], help="estimate.json of every (model, board): fit and networks per chip"),
     "race": dict(required=True, help="race table (race.csv)"),
     "accuracy": dict(required=True, help="accuracy table (accuracy.csv)"),
+    "cross_voice": dict(required=True, help="leave-one-family-out table (cross_voice.csv)"),
     "models": dict(nargs="+", required=True, help="model names, in the order of the files"),
     "history": dict(nargs="+", required=True, help="history.csv of every model"),
     "confusion": dict(nargs="+", required=True, help="confusion.csv of every model"),
@@ -100,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, (_, help_text, inputs) in FIGURES.items():
         sub = figures.add_parser(name, help=help_text, description=help_text)
         for key in inputs:
-            sub.add_argument(f"--{key}", **INPUTS[key])
+            sub.add_argument(f"--{key.replace('_', '-')}", dest=key, **INPUTS[key])
         sub.add_argument("--config-hash", required=True, help="hash of the run's config (the figure's footer)")
         sub.add_argument("--out", required=True, type=Path, help="figure path without suffix (writes .png and .svg)")
 

@@ -14,9 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="folder for model.pt, history.csv, metrics.json")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                         help="where to train (auto: CUDA when available; default %(default)s)")
-    parser.add_argument("--train-audio", help="audio_train.npz of the features stage (needed when augment.enabled)")
+    parser.add_argument("--augmented", help="<frontend>_augmented.npz of the augment rule (needed when augment.enabled)")
 
 
 def run(args: argparse.Namespace) -> None:
     train_model(settings(args), args.model, args.features, args.out_dir, device=args.device,
-                train_audio=args.train_audio)
+                augmented=args.augmented)

@@ -1,16 +1,17 @@
 """Build a dataset folder in the Google Speech Commands layout (what the ``dataset`` command runs).
 
-``dataset.source: synthetic`` runs the offline espeak-ng generator; ``gsc`` uses the real
+``dataset.source: synthetic`` runs the offline generator (``data.synth``); ``gsc`` uses the real
 release (a local archive or folder, or a verified download). The folder is assembled beside
 ``--out`` and renamed into place only when complete, with ``dataset_info.json`` describing it.
-Every clip is validated (``wav.clip_problem``); rejected clips are logged by name, recorded
-under ``rejected`` in ``dataset_info.json`` and left out of the counts and of every split
-(``usable_entries``).
+Every clip is validated (``wav.clip_problem``); rejected clips (and utterances the generator
+rejected) are logged by name, recorded under ``rejected`` in ``dataset_info.json`` and left out
+of the counts and of every split (``usable_entries``).
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -46,7 +47,7 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
             listed = gsc.list_dataset(tmp, required_words=words)
         except UserError as exc:  # name the user's source, not the staging folder
             raise UserError(str(exc).replace(str(tmp), source_name(dataset))) from None
-        rejected = []
+        rejected = list(source_info.pop("rejected", []))  # utterances the generator did not write
         for entry in tqdm(listed, desc="validate clips", unit="clip"):
             problem = clip_problem(tmp / entry.path)
             if problem:
@@ -79,6 +80,7 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
             "files": len(entries),
             "counts": {s: dict(sorted(c.items())) for s, c in counts.items()},
             "background_noise_files": [p.name for p in noise],
+            "content_sha256": content_hash(tmp),
             "rejected": rejected,
             "source_info": source_info,
         }
@@ -88,6 +90,16 @@ def build_dataset(config: dict, out_dir: str | Path, download_dir: str | Path | 
     log.info("built %s: %d utterances (%s) in %.1f s", out_dir, len(entries),
              ", ".join(f"{s} {sum(counts[s].values())}" for s in SPLITS), time.perf_counter() - start)
     return info
+
+
+def content_hash(folder: str | Path) -> str:
+    """sha256 over every file's relative path and bytes, in path order (``dataset_info.json`` excluded)."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != INFO_FILE):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def source_name(dataset: dict) -> str:

@@ -1,16 +1,20 @@
-"""Offline stand-in for Google Speech Commands: spoken words from two offline TTS engines.
+"""Offline stand-in for Google Speech Commands: spoken words from three offline speech synthesisers.
 
 Clean text-to-speech is far too easy a task, so every clip passes through a simulated
 recording chain, all in numpy/scipy with a generator seeded per clip:
 
-- a *speaker* uses one engine (espeak-ng for most, flite for a share ``flite_share``): an
-  espeak-ng voice + variant, or a flite voice, with its pitch, rate and amplitude, a
-  vocal-tract warp (resampling factor), a room (reverb time and mix), a microphone
+- a *speaker* belongs to one voice family (``data.voices``: espeak-ng, flite, festival; shares
+  ``families``) and speaks with one of its voices, with its own pitch, pitch contour, rate and
+  amplitude, a vocal-tract warp (resampling factor), a room (reverb time and mix), a microphone
   (band-pass corners and a spectral tilt in dB/octave) and a recording level; each take
   jitters pitch, rate and level a little;
 - the word is resampled to 16 kHz, trimmed, reverberated, placed at a random offset in a
   1 s clip (the time shift), mixed with coloured room noise at an SNR drawn from ``snr_db``,
   filtered by the microphone and scaled to the speaker's level.
+
+What an engine returns is checked first: an empty, silent or clipped utterance is rejected
+(recorded with its reason in ``rejected``, never written). Families are shared out within each
+split, so every split holds every family in proportion.
 
 Every speaker says every task word; of the ``unknown_words`` each speaker says a seeded
 subset of ``unknown_words_per_speaker`` (all when null), which keeps the build fast while
@@ -24,7 +28,7 @@ the splits hold about 80/10/10 % of the speakers (at least one in validation and
 
 Determinism: every random choice comes from a seed derived from (seed, speaker, word, take)
 or (seed, noise file), never from worker order, so the same seed gives byte-identical files
-for any number of workers.
+for any number of workers (with the same engine versions: ``engine_versions`` in the info).
 """
 
 from __future__ import annotations
@@ -35,10 +39,6 @@ import itertools
 import logging
 import multiprocessing
 import os
-import shutil
-import subprocess
-import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -47,21 +47,13 @@ from tqdm import tqdm
 
 from sparsekws.data.gsc import TESTING_LIST, VALIDATION_LIST, which_set
 from sparsekws.data.labels import BACKGROUND_NOISE_DIR
+from sparsekws.data.voices import FAMILIES, VOICES, Prosody, engine_version, synthesise
 from sparsekws.data.wav import SAMPLE_RATE, write_wav
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import write_text
 
 log = logging.getLogger(__name__)
 
-ESPEAK = "espeak-ng"
-FLITE = "flite"
-# flite's built-in general-domain voices (awb_time only speaks times; kal is an 8 kHz diphone voice).
-FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
-# espeak-ng's own English voices (no MBROLA needed) and natural-sounding variants; a speaker
-# is one (voice, variant) pair. Fixed lists keep the output independent of what else is installed.
-VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
-VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5",
-            "klatt", "klatt2", "klatt3", "Andy", "Annie", "david", "linda", "robert")
 NOISE_KINDS = ("white", "pink", "brown", "hum")
 CLIP_SECONDS = 1.0
 # The 25 words of GSC v0.02 that are not among its 10 command words.
@@ -69,7 +61,8 @@ GSC_V2_OTHER_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", 
                       "happy", "house", "learn", "marvin", "nine", "one", "seven", "sheila", "six", "three",
                       "tree", "two", "visual", "wow", "zero")
 DEFAULTS = {"speakers": 48, "takes_per_word": 1, "unknown_words": list(GSC_V2_OTHER_WORDS),
-            "unknown_words_per_speaker": None, "flite_share": 0.25,
+            "unknown_words_per_speaker": None,
+            "families": {"espeak-ng": 0.5, "flite": 0.25, "festival": 0.25},
             "background_noise_files": 4, "background_noise_seconds": 30, "snr_db": [8, 40], "workers": 2}
 
 
@@ -89,11 +82,12 @@ class Speaker:
 
     id: str
     split: str
-    engine: str         # espeak-ng or flite
+    family: str         # voice family: espeak-ng, flite or festival (data.voices)
     voice: str
-    variant: str        # espeak-ng voice variant ("" for flite)
-    pitch: int          # espeak-ng -p, 0..99 (flite: mean f0 = 60 + 2 * pitch Hz)
-    speed: int          # espeak-ng -s, words per minute (flite: duration stretch 160 / speed)
+    variant: str        # espeak-ng voice variant ("" for the others)
+    pitch: int          # 0..99 (voices.Prosody)
+    contour: float      # pitch-range factor, 1 = the voice's own
+    speed: int          # words per minute
     amplitude: int      # espeak-ng -a, 0..200
     warp: float         # resampling factor: >1 raises formants and pitch and shortens the word
     rt60_s: float       # reverb decay time of the speaker's room
@@ -126,23 +120,45 @@ def choose_speaker_ids(count: int, seed: int) -> list[tuple[str, str]]:
     return chosen
 
 
-def make_speakers(count: int, seed: int, flite_share: float = 0.0) -> list[Speaker]:
-    """The deterministic speaker set of a seed; about ``flite_share`` of them speak with flite."""
-    combos = list(itertools.product(VOICES, VARIANTS))
-    rng_for(seed, "voices").shuffle(combos)
+def family_schedule(shares: dict[str, float], count: int) -> list[str]:
+    """``count`` family names in proportion to ``shares`` (largest deficit first, ties in ``FAMILIES`` order)."""
+    total = sum(shares.values())
+    if total <= 0:
+        raise UserError("dataset.synthetic.families: at least one family needs a share above 0")
+    names = [f for f in FAMILIES if shares.get(f, 0) > 0]
+    used = dict.fromkeys(names, 0)
+    order = []
+    for k in range(count):
+        family = max(names, key=lambda f: shares[f] / total * (k + 1) - used[f])
+        used[family] += 1
+        order.append(family)
+    return order
+
+
+def make_speakers(count: int, seed: int, families: dict[str, float]) -> list[Speaker]:
+    """The deterministic speaker set of a seed: families shared out by ``families`` within each
+    split, each family's voices taken in turn from a seeded order."""
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise UserError(f"dataset.synthetic.families: unknown voice family {', '.join(unknown)}; "
+                        f"known: {', '.join(FAMILIES)}")
+    voices = {f: list(VOICES[f]) for f in FAMILIES}
+    for f in FAMILIES:
+        rng_for(seed, "voices", f).shuffle(voices[f])
+    chosen = choose_speaker_ids(count, seed)
+    per_split = {split: family_schedule(families, sum(1 for _, s in chosen if s == split))
+                 for split in ("train", "validation", "test")}
+    used = dict.fromkeys(FAMILIES, 0)
     speakers = []
-    n_espeak = n_flite = 0
-    for sid, split in choose_speaker_ids(count, seed):
+    for sid, split in chosen:
+        family = per_split[split].pop(0)
+        voice, variant = voices[family][used[family] % len(voices[family])]
+        used[family] += 1
         r = rng_for(seed, "speaker", sid)
-        if r.uniform() < flite_share:
-            engine, voice, variant = FLITE, FLITE_VOICES[n_flite % len(FLITE_VOICES)], ""
-            n_flite += 1
-        else:
-            engine, (voice, variant) = ESPEAK, combos[n_espeak % len(combos)]
-            n_espeak += 1
         speakers.append(Speaker(
-            id=sid, split=split, engine=engine, voice=voice, variant=variant,
-            pitch=int(r.integers(15, 86)), speed=int(r.integers(120, 200)), amplitude=int(r.integers(70, 171)),
+            id=sid, split=split, family=family, voice=voice, variant=variant,
+            pitch=int(r.integers(15, 86)), contour=round(float(r.uniform(0.4, 2.2)), 3),
+            speed=int(r.integers(120, 200)), amplitude=int(r.integers(70, 141)),
             warp=round(float(r.uniform(0.88, 1.12)), 4),
             rt60_s=round(float(r.uniform(0.05, 0.5)), 4), reverb_mix=round(float(r.uniform(0.0, 0.4)), 4),
             low_hz=round(float(r.uniform(60, 350)), 1), high_hz=round(float(r.uniform(3400, 7600)), 1),
@@ -188,33 +204,20 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def _run_tts(tool: str, command) -> tuple[np.ndarray, int]:
-    """Run a text-to-speech ``command(wav_path) -> argv`` that writes a WAV file; returns float
-    samples in [-1, 1] and the tool's sample rate."""
-    fd, name = tempfile.mkstemp(prefix=f"sparsekws-{tool}-", suffix=".wav")
-    os.close(fd)
-    try:
-        cmd = command(name)
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise UserError(f"{tool} failed ({' '.join(cmd)}): {done.stderr.strip()}")
-        with wave.open(name, "rb") as w:
-            rate, data = w.getframerate(), w.readframes(w.getnframes())
-    finally:
-        os.unlink(name)
-    return np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768.0, rate
-
-
-def run_espeak(text: str, voice: str, variant: str, pitch: int, speed: int, amplitude: int) -> tuple[np.ndarray, int]:
-    """Synthesise ``text`` with espeak-ng; float samples in [-1, 1] and its sample rate."""
-    return _run_tts("espeak-ng", lambda wav: [ESPEAK, "-w", wav, "-v", f"{voice}+{variant}", "-p", str(pitch),
-                                              "-s", str(speed), "-a", str(amplitude), text])
-
-
-def run_flite(text: str, voice: str, pitch: int, speed: int) -> tuple[np.ndarray, int]:
-    """Synthesise ``text`` with flite (deterministic for equal arguments); float samples and rate."""
-    return _run_tts("flite", lambda wav: [FLITE, "-voice", voice, "--setf", f"int_f0_target_mean={60 + 2 * pitch}",
-                                          "--setf", f"duration_stretch={160 / speed:.4f}", "-t", text, "-o", wav])
+def tts_problem(speech: tuple[np.ndarray, int] | None) -> str | None:
+    """Why an engine's raw utterance cannot be used (None, empty, silent or clipped), else None."""
+    if speech is None:
+        return "the engine wrote no audio"
+    samples, rate = speech
+    if len(samples) < 0.05 * rate:
+        return f"the engine's utterance is empty ({len(samples)} samples)"
+    peak = float(np.max(np.abs(samples)))
+    if peak < 1e-3:
+        return f"the engine's utterance is silent (peak {peak:.1e} of full scale)"
+    clipped = float(np.mean(np.abs(samples) >= 32767 / 32768))
+    if clipped > 1e-3:
+        return f"the engine's utterance is clipped ({100 * clipped:.2f} % of samples at full scale)"
+    return None
 
 
 def mic_tilt(x: np.ndarray, db_per_octave: float) -> np.ndarray:
@@ -226,35 +229,41 @@ def mic_tilt(x: np.ndarray, db_per_octave: float) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
-class ClipTask:
+class SpeakerTask:
+    """Every clip of one speaker: ``words`` x ``takes``."""
+
     out_dir: str
     speaker: Speaker
-    word: str
-    take: int
+    words: tuple[str, ...]
+    takes: int
     seed: int
     snr_db: tuple[float, float]
 
-    @property
-    def relpath(self) -> str:
-        return f"{self.word}/{self.speaker.id}_nohash_{self.take}.wav"
+    def clips(self) -> list[tuple[str, int]]:
+        return [(word, take) for word in self.words for take in range(self.takes)]
 
 
-def render_clip(task: ClipTask) -> np.ndarray:
-    """The int16 1 s clip of one (speaker, word, take), from the task's own seed only."""
-    s = task.speaker
-    rng = np.random.default_rng(derive_seed(task.seed, s.id, task.word, task.take))
-    pitch = int(np.clip(s.pitch + rng.integers(-6, 7), 0, 99))
-    speed = int(np.clip(s.speed + rng.integers(-12, 13), 80, 450))
-    if s.engine == FLITE:
-        speech, rate = run_flite(task.word, s.voice, pitch, speed)
-    else:
-        speech, rate = run_espeak(task.word, s.voice, s.variant, pitch, speed, s.amplitude)
+def clip_path(speaker: Speaker, word: str, take: int) -> str:
+    return f"{word}/{speaker.id}_nohash_{take}.wav"
+
+
+def take_prosody(speaker: Speaker, rng: np.random.Generator) -> Prosody:
+    """The speaker's prosody with one take's jitter of pitch and rate."""
+    return Prosody(pitch=int(np.clip(speaker.pitch + rng.integers(-6, 7), 0, 99)), contour=speaker.contour,
+                   speed=int(np.clip(speaker.speed + rng.integers(-12, 13), 80, 450)), amplitude=speaker.amplitude)
+
+
+def render_clip(speaker: Speaker, speech: np.ndarray, rate: int, rng: np.random.Generator, seed: int,
+                snr_db: tuple[float, float]) -> tuple[np.ndarray, float, float]:
+    """The int16 1 s clip of an engine's utterance through the speaker's recording chain, with
+    the SNR (dB) and speech level (dBFS) it got."""
+    s = speaker
     # resample to 16 kHz; the warp factor changes pitch, formants and duration together
     up = SAMPLE_RATE // 100
     down = max(1, int(round(rate / 100 * s.warp)))
     speech = _trim(signal.resample_poly(speech, up, down))
     n = int(CLIP_SECONDS * SAMPLE_RATE)
-    room = rng_for(task.seed, "room", s.id)  # same room for every clip of a speaker
+    room = rng_for(seed, "room", s.id)  # same room for every clip of a speaker
     ir = _room_impulse(room, s.rt60_s)
     wet = signal.fftconvolve(speech, ir)[: len(speech) + len(ir) // 4]
     dry = np.concatenate([speech, np.zeros(len(wet) - len(speech))])
@@ -264,7 +273,7 @@ def render_clip(task: ClipTask) -> np.ndarray:
     offset = int(rng.integers(0, n - len(speech) + 1))
     clip[offset: offset + len(speech)] = speech
     speech_rms = _rms(speech[np.abs(speech) > 0.05 * np.max(np.abs(speech))]) or _rms(speech)
-    snr = float(rng.uniform(*task.snr_db))
+    snr = float(rng.uniform(*snr_db))
     tilt = float(np.clip(s.noise_tilt + rng.normal(0, 0.2), 0, 2))
     clip += coloured_noise(rng, n, tilt) * speech_rms / 10 ** (snr / 20)
     sos = signal.butter(4, [s.low_hz, min(s.high_hz, 0.45 * SAMPLE_RATE)], btype="bandpass", fs=SAMPLE_RATE,
@@ -274,12 +283,29 @@ def render_clip(task: ClipTask) -> np.ndarray:
     active = clip[offset: offset + len(speech)]
     gain = 10 ** (level / 20) / (_rms(active) + 1e-12)
     gain = min(gain, 0.9 / (np.max(np.abs(clip)) + 1e-12))  # a recordist avoids clipping
-    return _to_int16(clip * gain)
+    out = _to_int16(clip * gain)
+    level_dbfs = 20 * np.log10(_rms(out[offset: offset + len(speech)] / 32768.0) + 1e-12)
+    return out, round(snr, 2), round(float(level_dbfs), 2)
 
 
-def _write_clip(task: ClipTask) -> str:
-    write_wav(Path(task.out_dir) / task.relpath, render_clip(task))
-    return task.relpath
+def write_speaker(task: SpeakerTask) -> list[dict]:
+    """Synthesise and write every clip of one speaker; a record per clip (its path, SNR and level,
+    or the reason it was rejected)."""
+    s = task.speaker
+    clips = task.clips()
+    rngs = [np.random.default_rng(derive_seed(task.seed, s.id, word, take)) for word, take in clips]
+    utterances = [(word, take_prosody(s, rng)) for (word, _), rng in zip(clips, rngs)]
+    records = []
+    for (word, take), rng, speech in zip(clips, rngs, synthesise(s.family, s.voice, s.variant, utterances)):
+        path = clip_path(s, word, take)
+        problem = tts_problem(speech)
+        if problem:
+            records.append({"path": path, "word": word, "split": s.split, "reason": problem})
+            continue
+        audio, snr, level = render_clip(s, speech[0], speech[1], rng, task.seed, task.snr_db)
+        write_wav(Path(task.out_dir) / path, audio)
+        records.append({"path": path, "snr_db": snr, "level_dbfs": level})
+    return records
 
 
 def background_noise(kind: str, seconds: float, seed: int, index: int) -> np.ndarray:
@@ -308,22 +334,6 @@ def noise_file_names(count: int) -> list[tuple[str, str]]:
     return names
 
 
-def espeak_version() -> str:
-    if shutil.which(ESPEAK) is None:
-        raise UserError("espeak-ng is not installed; the offline synthetic dataset needs it: "
-                        "apt-get install espeak-ng (or set dataset.source: gsc)")
-    out = subprocess.run([ESPEAK, "--version"], capture_output=True, text=True).stdout.strip()
-    return out.split("Data at")[0].strip()
-
-
-def flite_version() -> str:
-    if shutil.which(FLITE) is None:
-        raise UserError("flite is not installed; the synthetic dataset uses it for a share of the speakers: "
-                        "apt-get install flite (or set dataset.synthetic.flite_share: 0)")
-    out = subprocess.run([FLITE, "--version"], capture_output=True, text=True).stdout.strip()
-    return out.splitlines()[-1].strip() if out else "unknown"
-
-
 def speaker_words(speaker: Speaker, words: list[str], unknown_words: list[str], per_speaker: int | None,
                   seed: int) -> list[str]:
     """The words one speaker says: every task word, and a seeded subset of the unknown words."""
@@ -334,41 +344,51 @@ def speaker_words(speaker: Speaker, words: list[str], unknown_words: list[str], 
     return [*words, *others]
 
 
+def _each_speaker(tasks: list[SpeakerTask], workers: int):
+    """The clip records of every speaker task, in completion order, from ``workers`` processes."""
+    if workers == 1:
+        yield from map(write_speaker, tasks)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap_unordered(write_speaker, tasks)
+
+
 def generate(out_dir: str | os.PathLike, words: list[str], synthetic: dict, seed: int) -> dict:
     """Write a synthetic GSC-layout dataset of ``words`` into the existing folder ``out_dir``.
 
     ``synthetic`` is the config's ``dataset.synthetic`` section (missing keys take the schema
-    defaults). Returns the generator parameters and counts for ``dataset_info.json``.
+    defaults). Returns the generator parameters, speakers, clips (SNR and level) and rejected
+    utterances for ``dataset_info.json``.
     """
     cfg = {**DEFAULTS, **synthetic}
-    versions = {"espeak-ng": espeak_version()}
-    if cfg["flite_share"] > 0:
-        versions["flite"] = flite_version()
+    families = {f: float(share) for f, share in cfg["families"].items() if share > 0}
+    speakers = make_speakers(cfg["speakers"], seed, families)
+    versions = {family: engine_version(family) for family in FAMILIES if family in families}
     out_dir = Path(out_dir)
     all_words = list(dict.fromkeys([*words, *cfg["unknown_words"]]))
-    speakers = make_speakers(cfg["speakers"], seed, cfg["flite_share"])
     snr = (float(cfg["snr_db"][0]), float(cfg["snr_db"][1]))
     if snr[0] > snr[1]:
         raise UserError(f"dataset.synthetic.snr_db must be [low, high], got {list(snr)}")
-    tasks = [ClipTask(str(out_dir), sp, word, take, seed, snr)
-             for sp in speakers
-             for word in speaker_words(sp, words, cfg["unknown_words"], cfg["unknown_words_per_speaker"], seed)
-             for take in range(cfg["takes_per_word"])]
+    tasks = [SpeakerTask(str(out_dir), sp, tuple(speaker_words(sp, words, cfg["unknown_words"],
+                                                               cfg["unknown_words_per_speaker"], seed)),
+                         cfg["takes_per_word"], seed, snr)
+             for sp in speakers]
     for word in all_words:
         (out_dir / word).mkdir(parents=True, exist_ok=True)
     workers = max(1, int(cfg["workers"]))
-    log.info("synthesising %d clips (%d speakers, %d words, %d take(s)) with %d worker(s)",
-             len(tasks), len(speakers), len(all_words), cfg["takes_per_word"], workers)
-    bar = tqdm(total=len(tasks), desc="synthesise", unit="clip")
-    if workers == 1:
-        for task in tasks:
-            _write_clip(task)
-            bar.update()
-    else:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for _ in pool.imap_unordered(_write_clip, tasks, chunksize=8):
-                bar.update()
-    bar.close()
+    total = sum(len(t.clips()) for t in tasks)
+    log.info("synthesising %d clips (%d speakers of %s, %d words, %d take(s)) with %d worker(s)", total,
+             len(speakers), ", ".join(families), len(all_words), cfg["takes_per_word"], workers)
+    records: list[dict] = []
+    with tqdm(total=total, desc="synthesise", unit="clip") as bar:
+        for speaker_records in _each_speaker(tasks, workers):
+            records += speaker_records
+            bar.update(len(speaker_records))
+    records.sort(key=lambda r: r["path"])
+    rejected = [r for r in records if "reason" in r]
+    clips = [r for r in records if "reason" not in r]
+    for r in rejected:
+        log.warning("rejected %s: %s", r["path"], r["reason"])
 
     noise_dir = out_dir / BACKGROUND_NOISE_DIR
     noise_dir.mkdir(exist_ok=True)
@@ -378,18 +398,19 @@ def generate(out_dir: str | os.PathLike, words: list[str], synthetic: dict, seed
         noise.append({"file": name, "kind": kind, "seconds": cfg["background_noise_seconds"]})
 
     lists: dict[str, list[str]] = {"validation": [], "test": []}
-    for task in tasks:
-        split = which_set(task.relpath)
-        assert split == task.speaker.split
+    for clip in clips:
+        split = which_set(clip["path"])
         if split in lists:
-            lists[split].append(task.relpath)
-    write_text(out_dir / VALIDATION_LIST, "".join(f"{p}\n" for p in sorted(lists["validation"])))
-    write_text(out_dir / TESTING_LIST, "".join(f"{p}\n" for p in sorted(lists["test"])))
+            lists[split].append(clip["path"])
+    write_text(out_dir / VALIDATION_LIST, "".join(f"{p}\n" for p in lists["validation"]))
+    write_text(out_dir / TESTING_LIST, "".join(f"{p}\n" for p in lists["test"]))
     return {
         "generator": "+".join(versions),
         "engine_versions": versions,
         "parameters": cfg,
         "words": all_words,
         "speakers": [dataclasses.asdict(sp) for sp in speakers],
+        "clips": clips,
+        "rejected": rejected,
         "background_noise": noise,
     }

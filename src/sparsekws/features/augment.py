@@ -1,17 +1,22 @@
-"""Training-time audio augmentation as in TensorFlow's speech_commands example.
+"""Training-time audio augmentation after Numenta's GSC recipe, made once per dataset and front end.
 
-Applied on the fly to each training batch with a seeded generator (config ``augment``):
+Each train clip goes through, with draws from a generator seeded per (seed, copy):
 
-- **time shift**: each clip moves by a whole number of samples drawn uniformly from
-  ``[-shift_ms, +shift_ms]``; the vacated samples are zeros;
-- **background noise**: with probability ``background_probability`` a clip gets a random
-  1 s window of a random ``_background_noise_`` file added, scaled by a volume drawn
-  uniformly from ``background_volume`` (relative to full scale); the sum is clipped to
-  [-1, 1].
+- **amplitude**: times a gain drawn from ``amplitude`` (Numenta: 0.7-1.1);
+- **speed**: resampled to ``1 +- speed`` of its rate, which changes tempo and pitch together;
+- **stretch**: time-stretched by ``1 +- stretch`` with a phase vocoder (tempo only); with the
+  speed change this varies pitch and tempo independently;
+- the result is cut or zero-padded at its end to 1 s;
+- **time shift**: moved by a whole number of samples within ``+-shift_ms``, zero-filled;
+- **background noise**: with probability ``background_probability`` a random 1 s window of a
+  random ``_background_noise_`` file is added, scaled by a volume drawn from
+  ``background_volume`` (relative to full scale); the sum is clipped to [-1, 1].
 
-Evaluation never sees augmentation: only the train split's raw audio is saved for it
-(``audio_train.npz`` by the features stage, when ``augment.enabled``), and the validation
-and test features are the precomputed, unaugmented ones.
+``augmented_copies`` makes ``copies`` augmented versions of the whole train split and quantises
+their features on the features file's int8 grid (``<frontend>_augmented.npz``, rule
+``augment``); training epoch ``e`` uses copy ``(e - 1) % copies``, so every model trained on the
+dataset sees the same augmented data, and a resumed run sees what it would have seen. Evaluation
+never sees augmentation: validation and test features are the precomputed clean ones.
 """
 
 from __future__ import annotations
@@ -19,20 +24,85 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
+from tqdm import tqdm
 
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import read_npz
 from sparsekws.data.synth import derive_seed
-from sparsekws.data.task import load_audio, task_of
 from sparsekws.data.wav import SAMPLE_RATE
 from sparsekws.features.frontends import float32_audio, quantize
 
-DEFAULTS = {"enabled": False, "shift_ms": 100.0, "background_probability": 0.8, "background_volume": [0.0, 0.1]}
+DEFAULTS = {"enabled": True, "copies": 8, "amplitude": [0.7, 1.1], "speed": 0.2, "stretch": 0.2,
+            "shift_ms": 100.0, "background_probability": 0.8, "background_volume": [0.0, 0.1]}
+STFT_SIZE, STFT_HOP = 512, 128
 
 
-def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
-    """The augmentation generator of one epoch (a resumed run gets the same draws)."""
-    return np.random.default_rng(derive_seed(seed, "augment", epoch))
+def settings(cfg: dict | None) -> dict:
+    """The ``augment`` section with defaults filled in, checked for ranges the schema cannot express."""
+    cfg = {**DEFAULTS, **(cfg or {})}
+    for key in ("amplitude", "background_volume"):
+        low, high = cfg[key]
+        if not 0 <= low <= high:
+            raise UserError(f"augment.{key} must be [low, high] with 0 <= low <= high, got {[low, high]}")
+    for key in ("speed", "stretch"):
+        if not 0 <= cfg[key] < 1:
+            raise UserError(f"augment.{key} must be in [0, 1), got {cfg[key]}")
+    return cfg
+
+
+def copy_rng(seed: int, copy: int) -> np.random.Generator:
+    """The generator of one augmented copy of the train split."""
+    return np.random.default_rng(derive_seed(seed, "augment", copy))
+
+
+def change_speed(x: np.ndarray, factor: float) -> np.ndarray:
+    """``x`` played ``factor`` times faster (linear interpolation): shorter and higher for factor > 1."""
+    n = max(1, int(round(len(x) / factor)))
+    return np.interp(np.arange(n) * factor, np.arange(len(x)), x).astype(np.float32)
+
+
+def time_stretch(x: np.ndarray, rate: float) -> np.ndarray:
+    """``x`` made ``rate`` times faster without changing its pitch (phase vocoder)."""
+    if rate == 1.0 or len(x) < STFT_SIZE + STFT_HOP:
+        return x.astype(np.float32)
+    window = np.hanning(STFT_SIZE).astype(np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(x.astype(np.float32), STFT_SIZE)[::STFT_HOP] * window
+    spectrum = scipy.fft.rfft(frames, axis=1)
+    magnitude, angle = np.abs(spectrum), np.angle(spectrum)
+    steps = np.arange(0, len(spectrum) - 1, rate)
+    k = steps.astype(np.int64)
+    frac = (steps - k).astype(np.float32)[:, None]
+    # the phase advances by each source frame's measured frequency, accumulated over the output frames
+    expected = (2 * np.pi * STFT_HOP / STFT_SIZE * np.arange(spectrum.shape[1])).astype(np.float32)
+    advance = np.diff(angle, axis=0) - expected
+    advance = expected + (advance + np.float32(np.pi)) % np.float32(2 * np.pi) - np.float32(np.pi)
+    phase = np.empty((len(k), len(expected)), dtype=np.float32)
+    phase[0] = angle[0]
+    np.cumsum(advance[k[:-1]], axis=0, out=phase[1:])
+    phase[1:] += angle[0]
+    stretched = (1 - frac) * magnitude[k] + frac * magnitude[k + 1]
+    out_frames = scipy.fft.irfft(stretched * np.cos(phase) + 1j * (stretched * np.sin(phase)), STFT_SIZE, axis=1)
+    return _overlap_add(out_frames * window, window)
+
+
+def _overlap_add(frames: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Overlap-add frames at ``STFT_HOP``, normalised by the summed squared window."""
+    parts = STFT_SIZE // STFT_HOP
+    n = len(frames) + parts - 1
+    y = np.zeros((n, STFT_HOP))
+    norm = np.zeros((n, STFT_HOP))
+    chunks = frames.reshape(len(frames), parts, STFT_HOP)
+    window_chunks = (window**2).reshape(parts, STFT_HOP)
+    for p in range(parts):
+        y[p: p + len(frames)] += chunks[:, p]
+        norm[p: p + len(frames)] += window_chunks[p]
+    return (y.ravel() / np.maximum(norm.ravel(), 1e-3)).astype(np.float32)
+
+
+def fix_length(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` cut or zero-padded at its end to ``n`` samples."""
+    return x[:n] if len(x) >= n else np.pad(x, (0, n - len(x)))
 
 
 def time_shift(audio: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
@@ -70,66 +140,45 @@ def mix_background(audio: np.ndarray, noise: list[np.ndarray], rng: np.random.Ge
 
 def augment_audio(audio: np.ndarray, noise: list[np.ndarray], rng: np.random.Generator, cfg: dict,
                   sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Time shift, then background noise: ``[N, samples]`` int16/float -> float32 in [-1, 1].
-
-    ``cfg`` is the config's ``augment`` section (missing keys take ``DEFAULTS``).
-    """
-    cfg = {**DEFAULTS, **(cfg or {})}
-    low, high = cfg["background_volume"]
-    if not 0 <= low <= high:
-        raise UserError(f"augment.background_volume must be [low, high] with 0 <= low <= high, got {[low, high]}")
-    shifted = time_shift(float32_audio(audio), int(round(cfg["shift_ms"] * sample_rate / 1000)), rng)
-    return mix_background(shifted, noise, rng, cfg["background_probability"], (low, high))
-
-
-def augmented_features(audio_batch: np.ndarray, noise: list[np.ndarray], rng: np.random.Generator, cfg: dict,
-                       frontend, scale: float) -> np.ndarray:
-    """The int8 features of an augmented training batch, quantised with the stage's ``scale``.
-
-    ``frontend`` comes from ``features.frontends.make_frontend``; ``scale`` is the ``scale``
-    stored in the features npz, so augmented and precomputed features share one int8 grid.
-    """
-    return quantize(frontend(augment_audio(audio_batch, noise, rng, cfg)), np.float32(scale))
+    """The whole recipe on ``[N, samples]`` int16/float audio -> float32 in [-1, 1]; ``cfg`` is the
+    config's ``augment`` section."""
+    cfg = settings(cfg)
+    audio = float32_audio(audio)
+    n, length = audio.shape
+    gains = rng.uniform(*cfg["amplitude"], size=n)
+    speeds = rng.uniform(1 - cfg["speed"], 1 + cfg["speed"], size=n)
+    stretches = rng.uniform(1 - cfg["stretch"], 1 + cfg["stretch"], size=n)
+    out = np.stack([fix_length(time_stretch(change_speed(clip * gain, speed), stretch), length)
+                    for clip, gain, speed, stretch in zip(audio, gains, speeds, stretches)])
+    out = time_shift(out, int(round(cfg["shift_ms"] * sample_rate / 1000)), rng)
+    return mix_background(out, noise, rng, cfg["background_probability"], tuple(cfg["background_volume"]))
 
 
-def load_train_audio(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """(audio int16 ``[N, 16000]``, labels, background-noise arrays) from ``audio_train.npz``.
-
-    Row ``i`` is the same sample as row ``i`` of ``x_train`` in the features npz.
-    """
-    saved = read_npz(path, ("audio", "y"), "train audio file")
-    noise = [saved[k] for k in sorted((k for k in saved if k.startswith("noise_")), key=lambda k: int(k.split("_")[1]))]
-    return saved["audio"], saved["y"], noise
-
-
-class EpochAugmenter:
-    """Fresh augmented train features for each epoch, in the order of ``x_train``.
-
-    Built from ``audio_train.npz``; ``features(seed, epoch)`` draws from
-    ``epoch_rng(seed, epoch)``, so a resumed run sees the same augmentation.
-    """
-
-    def __init__(self, audio_path: str | Path, labels: np.ndarray, cfg: dict, frontend, scale: float):
-        self.audio, audio_labels, self.noise = load_train_audio(audio_path)
-        if not np.array_equal(audio_labels, labels):
-            raise UserError(f"{audio_path} does not match the features file's train split (rebuild both: "
-                            "snakemake --cores all -R features train_audio)")
-        self.cfg, self.frontend, self.scale = cfg, frontend, scale
-
-    def features(self, seed: int, epoch: int, batch: int = 512) -> np.ndarray:
-        """int8 features of the whole augmented train split for one epoch."""
-        rng = epoch_rng(seed, epoch)
-        return np.concatenate([augmented_features(self.audio[i:i + batch], self.noise, rng, self.cfg,
-                                                  self.frontend, self.scale)
-                               for i in range(0, len(self.audio), batch)])
+def augmented_copies(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed: int, frontend, scale: float,
+                     batch: int = 256) -> np.ndarray:
+    """int8 features ``[copies, N, ...]`` of ``cfg['copies']`` augmented versions of the train
+    ``audio``, on the features file's quantisation ``scale`` (copy ``c`` draws from ``copy_rng``)."""
+    cfg = settings(cfg)
+    copies = []
+    with tqdm(total=cfg["copies"] * len(audio), desc="augment", unit="clip") as bar:
+        for copy in range(cfg["copies"]):
+            rng = copy_rng(seed, copy)
+            parts = []
+            for i in range(0, len(audio), batch):
+                parts.append(quantize(frontend(augment_audio(audio[i:i + batch], noise, rng, cfg)), np.float32(scale)))
+                bar.update(len(parts[-1]))
+            copies.append(np.concatenate(parts))
+    return np.stack(copies)
 
 
-def train_audio_arrays(config: dict, dataset_dir: str | Path) -> dict[str, np.ndarray]:
-    """The train split's raw audio in the order of ``x_train``, its labels and the noise files."""
-    samples, noise, _ = task_of(config, dataset_dir)
-    arrays = {"audio": load_audio(Path(dataset_dir), samples["train"], noise),
-              "y": np.array([s.label for s in samples["train"]], dtype=np.int64),
-              "files": np.array([s.source for s in samples["train"]], dtype=str)}
-    for i, name in enumerate(sorted(noise)):
-        arrays[f"noise_{i}"] = noise[name]
-    return arrays
+def load_augmented(path: str | Path, labels: np.ndarray, files: list[str] | None = None) -> np.ndarray:
+    """The augmented copies ``[copies, N, ...]`` of ``<frontend>_augmented.npz``, checked to hold the
+    train split of the features file (``labels``, and ``files`` where both record them)."""
+    saved = read_npz(path, ("x", "y"), "augmented features file")
+    same = np.array_equal(saved["y"], labels) and saved["x"].ndim >= 3 and saved["x"].shape[1] == len(labels)
+    if same and files is not None and "files" in saved:
+        same = [str(f) for f in saved["files"]] == list(files)
+    if not same:
+        raise UserError(f"{path} does not hold the train split of the features file (rebuild both: "
+                        "snakemake --cores all -R features augment)")
+    return saved["x"]

@@ -87,3 +87,29 @@ def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str)
     fig.suptitle("Accuracy vs compute (measured accuracy)")
     samples = ", ".join(f"{m}: {n}" for m, n in zip(accuracy["model"], accuracy["test_samples"]))
     return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples})\n{footer}")
+
+
+def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target: float = 0.8) -> list[Path]:
+    """Leave-one-family-out accuracy: per held-out family and model, the accuracy on the held-out
+    family (solid) beside the in-family test accuracy (light), with the target as a line."""
+    models = list(dict.fromkeys(table["model"]))
+    families = list(dict.fromkeys(table["held_out"]))
+    palette = model_palette(models)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(families) * len(models) / 2, 4.2))
+    width = 0.8 / (2 * len(models))
+    for m, model in enumerate(models):
+        rows = table[table["model"] == model].set_index("held_out").reindex(families)
+        for k, (column, alpha, label) in enumerate((("accuracy", 1.0, "held-out family"),
+                                                    ("in_family_accuracy", 0.35, "in-family test"))):
+            x = np.arange(len(families)) - 0.4 + width * (2 * m + k + 0.5)
+            bars = ax.bar(x, 100 * rows[column], width, color=palette[model], alpha=alpha, edgecolor="0.2",
+                          label=f"{model}, {label}")
+            ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+    ax.axhline(100 * target, color="0.3", ls=":", lw=1, label=f"target {100 * target:.0f} %")
+    ax.set_xticks(np.arange(len(families)), [f"without {f}" for f in families])
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("accuracy (%)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle("Leave one voice family out: accuracy on voices never heard (measured)")
+    n = ", ".join(f"{f}: {int(table.loc[table['held_out'] == f, 'n'].iloc[0])}" for f in families)
+    return save_figure(fig, stem, f"held-out samples per family (words, all splits): {n}\n{footer}")

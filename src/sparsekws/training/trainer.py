@@ -34,8 +34,7 @@ from sparsekws.core.files import write_csv, write_json
 from sparsekws.core.provenance import config_hash, stamp
 from sparsekws.core.stats import confidence_summary
 from sparsekws.data.labels import SPLITS
-from sparsekws.features.augment import EpochAugmenter
-from sparsekws.features.frontends import make_frontend
+from sparsekws.features.augment import load_augmented
 from sparsekws.features.store import Features, load_features
 from sparsekws.models.kwinners import update_boost_strength
 from sparsekws.models.sparse_weights import rezero_weights
@@ -136,7 +135,7 @@ class SeedRun:
 def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], features: Features, index: int,
                 seed: int, dev: torch.device, run_dir: Path, fingerprint: str,
                 epoch_callback: Callable[[int, int], None] | None,
-                augmenter: EpochAugmenter | None = None) -> SeedRun:
+                augmented: torch.Tensor | None = None) -> SeedRun:
     """Train seed ``index`` (resuming from its checkpoint), select on validation, test once."""
     result_path = run_dir / f"seed{index}.pt"
     saved = load_checkpoint(result_path, fingerprint) if result_path.exists() else None
@@ -178,8 +177,8 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
         epoch = epoch_index + 1
         started = time.perf_counter()
         generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        if augmenter is not None:  # a newly augmented train split every epoch
-            x_train = torch.from_numpy(augmenter.features(seed, epoch).astype(np.float32))
+        if augmented is not None:  # the next augmented copy of the train split
+            x_train = augmented[(epoch - 1) % len(augmented)]
             train_set = TensorDataset(x_train.reshape(len(x_train), *input_shape), features.y["train"])
         loader = DataLoader(train_set, batch_size=tcfg["batch_size"], shuffle=True, generator=generator)
         lr = optimizer.param_groups[0]["lr"]
@@ -217,23 +216,21 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
     return run
 
 
-def _augmenter(cfg: dict[str, Any], mcfg: dict[str, Any], features: Features,
-               train_audio: str | os.PathLike | None) -> EpochAugmenter | None:
-    """The training-time augmentation of config ``augment``, or None when it is off."""
-    augment_cfg = cfg.get("augment", {})
-    if not augment_cfg.get("enabled"):
+def _augmented(cfg: dict[str, Any], features: Features, path: str | os.PathLike | None) -> torch.Tensor | None:
+    """The augmented train copies ``[copies, N, features]`` when ``augment.enabled``, else None."""
+    if not cfg.get("augment", {}).get("enabled"):
         return None
-    if train_audio is None:
-        raise UserError("augment.enabled needs the train split's audio (audio_train.npz of the features "
-                        "stage): pass --train-audio")
-    frontend = make_frontend(mcfg["frontend"], cfg["features"])
-    return EpochAugmenter(train_audio, features.y["train"].numpy(), augment_cfg, frontend, features.scale)
+    if path is None:
+        raise UserError("augment.enabled needs the augmented train features (<frontend>_augmented.npz of the "
+                        "augment rule): pass --augmented")
+    x = load_augmented(path, features.y["train"].numpy(), features.files.get("train"))
+    return torch.from_numpy(x.reshape(len(x), x.shape[1], -1).astype(np.float32))
 
 
 def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.PathLike,
                 out_dir: str | os.PathLike, device: str = "cpu",
                 epoch_callback: Callable[[int, int], None] | None = None,
-                train_audio: str | os.PathLike | None = None) -> dict[str, Any]:
+                augmented: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train model ``model_name`` of config ``cfg`` for ``train.seeds`` seeds; write model.pt
     (first seed), history.csv, metrics.json.
 
@@ -254,9 +251,9 @@ def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.Pa
     features = load_features(features_path)
     fingerprint = run_fingerprint(cfg, model_name, features)
     seeds = run_seeds(cfg["seed"], model_name, tcfg["seeds"])
-    augmenter = _augmenter(cfg, mcfg, features, train_audio)
+    x_augmented = _augmented(cfg, features, augmented)
     runs = [_train_seed(model_name, mcfg, tcfg, features, index, seed, dev, run_dir, fingerprint, epoch_callback,
-                        augmenter)
+                        x_augmented)
             for index, seed in enumerate(seeds)]
 
     first = runs[0]

@@ -1,0 +1,130 @@
+# The leave-one-voice-family-out test (sparsekws.features.family_split, sparsekws.training.cross_voice):
+# each model of cross_voice.models is trained once per voice family of the synthetic dataset on the
+# other families (same settings and augmentation as the model itself), then tested on the family
+# it never heard. `snakemake --cores all cross_voice` runs only this.
+CROSS_FEATURES = "results/cross_voice/{dataset}/features/{frontend}_without_{family}"
+
+
+def cross_voice_features(wildcards, suffix=".npz"):
+    frontend = config["models"][wildcards.model]["frontend"]
+    return CROSS_FEATURES.format(dataset=wildcards.dataset, frontend=frontend, family=wildcards.family) + suffix
+
+
+def family_split_outputs():
+    outputs = {"without": CROSS_FEATURES + ".npz", "only": "results/cross_voice/{dataset}/features/{frontend}_only_{family}.npz"}
+    if config["augment"]["enabled"]:
+        outputs["without_augmented"] = CROSS_FEATURES + "_augmented.npz"
+    return outputs
+
+
+rule family_split:
+    input:
+        dataset="results/datasets/{dataset}",
+        features="results/features/{dataset}/{frontend}.npz",
+        augmented=lambda w: [f"results/features/{w.dataset}/{w.frontend}_augmented.npz"] if config["augment"]["enabled"] else [],
+    output:
+        **family_split_outputs(),
+    log:
+        "results/logs/cross_voice/{dataset}_{frontend}_without_{family}.log",
+    benchmark:
+        "results/benchmarks/rules/family_split/{dataset}_{frontend}_{family}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        augmented=lambda w, input, output: (f"--augmented {input.augmented} --without-augmented {output.without_augmented}"
+                                            if input.augmented else ""),
+    shell:
+        "python -m sparsekws family-split --dataset-dir {input.dataset} --features {input.features} {params.augmented}"
+        " --held-out {wildcards.family} --without {output.without} --only {output.only} > {log} 2>&1"
+
+
+rule cross_voice_train:
+    input:
+        features=cross_voice_features,
+        augmented=lambda w: [cross_voice_features(w, "_augmented.npz")] if config["augment"]["enabled"] else [],
+    output:
+        model="results/cross_voice/{dataset}/{model}/without_{family}/model.pt",
+        metrics="results/cross_voice/{dataset}/{model}/without_{family}/metrics.json",
+        history="results/cross_voice/{dataset}/{model}/without_{family}/history.csv",
+    log:
+        "results/logs/cross_voice/{dataset}_{model}_without_{family}.log",
+    benchmark:
+        "results/benchmarks/rules/cross_voice_train/{dataset}_{model}_{family}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        settings=lambda w: train_settings_of(w.model),
+        out_dir=lambda w, output: os.path.dirname(output.model),
+        augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
+    shell:
+        "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model}"
+        " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+def cross_voice_runs(wildcards):
+    runs = []
+    for model in CROSS_VOICE_MODELS:
+        frontend = config["models"][model]["frontend"]
+        for family in VOICE_FAMILIES:
+            folder = f"results/cross_voice/{wildcards.dataset}/{model}/without_{family}"
+            only = f"results/cross_voice/{wildcards.dataset}/features/{frontend}_only_{family}.npz"
+            runs.append((model, family, f"{folder}/model.pt", f"{folder}/metrics.json", only))
+    return runs
+
+
+rule table_cross_voice:
+    input:
+        lambda w: [path for run in cross_voice_runs(w) for path in run[2:]],
+    output:
+        csv=report(
+            "results/tables/{dataset}/cross_voice.csv",
+            caption="../workflow/report/cross_voice.rst",
+            category="5 Accuracy",
+        ),
+        confusion="results/tables/{dataset}/cross_voice_confusion.csv",
+    log:
+        "results/logs/cross_voice/{dataset}_table.log",
+    benchmark:
+        "results/benchmarks/rules/table_cross_voice/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        runs=lambda w: " ".join(f"--run {' '.join(run)}" for run in cross_voice_runs(w)),
+    shell:
+        "python -m sparsekws cross-voice {params.runs} --csv {output.csv} --confusion {output.confusion} > {log} 2>&1"
+
+
+rule figure_cross_voice:
+    input:
+        "results/tables/{dataset}/cross_voice.csv",
+    output:
+        png=report(
+            "results/figures/{dataset}/cross_voice.png",
+            caption="../workflow/report/cross_voice.rst",
+            category="5 Accuracy",
+        ),
+        svg="results/figures/{dataset}/cross_voice.svg",
+    log:
+        "results/logs/figures/{dataset}_cross_voice.log",
+    benchmark:
+        "results/benchmarks/rules/figure_cross_voice/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        config_hash=CONFIG_HASH,
+        stem=lambda w, output: output.png[: -len(".png")],
+    shell:
+        "python -m sparsekws figures cross-voice --cross-voice {input} --config-hash {params.config_hash}"
+        " --out {params.stem} > {log} 2>&1"
+
+
+rule cross_voice:
+    input:
+        cross_voice_targets(),
