@@ -194,6 +194,6 @@ def all_targets():
         f"results/measurements/{DATASET}/skipped.csv",
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
-        *cross_voice_targets(),
+        *(cross_voice_targets() if config["cross_voice"]["in_default_run"] else []),
         f"results/config/{DATASET}.yaml",
     ]

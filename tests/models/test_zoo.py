@@ -62,9 +62,9 @@ def test_zoo_config_holds_the_five_models():
     assert count(sparse) < count(dense) / 8
 
 
-def test_default_config_has_both_families_and_a_sweep_of_the_sparse_cnn():
-    cfg = named_config("config.yaml")
-    assert {m["family"] for m in cfg["models"].values()} == {"mlp", "cnn"}
+def test_default_config_has_both_families_and_the_sweep_config_a_sweep_of_the_sparse_cnn():
+    assert {m["family"] for m in named_config("config.yaml")["models"].values()} == {"mlp", "cnn"}
+    cfg = named_config("sweep.yaml")
     swept = [name for name in cfg["models"] if name.startswith(cfg["sweep"]["base"] + "-w")]
     assert cfg["models"][cfg["sweep"]["base"]]["kwinners"] and len(swept) >= 5
 

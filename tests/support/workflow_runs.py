@@ -72,7 +72,15 @@ def json_targets(config: dict) -> list[str]:
 def compared_targets(config: dict) -> list[str]:
     """Every file (relative to a run's folder) whose producing jobs ``differences`` needs."""
     name = config["dataset"]["name"]
-    return [*json_targets(config), *(f"results/models/{name}/{m}/model.pt" for m in config["models"])]
+    return [*json_targets(config), *(f"results/models/{name}/{m}/model.pt" for m in config["models"]),
+            *cross_voice_tables(config)]
+
+
+def cross_voice_tables(config: dict) -> list[str]:
+    """The leave-one-family-out table, where the config asks for one."""
+    if config.get("cross_voice", {}).get("models") and config["dataset"]["source"] == "synthetic":
+        return [f"results/tables/{config['dataset']['name']}/cross_voice.csv"]
+    return []
 
 
 def differences(first: str | os.PathLike, second: str | os.PathLike, config: dict) -> list[str]:
@@ -97,6 +105,7 @@ def differences(first: str | os.PathLike, second: str | os.PathLike, config: dic
 
     wanted = [f"results/models/{name}/{m}/model.pt" for m in config["models"]] + json_targets(config)
     wanted += [p.relative_to(first).as_posix() for p in (first / "results" / "features" / name).glob("*.npz")]
+    wanted += cross_voice_tables(config)
     missing = [f"{root / path} is missing" for path in wanted for root in (first, second)
                if not (root / path).is_file()]
     if missing:
@@ -117,6 +126,8 @@ def differences(first: str | os.PathLike, second: str | os.PathLike, config: dic
     for target in json_targets(config):
         if without_timings(read_json(first / target)) != without_timings(read_json(second / target)):
             found.append(f"{target} differs (timings excluded)")
+    found += [f"{table} differs" for table in cross_voice_tables(config)
+              if (first / table).read_bytes() != (second / table).read_bytes()]
     return found
 
 

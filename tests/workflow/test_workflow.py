@@ -67,10 +67,12 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     config = named_config("config.yaml")
     models, boards = len(config["models"]), len(config["compile"]["boards"])
     hardware = sum(entry.get("hardware", True) for entry in config["models"].values())
-    assert config["sweep"]["base"] and models >= hardware + 5  # the sparsity sweep: >= 3 x 2 points, one the base
+    assert config["sweep"]["base"] is None and models == hardware  # the sweep is config/sweep.yaml's
     frontends = len({entry["frontend"] for entry in config["models"].values()})
     counts = job_counts(result.stdout + result.stderr)
-    assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "train": models, "evaluate": models,
+    assert not config["cross_voice"]["in_default_run"]  # its own target (test below)
+    assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "augment": frontends,
+                      "train": models, "evaluate": models,
                       "export": models, "compile": hardware * boards, "measure_cpu": hardware,
                       "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
                       "rtl": 2, "all": 1, **REPORT_JOBS}  # RTL reports of the models with sparse layers
@@ -95,7 +97,8 @@ def test_a_named_config_runs_exactly_its_models(tmp_path, name):
 
 def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
     """``publish`` (the whole run, then the report), ``rtl_reports`` (the RTL report of every
-    hardware model, dense ones too) and ``vivado`` (no build where Vivado is not installed)."""
+    hardware model, dense ones too), ``vivado`` (no build where Vivado is not installed) and
+    ``cross_voice`` (the leave-one-family-out test alone)."""
     workdir = copy_workflow(tmp_path, "config.yaml")
     config = named_config("config.yaml")
     hardware = [m for m, entry in config["models"].items() if entry.get("hardware", True)]
@@ -103,6 +106,14 @@ def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
     assert publish["publish"] == 1 and publish["train"] == len(config["models"]) and "all" not in publish
     assert job_counts(snakemake(workdir, "-n", "rtl_reports").stdout)["rtl"] == len(hardware)
     assert "vivado_build" not in job_counts(snakemake(workdir, "-n", "vivado").stdout)
+    assert not {"family_split", "cross_voice_train"} & set(publish)
+    cross = config["cross_voice"]["models"]
+    families = [f for f, share in config["dataset"]["synthetic"]["families"].items() if share > 0]
+    planned = job_counts(snakemake(workdir, "-n", "cross_voice").stdout)
+    assert len(cross) == 2 and len(families) == 3
+    assert planned["cross_voice_train"] == len(cross) * len(families) and planned["table_cross_voice"] == 1
+    assert planned["family_split"] == len({config["models"][m]["frontend"] for m in cross}) * len(families)
+    assert planned["augment"] == 1 and "compile" not in planned  # only what the test needs
 
 
 def test_a_config_without_a_required_key_is_refused_not_filled_from_another_file(tmp_path):
@@ -299,6 +310,27 @@ def test_evaluation_outputs_and_training_figures_are_in_results_and_report(finis
         for suffix in ("png", "svg"):
             assert (results / "figures" / name / f"{stem}.{suffix}").stat().st_size > 1000
         assert f"{stem}.png" in report
+
+
+def test_cross_voice_table_figure_and_report(finished):
+    """The smoke config's leave-one-family-out test: one row per held-out family, the held-out
+    samples are that family's words from every split, the in-family count its test split."""
+    config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
+    name = config["dataset"]["name"]
+    results = finished / "results"
+    table = pd.read_csv(results / "tables" / name / "cross_voice.csv")
+    assert table["held_out"].tolist() == ["espeak-ng", "flite", "festival"]
+    assert set(table["model"]) == set(config["cross_voice"]["models"])
+    info = read_json(results / "datasets" / name / "dataset_info.json")
+    families = {s["id"]: s["family"] for s in info["source_info"]["speakers"]}
+    for row in table.itertuples():
+        only = np.load(results / "cross_voice" / name / "features" / f"mfcc_only_{row.held_out}.npz")
+        assert len(only["y"]) == row.n and {families[f.split("/")[1][:8]] for f in only["files"]} == {row.held_out}
+        without = np.load(results / "cross_voice" / name / "features" / f"mfcc_without_{row.held_out}.npz")
+        assert len(without["y_test"]) == row.in_family_n
+        assert row.held_out not in {families.get(f.split("/")[1][:8]) for f in without["files_train"]}
+    assert (results / "figures" / name / "cross_voice.png").stat().st_size > 1000
+    assert "cross_voice.png" in (results / "report.html").read_text(errors="replace")
 
 
 def test_two_runs_from_scratch_give_identical_results(finished, smoke_reference):

@@ -23,13 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not run snakemake --report; publish the existing --report file")
     parser.add_argument("--no-check", action="store_true", help="do not open the report in headless Chromium")
     parser.add_argument("--nolock", action="store_true", help="pass --nolock to snakemake --report")
+    parser.add_argument("--also", action="append", default=[], metavar="TARGET=FILE",
+                        help="report on workflow target TARGET too when FILE exists (a target outside 'all' that "
+                             "was run, e.g. cross_voice=results/tables/<dataset>/cross_voice.csv); repeatable")
 
 
 def run(args: argparse.Namespace) -> None:
     config = read_config(args.config)
     report = Path(args.report)
     if not args.skip_report:
-        snakemake_report(report, args.config, report_metadata(config), args.nolock)
+        extra = [target for target, path in (also.split("=", 1) for also in args.also) if Path(path).is_file()]
+        snakemake_report(report, args.config, report_metadata(config), args.nolock, ["all", *extra] if extra else [])
     result = publish(config, report, args.figures_dir, args.tables_dir, Path(args.out), check=not args.no_check)
     log.info("published %s: %d figures, %d tables%s", result["out"], len(result["files"]["figures"]),
              len(result["files"]["tables"]), "" if result["check"] is None else ", checked in Chromium")

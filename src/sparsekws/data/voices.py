@@ -1,13 +1,17 @@
 """The offline speech synthesisers of the synthetic dataset, one *voice family* per engine.
 
-- ``espeak-ng``: formant synthesis; eight English accents x twenty voice variants;
-- ``flite``: CMU's small engine with its built-in diphone and cluster-unit voices;
-- ``festival``: the Festival system with two diphone voices and one HMM (HTS) voice.
+- ``espeak-ng``: formant synthesis; eight English accents x twenty voice variants. Prosody:
+  ``-p`` pitch, ``-s`` rate, ``-a`` amplitude, SSML ``<prosody range>`` for the contour;
+- ``flite``: CMU's small engine with its built-in diphone and cluster-unit voices. Prosody:
+  ``int_f0_target_mean`` / ``int_f0_target_stddev`` and ``duration_stretch``;
+- ``festival``: the Festival system with two diphone voices (LR intonation targets for pitch
+  and contour, ``Duration_Stretch``) and one HMM voice (HTS; only its rate ``-r`` can be set
+  through Festival, so its speakers differ in pitch through the vocal-tract warp alone).
 
 ``synthesise(family, voice, variant, utterances)`` turns texts with their ``Prosody`` into float
-samples; every engine maps the same prosody parameters onto its own controls (listed per engine
-below). A missing engine or voice is a ``UserError`` naming the Debian package that provides it.
-The voice lists are fixed so the output does not depend on what else is installed.
+samples (Festival speaks a whole list in one process). A missing engine or voice is a
+``UserError`` naming the Debian package that provides it. The voice lists are fixed so the
+output does not depend on what else is installed.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ def _festival_script(voice: str, jobs: list[tuple[str, str, Prosody]]) -> str:
 def synthesise(family: str, voice: str, variant: str,
                utterances: list[tuple[str, Prosody]]) -> list[tuple[np.ndarray, int] | None]:
     """Float samples in [-1, 1] and the sample rate of each (text, prosody); None where the
-    engine wrote no audio. Festival speaks the whole list in one process."""
+    engine wrote no audio."""
     with tempfile.TemporaryDirectory(prefix=f"sparsekws-{family}-") as tmp:
         wavs = [os.path.join(tmp, f"{i}.wav") for i in range(len(utterances))]
         if family == FESTIVAL:

@@ -151,14 +151,16 @@ def report_metadata(config: dict) -> dict[str, str]:
     }
 
 
-def snakemake_report(report: Path, configfile: Path, metadata: dict[str, str], nolock: bool = False) -> None:
-    """Run ``snakemake --report`` in the current directory (the workflow's root)."""
+def snakemake_report(report: Path, configfile: Path, metadata: dict[str, str], nolock: bool = False,
+                     targets: list[str] | None = None) -> None:
+    """Run ``snakemake --report`` in the current directory (the workflow's root), on ``targets``
+    (default: the workflow's default target)."""
     report.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sparsekws-report-") as tmp:
         meta = Path(tmp) / "metadata.yaml"
         write_yaml(meta, metadata)
         command = [sys.executable, "-m", "snakemake", "--report", str(report), "--configfile", str(configfile),
-                   "--report-metadata", str(meta)] + (["--nolock"] if nolock else [])
+                   "--report-metadata", str(meta)] + (["--nolock"] if nolock else []) + list(targets or [])
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not report.is_file():
         raise UserError(f"snakemake --report failed (run it in the workflow's folder after the workflow):\n"
@@ -184,6 +186,7 @@ def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], 
         "full_chip": "Graph 3: full-chip throughput per board, networks per chip; 0 where a model does not fit",
         "energy": "Graph 4: energy per word where power was read (otherwise it says there was none)",
         "accuracy_vs_macs": "test accuracy vs MACs per inference, Pareto front",
+        "cross_voice": "leave-one-voice-family-out test: accuracy on voices never heard, beside in-family accuracy",
         "accuracy": "accuracy and weight sparsity per model",
         "table1": "Table 1: throughput per platform and configuration, speed-ups, accuracy",
         "headline": "headline numbers next to the blog's claims (claim, blog_value, our_value, source, note)",
