@@ -78,12 +78,15 @@ if unknown_cross_voice:
     raise WorkflowError(f"cross_voice.models names {', '.join(unknown_cross_voice)}, not in models")
 
 
+CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
+
+
 def cross_voice_targets():
     """The leave-one-family-out table, its confusions and figure (empty when there is no test)."""
     if not CROSS_VOICE_MODELS:
         return []
     return [
-        f"results/tables/{DATASET}/cross_voice.csv",
+        CROSS_VOICE_TABLE,
         f"results/tables/{DATASET}/cross_voice_confusion.csv",
         *expand("results/figures/{dataset}/cross_voice.{ext}", dataset=DATASET, ext=["png", "svg"]),
     ]

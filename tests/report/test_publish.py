@@ -94,3 +94,32 @@ def test_missing_chromium_is_a_user_error(tiny_report, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="apt-packages"):
         check_report(tiny_report)
+
+
+def test_a_target_outside_all_joins_the_report_once_its_file_exists(tmp_path, monkeypatch):
+    """``publish --also cross_voice=FILE``: ``snakemake --report`` runs on ``all`` and the target
+    when FILE exists, on the default target otherwise."""
+    from sparsekws.commands import publish as command
+    from sparsekws.report import publish as library
+
+    seen = []
+
+    def snakemake(cmd, **kwargs):
+        seen.append(cmd)
+        (tmp_path / "r.html").write_text("<html></html>")
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(command, "read_config", lambda path: CONFIG)
+    monkeypatch.setattr(command, "report_metadata", lambda config: {})
+    monkeypatch.setattr(command, "publish", lambda *args, **kwargs: {"out": "x", "files": {"figures": [], "tables": []},
+                                                                      "check": None})
+    monkeypatch.setattr(library.subprocess, "run", snakemake)
+    table = tmp_path / "cross_voice.csv"
+    for exists in (False, True):
+        if exists:
+            table.write_text("model\n")
+        args = command.argparse.Namespace(config=tmp_path / "c.yaml", report=tmp_path / "r.html", skip_report=False,
+                                          nolock=True, figures_dir=tmp_path, tables_dir=tmp_path, out=tmp_path / "o",
+                                          no_check=True, also=[f"cross_voice={table}"])
+        command.run(args)
+    assert seen[0][-1] == "--nolock" and seen[1][-3:] == ["--nolock", "all", "cross_voice"]
