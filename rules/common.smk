@@ -3,6 +3,7 @@ import json
 import os
 import re
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -79,6 +80,35 @@ if unknown_cross_voice:
 
 
 CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
+# the features of a cross-voice model (without a family), and the held-out family's samples
+CROSS_WITHOUT = "results/cross_voice/{dataset}/features/{frontend}_without_{family}.npz"
+CROSS_WITHOUT_AUGMENTED = "results/cross_voice/{dataset}/features/{frontend}_without_{family}_augmented.npz"
+CROSS_ONLY = "results/cross_voice/{dataset}/features/{frontend}_only_{family}.npz"
+
+
+def cross_voice_path(pattern, wildcards):
+    """``pattern`` for a cross-voice job's model (its front end) and held-out family."""
+    frontend = config["models"][wildcards.model]["frontend"]
+    return pattern.format(dataset=wildcards.dataset, frontend=frontend, family=wildcards.family)
+
+
+def family_split_outputs():
+    """The family_split rule's outputs: the augmented copies only when training uses them."""
+    outputs = {"without": CROSS_WITHOUT, "only": CROSS_ONLY}
+    if config["augment"]["enabled"]:
+        outputs["without_augmented"] = CROSS_WITHOUT_AUGMENTED
+    return outputs
+
+
+def cross_voice_runs(wildcards):
+    """(model, family, model.pt, metrics.json, held-out samples) of every cross-voice model."""
+    runs = []
+    for model in CROSS_VOICE_MODELS:
+        for family in VOICE_FAMILIES:
+            folder = f"results/cross_voice/{wildcards.dataset}/{model}/without_{family}"
+            only = cross_voice_path(CROSS_ONLY, Namespace(dataset=wildcards.dataset, model=model, family=family))
+            runs.append((model, family, f"{folder}/model.pt", f"{folder}/metrics.json", only))
+    return runs
 
 
 def cross_voice_targets():

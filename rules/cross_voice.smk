@@ -2,20 +2,6 @@
 # each model of cross_voice.models is trained once per voice family of the synthetic dataset on the
 # other families (same settings and augmentation as the model itself), then tested on the family
 # it never heard. `snakemake --cores all cross_voice` runs only this.
-CROSS_FEATURES = "results/cross_voice/{dataset}/features/{frontend}_without_{family}"
-
-
-def cross_voice_features(wildcards, suffix=".npz"):
-    frontend = config["models"][wildcards.model]["frontend"]
-    return CROSS_FEATURES.format(dataset=wildcards.dataset, frontend=frontend, family=wildcards.family) + suffix
-
-
-def family_split_outputs():
-    outputs = {"without": CROSS_FEATURES + ".npz", "only": "results/cross_voice/{dataset}/features/{frontend}_only_{family}.npz"}
-    if config["augment"]["enabled"]:
-        outputs["without_augmented"] = CROSS_FEATURES + "_augmented.npz"
-    return outputs
-
 
 rule family_split:
     input:
@@ -43,8 +29,8 @@ rule family_split:
 
 rule cross_voice_train:
     input:
-        features=cross_voice_features,
-        augmented=lambda w: [cross_voice_features(w, "_augmented.npz")] if config["augment"]["enabled"] else [],
+        features=lambda w: cross_voice_path(CROSS_WITHOUT, w),
+        augmented=lambda w: [cross_voice_path(CROSS_WITHOUT_AUGMENTED, w)] if config["augment"]["enabled"] else [],
     output:
         model="results/cross_voice/{dataset}/{model}/without_{family}/model.pt",
         metrics="results/cross_voice/{dataset}/{model}/without_{family}/metrics.json",
@@ -66,17 +52,6 @@ rule cross_voice_train:
     shell:
         "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model}"
         " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
-
-
-def cross_voice_runs(wildcards):
-    runs = []
-    for model in CROSS_VOICE_MODELS:
-        frontend = config["models"][model]["frontend"]
-        for family in VOICE_FAMILIES:
-            folder = f"results/cross_voice/{wildcards.dataset}/{model}/without_{family}"
-            only = f"results/cross_voice/{wildcards.dataset}/features/{frontend}_only_{family}.npz"
-            runs.append((model, family, f"{folder}/model.pt", f"{folder}/metrics.json", only))
-    return runs
 
 
 rule table_cross_voice:
