@@ -75,6 +75,7 @@ def tiny_workflow(tmp_path_factory):
     cfg = named_config("smoke.yaml")
     cfg["models"] = {"mlp": {**cfg["models"]["sparse"], "hidden_units": [16]}}
     cfg["train"].update({"epochs": 1, "threads": 1})
+    cfg["augment"]["enabled"] = False  # evaluation does not depend on how the model was trained
     build_dataset(cfg, root / "dataset")
     arrays, _ = extract_features(cfg, root / "dataset", "mfcc")
     write_npz(root / "mfcc.npz", arrays)
