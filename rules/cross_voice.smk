@@ -3,11 +3,14 @@
 # other families (same settings and augmentation as the model itself), then tested on the family
 # it never heard. `snakemake --cores all cross_voice` runs only this.
 
+
 rule family_split:
     input:
         dataset="results/datasets/{dataset}",
         features="results/features/{dataset}/{frontend}.npz",
-        augmented=lambda w: [f"results/features/{w.dataset}/{w.frontend}_augmented.npz"] if config["augment"]["enabled"] else [],
+        augmented=lambda w: (
+            [f"results/features/{w.dataset}/{w.frontend}_augmented.npz"] if config["augment"]["enabled"] else []
+        ),
     output:
         **family_split_outputs(),
     log:
@@ -20,8 +23,9 @@ rule family_split:
         mem_mb=4000,
         runtime=10,
     params:
-        augmented=lambda w, input, output: (f"--augmented {input.augmented} --without-augmented {output.without_augmented}"
-                                            if input.augmented else ""),
+        augmented=lambda w, input, output: (
+            f"--augmented {input.augmented} --without-augmented {output.without_augmented}" if input.augmented else ""
+        ),
     shell:
         "python -m sparsekws family-split --dataset-dir {input.dataset} --features {input.features} {params.augmented}"
         " --held-out {wildcards.family} --without {output.without} --only {output.only} > {log} 2>&1"

@@ -217,8 +217,8 @@ def test_missing_espeak_fails_with_its_name_and_the_log_path(reference, tmp_path
     output = failing(reference, "results/datasets/noespeak", "--configfile", str(variant(tmp_path, "noespeak")),
                      env=env)
     assert "log: results/logs/dataset/noespeak.log" in output  # where to look, printed with the failure
-    assert ("sparsekws dataset: error: espeak-ng is not installed; the offline synthetic dataset needs it: "
-            "apt-get install espeak-ng") in failed_logs(output, reference)
+    assert ("sparsekws dataset: error: espeak-ng is not installed; the synthetic dataset's 'espeak-ng' voice "
+            "family needs it: apt-get install espeak-ng") in failed_logs(output, reference)
     assert not (reference / "results" / "datasets" / "noespeak").exists()
     assert_kept(before, reference)
 
