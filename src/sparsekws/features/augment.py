@@ -38,7 +38,7 @@ DEFAULTS = {"enabled": True, "copies": 8, "amplitude": [0.7, 1.1], "speed": 0.2,
 STFT_SIZE, STFT_HOP = 512, 128
 
 
-def settings(cfg: dict | None) -> dict:
+def checked_settings(cfg: dict | None) -> dict:
     """The ``augment`` section with defaults filled in, checked for ranges the schema cannot express."""
     cfg = {**DEFAULTS, **(cfg or {})}
     for key in ("amplitude", "background_volume"):
@@ -142,7 +142,7 @@ def augment_audio(audio: np.ndarray, noise: list[np.ndarray], rng: np.random.Gen
                   sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """The whole recipe on ``[N, samples]`` int16/float audio -> float32 in [-1, 1]; ``cfg`` is the
     config's ``augment`` section."""
-    cfg = settings(cfg)
+    cfg = checked_settings(cfg)
     audio = float32_audio(audio)
     n, length = audio.shape
     gains = rng.uniform(*cfg["amplitude"], size=n)
@@ -158,7 +158,7 @@ def augmented_copies(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed
                      batch: int = 256) -> np.ndarray:
     """int8 features ``[copies, N, ...]`` of ``cfg['copies']`` augmented versions of the train
     ``audio``, on the features file's quantisation ``scale`` (copy ``c`` draws from ``copy_rng``)."""
-    cfg = settings(cfg)
+    cfg = checked_settings(cfg)
     copies = []
     with tqdm(total=cfg["copies"] * len(audio), desc="augment", unit="clip") as bar:
         for copy in range(cfg["copies"]):
