@@ -79,6 +79,8 @@ if unknown_cross_voice:
     raise WorkflowError(f"cross_voice.models names {', '.join(unknown_cross_voice)}, not in models")
 
 
+# the augmented copies of a front end's train split (rule augment)
+AUGMENTED = "results/features/{dataset}/{frontend}_augmented.npz"
 CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
 # the features of a cross-voice model (without a family), and the held-out family's samples
 CROSS_WITHOUT = "results/cross_voice/{dataset}/features/{frontend}_without_{family}.npz"
@@ -157,7 +159,8 @@ def features_of(wildcards):
 
 
 def augmented_of(wildcards):
-    return features_of(wildcards).replace(".npz", "_augmented.npz")
+    frontend = config["models"][wildcards.model]["frontend"]
+    return AUGMENTED.format(dataset=wildcards.dataset, frontend=frontend)
 
 
 def model_dir(wildcards):

@@ -9,7 +9,7 @@ rule family_split:
         dataset="results/datasets/{dataset}",
         features="results/features/{dataset}/{frontend}.npz",
         augmented=lambda w: (
-            [f"results/features/{w.dataset}/{w.frontend}_augmented.npz"] if config["augment"]["enabled"] else []
+            [AUGMENTED.format(dataset=w.dataset, frontend=w.frontend)] if config["augment"]["enabled"] else []
         ),
     output:
         **family_split_outputs(),
@@ -31,7 +31,8 @@ rule family_split:
         " --held-out {wildcards.family} --without {output.without} --only {output.only} > {log} 2>&1"
 
 
-rule cross_voice_train:
+# the train rule on the features without one family
+use rule train as cross_voice_train with:
     input:
         features=lambda w: cross_voice_path(CROSS_WITHOUT, w),
         augmented=lambda w: [cross_voice_path(CROSS_WITHOUT_AUGMENTED, w)] if config["augment"]["enabled"] else [],
@@ -43,19 +44,10 @@ rule cross_voice_train:
         "results/logs/cross_voice/{dataset}_{model}_without_{family}.log",
     benchmark:
         "results/benchmarks/rules/cross_voice_train/{dataset}_{model}_{family}.tsv"
-    conda:
-        "../envs/sparsekws.yaml"
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=120,
     params:
         settings=lambda w: train_settings_of(w.model),
         out_dir=lambda w, output: os.path.dirname(output.model),
         augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
-    shell:
-        "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model}"
-        " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule table_cross_voice:

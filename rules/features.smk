@@ -53,7 +53,7 @@ rule augment:
         dataset="results/datasets/{dataset}",
         features="results/features/{dataset}/{frontend}.npz",
     output:
-        "results/features/{dataset}/{frontend}_augmented.npz",
+        AUGMENTED,
     log:
         "results/logs/features/{dataset}_{frontend}_augment.log",
     benchmark:
