@@ -30,15 +30,12 @@ import pandas as pd
 
 from sparsekws.core.files import read_json
 from sparsekws.data.build import INFO_FILE, usable_entries
+from sparsekws.data.gsc import speaker_id
 from sparsekws.data.labels import SPLITS, class_names
 from sparsekws.data.task import task_of
 
 COLUMNS = ["section", "split", "class", "count"]
 BIN_DB = 5
-
-
-def _speaker(path: str) -> str:
-    return Path(path).name.split("_nohash_")[0]
 
 
 def _voice(speaker: dict) -> str:
@@ -64,7 +61,7 @@ def synthetic_rows(info: dict, usable: set[str]) -> list[tuple]:
     clips = [c for c in source.get("clips", []) if c["path"] in usable]
     for key in ("snr_db", "level_dbfs"):
         bins = _binned([c[key] for c in clips])
-        counts = collections.Counter((split_of[_speaker(c["path"])], b) for c, b in zip(clips, bins))
+        counts = collections.Counter((split_of[speaker_id(c["path"])], b) for c, b in zip(clips, bins))
         rows += [(key, split, b, n) for (split, b), n in
                  sorted(counts.items(), key=lambda item: (item[0][0], int(item[0][1][1:].split(",")[0])))]
     return rows
@@ -102,7 +99,7 @@ def card_summary(dataset_dir: str | Path) -> dict:
         family_of = {s["id"]: s["family"] for s in speakers}
         summary["families"] = {}
         for family, share in source["parameters"]["families"].items():
-            clips = [c for c in source.get("clips", []) if family_of[_speaker(c["path"])] == family]
+            clips = [c for c in source.get("clips", []) if family_of[speaker_id(c["path"])] == family]
             entry = {"share": share, "speakers": sum(1 for s in speakers if s["family"] == family),
                      "voices": sorted({_voice(s) for s in speakers if s["family"] == family}), "clips": len(clips)}
             for key in ("snr_db", "level_dbfs"):

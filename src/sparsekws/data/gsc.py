@@ -68,6 +68,11 @@ TEST_SETS = {
 }
 
 
+def speaker_id(filename: str) -> str:
+    """The speaker of a clip: its base name up to ``_nohash_``."""
+    return re.sub(r"_nohash_.*$", "", os.path.basename(filename))
+
+
 def which_set(filename: str, validation_percentage: float = 10, testing_percentage: float = 10) -> str:
     """The split (``train``, ``validation`` or ``test``) GSC assigns to ``filename``.
 
@@ -75,9 +80,7 @@ def which_set(filename: str, validation_percentage: float = 10, testing_percenta
     percentage: below ``validation_percentage`` is validation, below the sum is test.
     (TensorFlow names the splits ``training``/``validation``/``testing``.)
     """
-    base_name = os.path.basename(filename)
-    hash_name = re.sub(r"_nohash_.*$", "", base_name)
-    hash_hex = hashlib.sha1(hash_name.encode("utf-8")).hexdigest()
+    hash_hex = hashlib.sha1(speaker_id(filename).encode("utf-8")).hexdigest()
     percentage_hash = (int(hash_hex, 16) % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
     if percentage_hash < validation_percentage:
         return "validation"

@@ -19,6 +19,7 @@ import numpy as np
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import read_json
 from sparsekws.data.build import INFO_FILE
+from sparsekws.data.gsc import speaker_id
 from sparsekws.data.labels import SPLITS
 
 
@@ -39,7 +40,7 @@ def sample_families(files: np.ndarray, families: dict[str, str]) -> np.ndarray:
         if "@" in source:  # a window of a background-noise file
             out.append("")
             continue
-        speaker = Path(source).name.split("_nohash_")[0]
+        speaker = speaker_id(source)
         if speaker not in families:
             raise UserError(f"sample {source} has a speaker ({speaker}) the dataset info does not list")
         out.append(families[speaker])
