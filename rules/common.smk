@@ -130,6 +130,7 @@ wildcard_constraints:
     model="|".join(re.escape(name) for name in MODELS),
     board="|".join(BOARDS),
     frontend="|".join(FRONTENDS),
+    index=r"\d+",
 
 
 def settings(*sections, model=None, training=False, **values):
@@ -161,6 +162,12 @@ def features_of(wildcards):
 def augmented_of(wildcards):
     frontend = config["models"][wildcards.model]["frontend"]
     return AUGMENTED.format(dataset=wildcards.dataset, frontend=frontend)
+
+
+def seed_runs_of(wildcards):
+    """The per-seed results the train rule gathers (``train.seeds``, ``train.per_model`` applied)."""
+    count = train_settings(config, wildcards.model)["seeds"]
+    return [f"results/models/{wildcards.dataset}/{wildcards.model}/runs/seed{index}.pt" for index in range(count)]
 
 
 def model_dir(wildcards):

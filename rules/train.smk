@@ -1,8 +1,35 @@
-rule train:
+# one job per seed, side by side; `train` gathers them (and would train a missing one itself)
+rule train_seed:
     input:
         features=features_of,
         # the augmented copies of the train split, only when training-time augmentation is on
         augmented=lambda w: [augmented_of(w)] if config["augment"]["enabled"] else [],
+    output:
+        temp("results/models/{dataset}/{model}/runs/seed{index}.pt"),
+    log:
+        "results/logs/train/{dataset}_{model}_seed{index}.log",
+    benchmark:
+        "results/benchmarks/rules/train_seed/{dataset}_{model}_{index}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        settings=lambda w: train_settings_of(w.model),
+        out_dir=model_dir,
+        augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
+    shell:
+        "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model} --seed-index {wildcards.index}"
+        " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule train:
+    input:
+        features=features_of,
+        augmented=lambda w: [augmented_of(w)] if config["augment"]["enabled"] else [],
+        seeds=seed_runs_of,
     output:
         model="results/models/{dataset}/{model}/model.pt",
         metrics="results/models/{dataset}/{model}/metrics.json",

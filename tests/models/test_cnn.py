@@ -80,3 +80,13 @@ def test_errors_name_the_key():
         build_cnn(cnn_config(conv_weight_density=[0.5]), (1, 32, 32), 12, seed=1)
     with pytest.raises(UserError, match="too small"):
         build_cnn(cnn_config(), (1, 10, 49), 12, seed=1)
+
+
+def test_batchnorm_affine_and_weight_scaling_options():
+    plain = build_cnn(cnn_config(batchnorm_affine=False), (1, 32, 32), 12, seed=1)
+    norms = [m for m in plain.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    assert len(norms) == 3 and all(m.weight is None and m.bias is None for m in norms)
+    for scaling, channels in (("per_tensor", 1), ("per_channel", 8), ("per_channel_mse", 8)):
+        model = build_cnn(cnn_config(weight_scaling=scaling), (1, 32, 32), 12, seed=1).eval()
+        _, conv, _ = weight_layers(model)[0]
+        assert conv.quant_weight().scale.numel() == channels

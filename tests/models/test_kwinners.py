@@ -117,6 +117,24 @@ def test_duty_cycle_2d_is_per_channel_over_positions():
     assert layer.duty_cycle.tolist() == pytest.approx([0.75, 0.25])
 
 
+def test_duty_cycle_counting_samples_remembers_past_batches():
+    """duty_cycle_counts: samples (nupic.torch) averages over positions and counts samples, so a
+    period longer than one batch keeps a memory; positions makes the same period one batch."""
+    def batch(channel):
+        x = torch.zeros(2, 2, 3, 3)
+        x[:, channel] = 1.0
+        return x
+    by_samples = _layer(2, 0.5, mode="local", duty_cycle_period=4, duty_cycle_counts="samples").train()
+    by_positions = _layer(2, 0.5, mode="local", duty_cycle_period=4).train()
+    for layer in (by_samples, by_positions):
+        layer(batch(0))
+        layer(batch(1))
+    assert by_samples.duty_cycle.tolist() == pytest.approx([0.5, 0.5]) and int(by_samples.samples_seen) == 4
+    assert by_positions.duty_cycle.tolist() == pytest.approx([0.0, 1.0])  # 18 positions > period 4
+    with pytest.raises(ValueError, match="duty_cycle_counts"):
+        _layer(2, 0.5, duty_cycle_counts="frames")
+
+
 def test_boosting_changes_winners_as_documented():
     layer = KWinners(4, 0.5, boost_strength=2.0, duty_cycle_period=100, k_inference_factor=1.0)
     x = torch.tensor([[4.0, 3.0, 2.9, 1.0]])

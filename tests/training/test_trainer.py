@@ -256,6 +256,23 @@ def test_several_seeds_resume_and_summary(features, tmp_path):
     assert one_seed["seeds"][0] == full["seeds"][0]  # adding seeds leaves the first one unchanged
 
 
+def test_seeds_trained_one_by_one_then_gathered(features, tmp_path):
+    """--seed-index trains one seed into runs/ (as the train_seed rule does); the call without it
+    gathers them without training again, into the same files as one call."""
+    cfg = tiny_config(epochs=2, seeds=2)
+    full = train.train_model(cfg, "sparse", features, tmp_path / "full")
+    for index in (1, 0):
+        record = train.train_model(cfg, "sparse", features, tmp_path / "split", seed_index=index)
+        assert record == full["seeds"][index] and train.seed_run_path(tmp_path / "split", index).exists()
+    assert not (tmp_path / "split" / "model.pt").exists()
+    epochs_run = []
+    train.train_model(cfg, "sparse", features, tmp_path / "split", epoch_callback=lambda *a: epochs_run.append(a))
+    assert epochs_run == []
+    _assert_same_outputs(tmp_path / "full", tmp_path / "split")
+    with pytest.raises(UserError, match="--seed-index 2"):
+        train.train_model(cfg, "sparse", features, tmp_path / "split", seed_index=2)
+
+
 def test_checkpoint_of_another_config_is_ignored(features, tmp_path):
     with pytest.raises(Interrupt):
         train.train_model(tiny_config(epochs=3), "sparse", features, tmp_path, epoch_callback=stop_at(0, 1))

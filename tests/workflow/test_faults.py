@@ -154,7 +154,7 @@ def test_runs_killed_during_dataset_and_training_resume_to_the_same_results(refe
 
     snakemake(work, *TARGETS)
     for model in interrupted:
-        assert "resuming" in (work / "results" / "logs" / "train" / f"{NAME}_{model}.log").read_text()
+        assert "resuming" in (work / "results" / "logs" / "train" / f"{NAME}_{model}_seed0.log").read_text()
     assert not list(model_dir.glob("*/runs"))
     assert differences(reference, work, CONFIG) == []
 

@@ -72,7 +72,7 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert not config["cross_voice"]["in_default_run"]  # its own target (test below)
     assert counts == {"dataset": 1, "dataset_card": 1, "features": frontends, "augment": frontends,
-                      "train": models, "evaluate": models,
+                      "train_seed": models * config["train"]["seeds"], "train": models, "evaluate": models,
                       "export": models, "compile": hardware * boards, "measure_cpu": hardware,
                       "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
                       "rtl": 2, "all": 1, **REPORT_JOBS}  # RTL reports of the models with sparse layers

@@ -14,7 +14,9 @@ density is below 1 (conv fan-in over in_channels x 5 x 5); the mask seed derives
 seed and the layer index; ``weight_banks`` > 1 balances the masks over the sparse unit's input
 banks in FINN's channels-last input order (``sparse_weights`` module docstring). A k-WTA module
 is added where ``kwinners`` is true and the activation density is below 1: the dense CNN has
-densities 1 and no k-WTA. The layers come from the model's specification (``models.spec``).
+densities 1 and no k-WTA. ``batchnorm_affine: false`` drops the BatchNorms' learned gain and bias
+(nupic.torch's choice before a k-WTA); ``weight_scaling`` picks the weight quantiser's scale
+(``models.quantizers``). The layers come from the model's specification (``models.spec``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 from brevitas.nn import QuantConv2d, QuantLinear, QuantReLU
-from brevitas.quant import Int8WeightPerTensorFloat
 from torch import nn
 
 from sparsekws.models.kwinners import KWinners
+from sparsekws.models.quantizers import weight_quantizer
 from sparsekws.models.sparse_weights import SparseWeights
 from sparsekws.models.spec import POOL, KwtaLayer, ModelSpec, WeightLayer
 
@@ -40,14 +42,16 @@ def _maybe_sparse(module: nn.Module, layer: WeightLayer, seed: int, banks: int,
 def _kwinners(cfg: dict[str, Any], layer: KwtaLayer) -> KWinners:
     return KWinners(layer.channels, layer.density, k_inference_factor=cfg["k_inference_factor"],
                     boost_strength=cfg["boost_strength"], boost_strength_factor=cfg["boost_strength_factor"],
-                    duty_cycle_period=cfg["duty_cycle_period"], mode=layer.mode)
+                    duty_cycle_period=cfg["duty_cycle_period"], duty_cycle_counts=cfg["duty_cycle_counts"],
+                    mode=layer.mode)
 
 
 def build_cnn(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Sequential:
     """Build the CNN of a ``models.<name>`` config entry (schema defaults filled in) from its specification."""
     weight_bits, act_bits = model_cfg["weight_bits"], model_cfg["activation_bits"]
     banks = model_cfg.get("weight_banks", 1)
-    quant = {"bias": False, "weight_quant": Int8WeightPerTensorFloat, "weight_bit_width": weight_bits}
+    quant = {"bias": False, "weight_quant": weight_quantizer(model_cfg["weight_scaling"]), "weight_bit_width": weight_bits}
+    affine = model_cfg["batchnorm_affine"]
     out = spec.weight_layers[-1]
     layers: list[nn.Module] = []
     for item in spec.layers:
@@ -55,12 +59,12 @@ def build_cnn(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Seque
             layers.append(_kwinners(model_cfg, item))
         elif item.kind == "conv":
             conv = QuantConv2d(item.input_chw[0], item.out_features, item.kernel, padding=0, **quant)
-            layers += [_maybe_sparse(conv, item, seed, banks), nn.BatchNorm2d(item.out_features),
+            layers += [_maybe_sparse(conv, item, seed, banks), nn.BatchNorm2d(item.out_features, affine=affine),
                        QuantReLU(bit_width=act_bits), nn.MaxPool2d(POOL)]
         elif item is out:
             layers.append(QuantLinear(item.in_features, item.out_features, **quant))
         else:  # the hidden linear layer on the flattened feature map
             linear = QuantLinear(item.in_features, item.out_features, **quant)
             layers += [nn.Flatten(), _maybe_sparse(linear, item, seed, banks, fan_in_shape=item.input_chw),
-                       nn.BatchNorm1d(item.out_features), QuantReLU(bit_width=act_bits)]
+                       nn.BatchNorm1d(item.out_features, affine=affine), QuantReLU(bit_width=act_bits)]
     return nn.Sequential(*layers)

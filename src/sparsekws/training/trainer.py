@@ -18,6 +18,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -137,7 +138,7 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
                 epoch_callback: Callable[[int, int], None] | None,
                 augmented: torch.Tensor | None = None) -> SeedRun:
     """Train seed ``index`` (resuming from its checkpoint), select on validation, test once."""
-    result_path = run_dir / f"seed{index}.pt"
+    result_path = seed_run_path(run_dir.parent, index)
     saved = load_checkpoint(result_path, fingerprint) if result_path.exists() else None
     if saved is not None:
         log.info("%s seed %d (%d) already trained: %s", model_name, index, seed, result_path)
@@ -227,15 +228,23 @@ def _augmented(cfg: dict[str, Any], features: Features, path: str | os.PathLike 
     return torch.from_numpy(x.reshape(len(x), x.shape[1], -1).astype(np.float32))
 
 
+def seed_run_path(out_dir: str | os.PathLike, index: int) -> Path:
+    """Where seed ``index`` of a training run keeps its result until the run is complete."""
+    return Path(out_dir) / RUNS_DIR / f"seed{index}.pt"
+
+
 def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.PathLike,
                 out_dir: str | os.PathLike, device: str = "cpu",
                 epoch_callback: Callable[[int, int], None] | None = None,
-                augmented: str | os.PathLike | None = None) -> dict[str, Any]:
+                augmented: str | os.PathLike | None = None, seed_index: int | None = None) -> dict[str, Any]:
     """Train model ``model_name`` of config ``cfg`` for ``train.seeds`` seeds; write model.pt
     (first seed), history.csv, metrics.json.
 
-    ``epoch_callback(seed_index, epoch)`` runs after each epoch's checkpoint is written (tests use
-    it to interrupt a run). Returns the metrics written to metrics.json.
+    Seeds already trained (``seed_run_path``, same run fingerprint) are not trained again; with
+    ``seed_index`` only that seed is trained (to ``seed_run_path``), so that seeds can train side
+    by side; the call without it then gathers them. ``epoch_callback(seed_index, epoch)`` runs
+    after each epoch's checkpoint is written (tests use it to interrupt a run). Returns the
+    metrics written to metrics.json, or the one seed's record.
     """
     mcfg = training_entry(model_config(cfg, model_name))
     tcfg = train_settings(cfg, model_name)
@@ -251,10 +260,14 @@ def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.Pa
     features = load_features(features_path)
     fingerprint = run_fingerprint(cfg, model_name, features)
     seeds = run_seeds(cfg["seed"], model_name, tcfg["seeds"])
+    if seed_index is not None and not 0 <= seed_index < len(seeds):
+        raise UserError(f"--seed-index {seed_index}: train.seeds is {len(seeds)} for {model_name} (0 to {len(seeds) - 1})")
     x_augmented = _augmented(cfg, features, augmented)
-    runs = [_train_seed(model_name, mcfg, tcfg, features, index, seed, dev, run_dir, fingerprint, epoch_callback,
-                        x_augmented)
-            for index, seed in enumerate(seeds)]
+    train = partial(_train_seed, model_name, mcfg, tcfg, features, dev=dev, run_dir=run_dir, fingerprint=fingerprint,
+                    epoch_callback=epoch_callback, augmented=x_augmented)
+    if seed_index is not None:
+        return train(seed_index, seeds[seed_index]).record()
+    runs = [train(index, seed) for index, seed in enumerate(seeds)]
 
     first = runs[0]
     model, input_shape = build_network(mcfg, features.feature_shape, len(features.classes), first.seed)

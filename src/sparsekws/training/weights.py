@@ -18,7 +18,8 @@ def weight_stats(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, An
 
     ``mask_density`` is the fixed fan-in over the layer's inputs (1.0 for dense layers);
     ``nonzero_fraction`` is measured on the *quantised* weights (so it also counts weights that
-    quantise to zero). MACs count the weight layers only (BatchNorm, pooling, activations
+    quantise to zero); ``kept_weights`` are those the mask keeps and ``kept_zero_fraction`` the
+    share of them that quantisation rounds to zero (weights the model loses to its weight scale). MACs count the weight layers only (BatchNorm, pooling, activations
     excluded), times the output positions of a convolution: ``macs_dense`` all weights,
     ``macs_mask`` the kept fan-in, ``macs_weight_sparse`` the non-zero quantised weights (what a
     zero-skipping implementation multiplies).
@@ -43,12 +44,17 @@ def weight_stats(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, An
             "nonzero_weights": nonzero,
             "total_weights": total,
             "nonzero_fraction": nonzero / total,
+            "kept_weights": fan_in * qweight.shape[0],
+            "kept_zero_fraction": 1.0 - nonzero / (fan_in * qweight.shape[0]),
         })
     model.train(was_training)
     return {
         "layers": layers,
         "nonzero_weights": sum(layer["nonzero_weights"] for layer in layers),
         "total_weights": sum(layer["total_weights"] for layer in layers),
+        "kept_weights": sum(layer["kept_weights"] for layer in layers),
+        "kept_zero_fraction": 1.0 - (sum(layer["nonzero_weights"] for layer in layers)
+                                     / sum(layer["kept_weights"] for layer in layers)),
         "nonzero_parameters": int(sum(torch.count_nonzero(p) for p in model.parameters())),
         "total_parameters": int(sum(p.numel() for p in model.parameters())),
         "macs_dense": sum(layer["total_weights"] * layer["output_positions"] for layer in layers),
