@@ -17,7 +17,8 @@ from sparsekws.core.provenance import config_hash  # noqa: E402
 from sparsekws.data.labels import class_names  # noqa: E402
 from sparsekws.features.frontends import frontend_shape  # noqa: E402
 from sparsekws.models.spec import model_input_shape, model_spec  # noqa: E402
-from sparsekws.models.sweep import expand_sweep  # noqa: E402
+from sparsekws.models.ablation import ablation_variants  # noqa: E402
+from sparsekws.models.variants import expand_variants  # noqa: E402
 
 try:
     # a named config that extends another (`inherit:`) is completed by it, key by key
@@ -29,7 +30,7 @@ try:
         Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
         Path(workflow.basedir) / "config" / "boards",
     )
-    expand_sweep(config)
+    expand_variants(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -65,6 +66,12 @@ def spec_of(name):
 
 # models whose sparse layers get an RTL report (simulation + Yosys counts, rules/rtl.smk)
 RTL_MODELS = [name for name in HW_MODELS if spec_of(name).has_sparse_layers]
+unmappable = [name for name in HW_MODELS if config["models"][name].get("kwinners_placement") == "before_pool"]
+if unmappable:
+    raise WorkflowError(
+        f"models {', '.join(unmappable)}: kwinners_placement before_pool has no hardware mapping (the compile"
+        " stage maps k-WTA after the max-pool); set hardware: false or kwinners_placement: after_pool"
+    )
 
 
 # the leave-one-voice-family-out test: only on a synthetic dataset (the real GSC records no voice families)
@@ -82,6 +89,9 @@ if unknown_cross_voice:
 # the augmented copies of a front end's train split (rule augment)
 AUGMENTED = "results/features/{dataset}/{frontend}_augmented.npz"
 CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
+# the training-recipe ablation (config ablation.rows; config/ablation.yaml): variant -> {row, base, change}
+ABLATION_VARIANTS = ablation_variants(config)
+ABLATION_TABLE = f"results/tables/{DATASET}/ablation.csv"
 # the features of a cross-voice model (without a family), and the held-out family's samples
 CROSS_WITHOUT = "results/cross_voice/{dataset}/features/{frontend}_without_{family}.npz"
 CROSS_WITHOUT_AUGMENTED = "results/cross_voice/{dataset}/features/{frontend}_without_{family}_augmented.npz"
@@ -238,5 +248,6 @@ def all_targets():
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
         *(cross_voice_targets() if config["cross_voice"]["in_default_run"] else []),
+        *([ABLATION_TABLE] if ABLATION_VARIANTS else []),
         f"results/config/{DATASET}.yaml",
     ]

@@ -31,11 +31,12 @@ rule family_split:
         " --held-out {wildcards.family} --without {output.without} --only {output.only} > {log} 2>&1"
 
 
-# the train rule on the features without one family
+# the train rule on the features without one family; every seed is also tested on that family
 use rule train as cross_voice_train with:
     input:
         features=lambda w: cross_voice_path(CROSS_WITHOUT, w),
         augmented=lambda w: [cross_voice_path(CROSS_WITHOUT_AUGMENTED, w)] if config["augment"]["enabled"] else [],
+        held_out=lambda w: cross_voice_path(CROSS_ONLY, w),
     output:
         model="results/cross_voice/{dataset}/{model}/without_{family}/model.pt",
         metrics="results/cross_voice/{dataset}/{model}/without_{family}/metrics.json",
@@ -48,6 +49,7 @@ use rule train as cross_voice_train with:
         settings=lambda w: train_settings_of(w.model),
         out_dir=lambda w, output: os.path.dirname(output.model),
         augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
+        held_out=lambda w, input: f"--held-out {input.held_out}",
 
 
 rule table_cross_voice:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from sparsekws.figures.comparison import best_configuration, configurations, fit_status
+from sparsekws.core.stats import confidence_summary
 from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, headline_table
 from sparsekws.measure import RECORD_COLUMNS
 
@@ -39,8 +40,8 @@ def values(table):
 
 def test_blog_shaped_data_reproduces_the_blog_numbers():
     configs, best = blog_like()
-    table = headline_table(configs, best, [("dense", "sparse")], {"dense": 0.9637, "sparse": 0.9665},
-                           nonzero_weights={"dense": 1720, "sparse": 194})
+    accuracy = {"dense": confidence_summary([0.9637]), "sparse": confidence_summary([0.9665])}
+    table = headline_table(configs, best, [("dense", "sparse")], accuracy, nonzero_weights={"dense": 1720, "sparse": 194})
     assert list(table.columns) == HEADLINE_COLUMNS
     ours, notes = values(table)
     expected = {c.text: c.blog_value for c in BLOG_CLAIMS if c.key != "energy"}
@@ -74,3 +75,12 @@ def test_per_platform_rows_and_equal_estimates_flagged():
     assert "single-network speed-up sparse/dense on u250" in set(extra["claim"])
     row = extra[extra["claim"] == "single-network speed-up sparse/dense on u250"].iloc[0]
     assert row["our_value"] == pytest.approx(4.0) and row["source"].startswith("estimated (finn-estimate")
+
+
+def test_accuracy_gap_carries_its_interval_over_seeds():
+    configs, best = blog_like()
+    accuracy = {"dense": confidence_summary([0.92, 0.93, 0.91]), "sparse": confidence_summary([0.85, 0.87, 0.86])}
+    ours, notes = values(headline_table(configs, best, [("dense", "sparse")], accuracy))
+    claim = BLOG_CLAIMS[[c.key for c in BLOG_CLAIMS].index("accuracy")].text
+    assert ours[claim] == pytest.approx(-6.0)
+    assert "(3 seeds)" in notes[claim] and "difference 95 % CI [" in notes[claim]

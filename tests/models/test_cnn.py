@@ -90,3 +90,15 @@ def test_batchnorm_affine_and_weight_scaling_options():
         model = build_cnn(cnn_config(weight_scaling=scaling), (1, 32, 32), 12, seed=1).eval()
         _, conv, _ = weight_layers(model)[0]
         assert conv.quant_weight().scale.numel() == channels
+
+
+def test_kwinners_before_pool_is_nupic_order():
+    model = build_cnn(cnn_config(kwinners_placement="before_pool"), (1, 32, 32), 12, seed=1)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds[:5] == ["SparseWeights", "BatchNorm2d", "QuantReLU", "KWinners", "MaxPool2d"]
+    outputs = {}
+    first = kwinners_layers(model)[0][1]
+    first.register_forward_hook(lambda m, i, o: outputs.__setitem__("k", o))
+    model.eval()(torch.randint(-128, 128, (2, 1, 32, 32)).float())
+    assert outputs["k"].shape == (2, 8, 28, 28)
+    assert ((outputs["k"] != 0).flatten(1).sum(1) <= round(0.095 * 1.5 * 8 * 28 * 28)).all()

@@ -10,7 +10,7 @@ from support import validated
 
 
 def _config(**sweep):
-    config = yaml.safe_load((REPO_ROOT / "config" / "zoo.yaml").read_text())
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
     config["sweep"] = sweep
     config["train"]["per_model"] = {"sparse-cnn": {"epochs": 3}}
     return config

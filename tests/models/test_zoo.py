@@ -19,7 +19,7 @@ from sparsekws.models.sparse_weights import weight_layers
 from sparsekws.models.zoo import build_model, model_input_shape
 from support import named_config, validated
 
-ZOO = REPO_ROOT / "config" / "zoo.yaml"
+DEFAULT = REPO_ROOT / "config" / "config.yaml"
 
 
 def test_input_shapes():
@@ -45,10 +45,18 @@ def test_weight_layers_are_named_by_module_path():
     assert [name for name, _, _ in weight_layers(net)] == ["0.module", "3.module", "6.module"]
 
 
-def test_zoo_config_holds_the_five_models():
+def test_zoo_config_holds_the_models_and_the_8bit_pair():
     cfg = named_config("zoo.yaml")
     models = cfg["models"]
-    assert set(models) == {"dense", "sparse", "dense-cnn", "sparse-cnn", "super-sparse-cnn"}
+    assert set(models) == {"dense", "sparse", "dense-cnn", "sparse-cnn", "super-sparse-cnn", "dense-cnn-8bit",
+                           "sparse-cnn-8bit"}
+    default = named_config("config.yaml")["models"]
+    for bits in ("dense-cnn", "sparse-cnn"):  # the 8-bit pair differs from the 4-bit one in its bit widths only
+        eight = {k: v for k, v in models[f"{bits}-8bit"].items() if k not in ("hardware", "sparse_hw")}
+        four = {k: v for k, v in default[bits].items() if k not in ("hardware", "sparse_hw")}
+        assert eight == {**four, "weight_bits": 8, "activation_bits": 8}
+        assert models[f"{bits}-8bit"]["hardware"] is False
+    assert cfg["dataset"]["name"] != named_config("config.yaml")["dataset"]["name"]
     assert models["sparse-cnn"]["conv_weight_density"] == [0.5, 0.2]
     assert models["sparse-cnn"]["linear_weight_density"] == 0.1
     assert models["sparse-cnn"]["conv_activation_density"] == [0.095, 0.125]
@@ -70,12 +78,14 @@ def test_default_config_has_both_families_and_the_sweep_config_a_sweep_of_the_sp
 
 
 def test_cnn_defaults_are_filled_in():
-    cfg = yaml.safe_load(ZOO.read_text())
+    cfg = yaml.safe_load(DEFAULT.read_text())
     cfg["models"] = {"c": {"family": "cnn", "frontend": "logmel"}}
     entry = validated(cfg)["models"]["c"]
     assert entry["conv_channels"] == [64, 64] and entry["kernel_size"] == 5 and entry["linear_units"] == 1000
     assert entry["kwinners"] is False and entry["conv_weight_density"] == [1.0, 1.0]
     assert entry["k_inference_factor"] == 1.5 and entry["kwinners_mode"] == "global"
+    assert (entry["kwinners_placement"], entry["duty_cycle_counts"], entry["batchnorm_affine"], entry["weight_scaling"]) \
+        == ("after_pool", "positions", True, "per_tensor")
     assert "hidden_units" not in entry and "weight_density" not in entry
 
 
@@ -89,7 +99,7 @@ def test_cnn_defaults_are_filled_in():
     ("dense", "family", "rnn", "models.dense.family"),
 ])
 def test_wrong_model_keys_are_named(model, key, value, expected):
-    cfg = yaml.safe_load(ZOO.read_text())
+    cfg = yaml.safe_load(DEFAULT.read_text())
     cfg["models"][model][key] = value
     with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
         validated(copy.deepcopy(cfg))

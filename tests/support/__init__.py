@@ -14,19 +14,19 @@ YOSYS_TABLE = CONFIG_DIR / "calibration" / "yosys_units.csv"
 
 
 def named_config(name: str) -> dict:
-    """``config/<name>`` validated as the workflow validates it (defaults filled, sweep models added)."""
+    """``config/<name>`` validated as the workflow validates it (defaults filled, sweep and ablation models added)."""
     from sparsekws.core.config import load_config
-    from sparsekws.models.sweep import expand_sweep
+    from sparsekws.models.variants import expand_variants
 
-    return expand_sweep(load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR, root=REPO_ROOT))
+    return expand_variants(load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR, root=REPO_ROOT), SCHEMA)
 
 
 def validated(config: dict) -> dict:
-    """``config`` validated in place as the workflow does (defaults filled, sweep models added)."""
+    """``config`` validated in place as the workflow does (defaults filled, sweep and ablation models added)."""
     from sparsekws.core.config import validate_config
-    from sparsekws.models.sweep import expand_sweep
+    from sparsekws.models.variants import expand_variants
 
-    return expand_sweep(validate_config(config, SCHEMA, BOARDS_DIR))
+    return expand_variants(validate_config(config, SCHEMA, BOARDS_DIR), SCHEMA)
 
 
 def board(name: str) -> dict:

@@ -90,7 +90,7 @@ def cnn_config(**overrides) -> dict:
            "conv_activation_density": [0.095, 0.125], "linear_activation_density": 0.1,
            "k_inference_factor": 1.5, "boost_strength": 1.5, "boost_strength_factor": 0.9,
            "duty_cycle_period": 1000, "duty_cycle_counts": "positions", "kwinners_mode": "global",
-           "batchnorm_affine": True, "weight_scaling": "per_tensor"}
+           "kwinners_placement": "after_pool", "batchnorm_affine": True, "weight_scaling": "per_tensor"}
     cfg.update(overrides)
     return cfg
 

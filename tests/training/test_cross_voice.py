@@ -47,6 +47,21 @@ def test_rows_hold_held_out_and_in_family_accuracy(trained):
     assert right / 48 == pytest.approx(own["accuracy"])
 
 
+def test_held_out_accuracy_over_seeds(trained, tmp_path):
+    """Trained with --held-out, every seed is tested on the family: the row is their mean with intervals."""
+    folder, held, _ = trained
+    metrics = train_model(tiny_config(epochs=2, seeds=2), "dense", folder / "features.npz", tmp_path,
+                          held_out=held)
+    # the held-out set is the model's own test split here: each seed's two accuracies agree
+    assert [s["held_out_accuracy"] for s in metrics["seeds"]] == [s["test_accuracy"] for s in metrics["seeds"]]
+    runs = [{"model": "dense", "held_out": "flite", "checkpoint": tmp_path / "model.pt",
+             "metrics": tmp_path / "metrics.json", "held_out_features": held}]
+    row = cross_voice.cross_voice_rows(runs)[0].iloc[0]
+    assert row["seeds"] == 2 and row["accuracy"] == pytest.approx(metrics["test_accuracy_over_seeds"]["mean"])
+    assert row["accuracy_ci_low"] <= row["accuracy"] <= row["accuracy_ci_high"]
+    assert row["gap"] == pytest.approx(0.0) and row["gap_ci_low"] <= 0 <= row["gap_ci_high"]
+
+
 def test_predictions_match_the_model(trained):
     folder, held, _ = trained
     predicted, data = cross_voice.held_out_predictions(folder / "model" / "model.pt", held)

@@ -166,7 +166,13 @@ def test_config_errors_name_the_key_and_run_nothing(reference, tmp_path):
     compile_ = {**CONFIG["compile"], "boards": ["zcu104", "nosuchboard"]}
     cases = {"train.epochs": ({"train": train}, "config key 'train.epochs': 'two' is not of type 'integer'"),
              "family": ({"models": models}, "config key 'models.dense.family': 'transformer' is not one of"),
-             "board": ({"compile": compile_}, "unknown board 'nosuchboard' in config key 'compile.boards'")}
+             "board": ({"compile": compile_}, "unknown board 'nosuchboard' in config key 'compile.boards'"),
+             "ablation": ({"ablation": {"rows": {"dense-x": {"base": "dense", "change": "x",
+                                                              "model": {"weight_scaling": "per_row"}}}}},
+                          "config key 'models.dense-x.weight_scaling': 'per_row' is not one of"),
+             "placement": ({"models": {**CONFIG["models"], "c": {"family": "cnn", "frontend": "logmel", "kwinners": True,
+                                                                  "kwinners_placement": "before_pool"}}},
+                           "models c: kwinners_placement before_pool has no hardware mapping")}
     for case, (changes, message) in cases.items():
         output = failing(reference, *TARGETS, "--configfile", str(variant(tmp_path, NAME, **changes)))
         assert message in output, case

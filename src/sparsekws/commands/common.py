@@ -13,7 +13,7 @@ from typing import Any
 
 from sparsekws.core.config import load_config
 from sparsekws.core.errors import ConfigError
-from sparsekws.models.sweep import expand_sweep
+from sparsekws.models.variants import expand_variants
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
@@ -50,4 +50,4 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(parsed, dict):
             raise ConfigError("--settings must be a JSON object of config sections")
         return parsed
-    return expand_sweep(load_config(args.config, args.schema, root=Path.cwd()))
+    return expand_variants(load_config(args.config, args.schema, root=Path.cwd()), args.schema)

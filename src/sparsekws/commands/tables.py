@@ -11,9 +11,11 @@ from sparsekws.commands.common import add_settings_arguments, settings
 from sparsekws.core.files import read_json, write_csv
 from sparsekws.core.provenance import git_revision
 from sparsekws.figures import comparison, headline, race, results
+from sparsekws.figures.ablation import ABLATION_NOTE, ablation_table
 from sparsekws.figures.compile_table import COMPILE_NOTE, compile_table
 from sparsekws.figures.provenance import provenance_table
 from sparsekws.figures.style import footer, write_table_html
+from sparsekws.models.ablation import ablation_variants
 
 
 def race_table(args):
@@ -41,7 +43,7 @@ def headline_table(args):
     pairs, note = results.hardware_pairs(settings(args)["models"])
     accuracy = pd.read_csv(args.accuracy)
     table = headline.headline_table(configs, comparison.best_configuration(configs), pairs,
-                                    dict(zip(accuracy["model"], accuracy["test_accuracy_mean"])), args.head_start_s,
+                                    results.accuracy_summaries(accuracy), args.head_start_s,
                                     dict(zip(accuracy["model"], accuracy["nonzero_weights"])))
     write_csv(args.csv, table)
     write_table_html(table, args.html, "Headline numbers: ours next to the blog's",
@@ -53,6 +55,14 @@ def compile_results(args):
     write_csv(args.csv, table)
     write_table_html(table, args.html, "FPGA compile results per model and board (estimated)",
                      [COMPILE_NOTE, footer(args.config_hash, git_revision())])
+
+
+def ablation(args):
+    metrics = {m["model"]: m for m in map(read_json, args.metrics)}
+    table = ablation_table(ablation_variants(settings(args)), metrics)
+    write_csv(args.csv, table)
+    write_table_html(table, args.html, "Training-recipe ablation: each change against its base, over seeds",
+                     [ABLATION_NOTE, footer(args.config_hash, git_revision())])
 
 
 def provenance(args):
@@ -68,6 +78,8 @@ TABLES = {
     "headline": (headline_table, "our headline numbers next to the blog's",
                  ("throughput", "estimates", "accuracy", "settings", "head-start-s", "config-hash", "html")),
     "compile": (compile_results, "the compile stage's results per model and board", ("estimates", "config-hash", "html")),
+    "ablation": (ablation, "each change of the training recipe against its base model, over seeds",
+                 ("metrics", "settings", "config-hash", "html")),
     "provenance": (provenance, "config hash, revision and package versions", ("config-hash",)),
 }
 INPUTS = {

@@ -1,4 +1,5 @@
-"""Statistics over repeated runs (seeds): mean, standard deviation and a t-interval of the mean."""
+"""Statistics over repeated runs (seeds): mean, standard deviation and a t-interval of the mean, and
+the difference of two means with its Welch interval."""
 
 from __future__ import annotations
 
@@ -31,4 +32,29 @@ def confidence_summary(values: list[float], confidence: float = CONFIDENCE) -> d
     std = float(np.std(values, ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / math.sqrt(n)
     summary.update({"std": std, "ci_low": mean - half, "ci_high": mean + half})
+    return summary
+
+
+def difference_summary(base: list[float], other: list[float], confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """``mean(other) - mean(base)`` with a two-sided Welch t-interval (None unless both have >= 2 values)."""
+    return difference_of_summaries(confidence_summary(base), confidence_summary(other), confidence)
+
+
+def difference_of_summaries(base: dict[str, Any], other: dict[str, Any], confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """``difference_summary`` from two ``confidence_summary`` results (``mean``, ``std``, ``n``)."""
+    from scipy import stats
+
+    difference = float(other["mean"] - base["mean"])
+    summary = {"difference": difference, "ci_low": None, "ci_high": None, "confidence": confidence,
+               "method": "Welch t-interval of the difference of means (measured over seeds)"}
+    if min(base["n"], other["n"]) < 2:
+        return summary
+    var_b, var_o = base["std"] ** 2 / base["n"], other["std"] ** 2 / other["n"]
+    se = math.sqrt(var_b + var_o)
+    if se == 0:
+        summary.update({"ci_low": difference, "ci_high": difference})
+        return summary
+    dof = (var_b + var_o) ** 2 / (var_b ** 2 / (base["n"] - 1) + var_o ** 2 / (other["n"] - 1))
+    half = float(stats.t.ppf((1 + confidence) / 2, dof)) * se
+    summary.update({"ci_low": difference - half, "ci_high": difference + half})
     return summary

@@ -14,8 +14,8 @@ from sparsekws.figures.style import model_palette, save_figure
 
 def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -> pd.DataFrame:
     """One row per model: accuracy on the test split (the exported first seed, and the mean with
-    its 95 % t-interval over ``train.seeds`` seeds; no interval for one seed), how sparse its
-    weights are, and its MACs per inference counted dense and weight-sparse; with the models'
+    its 95 % t-interval and standard deviation over ``train.seeds`` seeds; no interval for one
+    seed), how sparse its weights are (and the share of kept weights quantised to zero), and its MACs per inference counted dense and weight-sparse; with the models'
     ``evaluation.json``, also the weight-and-activation-sparse MACs measured on the test split and
     the noise-robustness score."""
     measured = {e["model"]: e for e in evaluations or []}
@@ -32,10 +32,12 @@ def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -
             "test_accuracy_mean": seeds.get("mean", m["test_accuracy"]),
             "test_accuracy_ci_low": seeds.get("ci_low"),
             "test_accuracy_ci_high": seeds.get("ci_high"),
+            "test_accuracy_std": seeds.get("std"),
             "validation_accuracy": m["validation_accuracy"],
             "configured_weight_density": m.get("model_config", {}).get("weight_density", np.nan),
             "mask_density": kept / m["total_weights"] if layers else np.nan,
             "nonzero_weights": m["nonzero_weights"],
+            "kept_zero_fraction": m.get("kept_zero_fraction", np.nan),
             "total_weights": m["total_weights"],
             "macs_dense": m["macs_dense"],
             "macs_weight_sparse": m["macs_weight_sparse"],
@@ -44,7 +46,7 @@ def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -
             "test_samples": m["sizes"]["test"],
         })
     frame = pd.DataFrame(rows).sort_values("model", ignore_index=True)
-    interval = ["test_accuracy_ci_low", "test_accuracy_ci_high"]
+    interval = ["test_accuracy_ci_low", "test_accuracy_ci_high", "test_accuracy_std"]
     frame[interval] = frame[interval].astype(float)  # no interval (one seed): NaN
     return frame
 
@@ -91,7 +93,8 @@ def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str)
 
 def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target: float = 0.8) -> list[Path]:
     """Leave-one-family-out accuracy: per held-out family and model, the accuracy on the held-out
-    family (solid) beside the in-family test accuracy (light), with the target as a line."""
+    family (solid) beside the in-family test accuracy (light), mean over seeds with the 95 %
+    interval as a whisker where there are several, with the target as a line."""
     models = list(dict.fromkeys(table["model"]))
     families = list(dict.fromkeys(table["held_out"]))
     palette = model_palette(models)
@@ -99,11 +102,15 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
     width = 0.8 / (2 * len(models))
     for m, model in enumerate(models):
         rows = table[table["model"] == model].set_index("held_out").reindex(families)
-        for k, (column, alpha, label) in enumerate((("accuracy", 1.0, "held-out family"),
-                                                    ("in_family_accuracy", 0.35, "in-family test"))):
+        for k, (column, low, high, alpha, label) in enumerate((
+                ("accuracy", "accuracy_ci_low", "accuracy_ci_high", 1.0, "held-out family"),
+                ("in_family_accuracy", "in_family_ci_low", "in_family_ci_high", 0.35, "in-family test"))):
             x = np.arange(len(families)) - 0.4 + width * (2 * m + k + 0.5)
+            interval = rows.reindex(columns=[low, high]).astype(float)
+            whiskers = None if interval.isna().all().all() else 100 * np.vstack(
+                [rows[column] - interval[low], interval[high] - rows[column]])
             bars = ax.bar(x, 100 * rows[column], width, color=palette[model], alpha=alpha, edgecolor="0.2",
-                          label=f"{model}, {label}")
+                          label=f"{model}, {label}", yerr=whiskers, capsize=2, error_kw={"lw": 0.8})
             ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
     ax.axhline(100 * target, color="0.3", ls=":", lw=1, label=f"target {100 * target:.0f} %")
     ax.set_xticks(np.arange(len(families)), [f"without {f}" for f in families])
@@ -112,4 +119,6 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle("Leave one voice family out: accuracy on voices never heard (measured)")
     n = ", ".join(f"{f}: {int(table.loc[table['held_out'] == f, 'n'].iloc[0])}" for f in families)
-    return save_figure(fig, stem, f"held-out samples per family (words, all splits): {n}\n{footer}")
+    seeds = int(table["seeds"].min()) if "seeds" in table else 1
+    spread = f"mean over {seeds} seeds, whisker 95 % t-interval" if seeds > 1 else "one seed: no interval"
+    return save_figure(fig, stem, f"held-out samples per family (words, all splits): {n}; {spread}\n{footer}")

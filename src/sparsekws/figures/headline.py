@@ -33,6 +33,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from sparsekws.core.stats import difference_of_summaries
 from sparsekws.figures.comparison import pair_label, source_text
 from sparsekws.figures.race import HEAD_START_S, overtaking_time
 
@@ -155,7 +156,15 @@ def _energy(data: _Data, u250: str) -> dict[str, Any]:
     return _result(d["_energy"] / s["_energy"], [d, s], f"dense: {d['platform']} {_config(d)}")
 
 
-def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, float], head_start_s: float,
+def _accuracy_text(model: str, summary: Mapping[str, Any]) -> str:
+    """``model 85.21 % [83.10, 87.32] (3 seeds)``: the mean test accuracy and its 95 % interval."""
+    if summary["n"] < 2:
+        return f"{model} {100 * summary['mean']:.2f} % (one seed)"
+    return (f"{model} {100 * summary['mean']:.2f} % [{100 * summary['ci_low']:.2f}, {100 * summary['ci_high']:.2f}] "
+            f"({summary['n']} seeds)")
+
+
+def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, Mapping[str, Any]], head_start_s: float,
                  nonzero_weights: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Our value of one blog claim for one (dense, sparse) pair."""
     u250, zu3eg = BLOG_BOARDS["U250"], BLOG_BOARDS["ZU3EG"]
@@ -169,8 +178,11 @@ def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, float], head_
     if claim.key == "accuracy":
         if d not in accuracy or s not in accuracy:
             return _missing("test accuracy missing for one of the models (metrics.json)")
-        return {"our_value": 100 * (accuracy[s] - accuracy[d]), "source": "measured (held-out test split)",
-                "note": f"{s} {100 * accuracy[s]:.2f} %, {d} {100 * accuracy[d]:.2f} %"}
+        gap = difference_of_summaries(accuracy[d], accuracy[s])
+        return {"our_value": 100 * gap["difference"], "source": "measured (held-out test split)",
+                "note": f"{_accuracy_text(s, accuracy[s])}, {_accuracy_text(d, accuracy[d])}"
+                        + ("" if gap["ci_low"] is None else
+                           f"; difference 95 % CI [{100 * gap['ci_low']:.2f}, {100 * gap['ci_high']:.2f}] pp (Welch)")}
     if claim.key == "energy":
         return _energy(data, u250)
     if claim.key in ("sparse_per_u250", "dense_per_u250"):
@@ -229,9 +241,10 @@ def platform_rows(data: _Data) -> list[dict[str, Any]]:
 
 
 def headline_table(configs: pd.DataFrame, best: pd.DataFrame, pairs: list[tuple[str, str]],
-                   accuracy: Mapping[str, float], head_start_s: float = HEAD_START_S,
+                   accuracy: Mapping[str, Mapping[str, Any]], head_start_s: float = HEAD_START_S,
                    nonzero_weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The comparison table: blog claims with our values, then per-platform speed-ups, per pair."""
+    """The comparison table: blog claims with our values, then per-platform speed-ups, per pair.
+    ``accuracy``: per model the test accuracy over seeds (``core.stats.confidence_summary``)."""
     rows = []
     for dense, sparse in pairs:
         data = _Data(configs, best, dense, sparse)

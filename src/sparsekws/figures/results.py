@@ -5,6 +5,7 @@
   (``comparison.configurations``);
 - ``accuracy``: one row per model from ``metrics.json`` and ``evaluation.json``, with whether the
   model goes on to hardware (``accuracy.accuracy_table``);
+- ``accuracy_summaries``: each model's accuracy over seeds from the accuracy table;
 - ``hardware_pairs``: the dense/sparse pairs among the models that go on to hardware, and a note
   naming the pairs and the models without a dense baseline.
 """
@@ -21,7 +22,7 @@ from sparsekws.figures import comparison
 from sparsekws.figures.accuracy import accuracy_table
 
 #: The accuracy table's columns shown in its figure.
-ACCURACY_SHOWN = ["model", "test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high", "mask_density",
+ACCURACY_SHOWN = ["model", "seeds", "test_accuracy_mean", "test_accuracy_ci_low", "test_accuracy_ci_high", "mask_density",
                   "nonzero_weights", "macs_dense", "macs_weight_sparse", "macs_weight_activation_sparse",
                   "noise_score"]
 
@@ -53,3 +54,12 @@ def accuracy(metrics_jsons: Iterable[str | Path], evaluation_jsons: Iterable[str
     table = accuracy_table([read_json(p) for p in metrics_jsons], [read_json(p) for p in evaluation_jsons])
     table.insert(1, "hardware", [models.get(m, {}).get("hardware", True) for m in table["model"]])
     return table
+
+
+def accuracy_summaries(accuracy: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per model of an accuracy table, its test accuracy over seeds as ``core.stats.confidence_summary`` gives it."""
+    def summary(row) -> dict[str, Any]:
+        spread = {key: None if pd.isna(row[f"test_accuracy_{key}"]) else float(row[f"test_accuracy_{key}"])
+                  for key in ("std", "ci_low", "ci_high")}
+        return {"n": int(row["seeds"]), "mean": float(row["test_accuracy_mean"]), **spread}
+    return {row["model"]: summary(row) for _, row in accuracy.iterrows()}

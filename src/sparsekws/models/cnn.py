@@ -55,7 +55,9 @@ def build_cnn(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Seque
     out = spec.weight_layers[-1]
     layers: list[nn.Module] = []
     for item in spec.layers:
-        if isinstance(item, KwtaLayer):
+        if isinstance(item, KwtaLayer) and item.before_pool:  # between the activation and the max-pool
+            layers.insert(len(layers) - 1, _kwinners(model_cfg, item))
+        elif isinstance(item, KwtaLayer):
             layers.append(_kwinners(model_cfg, item))
         elif item.kind == "conv":
             conv = QuantConv2d(item.input_chw[0], item.out_features, item.kernel, padding=0, **quant)

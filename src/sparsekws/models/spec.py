@@ -14,7 +14,9 @@ Families:
   every one at ``weight_density``; no k-WTA. Layers ``in``, ``hidden1`` ... ``out``.
 - ``cnn`` (Numenta's GSC CNN): input ``[1, H, W]``; per conv layer a ``kernel_size`` convolution
   without padding at ``conv_weight_density[i]``, max-pool ``POOL`` and, where ``kwinners`` is true
-  and ``conv_activation_density[i]`` < 1, a k-WTA over the pooled map (``kwinners_mode``); then a
+  and ``conv_activation_density[i]`` < 1, a k-WTA over the pooled map (``kwinners_mode``; with
+  ``kwinners_placement: before_pool`` over the map before pooling, nupic.torch's order, which
+  only training supports: the compile stage maps k-WTA after pooling); then a
   linear layer of ``linear_units`` at ``linear_weight_density`` on the flattened map, with a 1-D
   k-WTA at ``linear_activation_density``, and a dense output layer. Layers ``conv1`` ... ``fc``,
   ``out``; k-WTA ``kwta_<layer it follows>``.
@@ -75,6 +77,7 @@ class KwtaLayer:
     density: float
     k_inference_factor: float
     mode: str = "global"
+    before_pool: bool = False
 
     @property
     def units(self) -> int:
@@ -140,10 +143,10 @@ def _per_layer(entry: dict[str, Any], key: str, layers: int) -> list[float]:
 
 
 def _kwta(entry: dict[str, Any], name: str, channels: int, positions: int, density: float,
-          mode: str) -> list[KwtaLayer]:
+          mode: str, before_pool: bool = False) -> list[KwtaLayer]:
     if not entry["kwinners"] or density >= 1.0:
         return []
-    return [KwtaLayer(name, channels, positions, density, float(entry["k_inference_factor"]), mode)]
+    return [KwtaLayer(name, channels, positions, density, float(entry["k_inference_factor"]), mode, before_pool)]
 
 
 def _cnn_layers(entry: dict[str, Any], input_shape: tuple[int, ...], num_classes: int) -> list:
@@ -163,7 +166,9 @@ def _cnn_layers(entry: dict[str, Any], input_shape: tuple[int, ...], num_classes
         layers.append(WeightLayer(index, name, "conv", channels * kernel * kernel, out_channels, density,
                                   positions=out_h * out_w, kernel=kernel, input_chw=(channels, height, width)))
         channels, height, width = out_channels, out_h // POOL, out_w // POOL
-        layers += _kwta(entry, f"kwta_{name}", channels, height * width, activation, entry["kwinners_mode"])
+        before_pool = entry["kwinners_placement"] == "before_pool"
+        layers += _kwta(entry, f"kwta_{name}", channels, out_h * out_w if before_pool else height * width,
+                        activation, entry["kwinners_mode"], before_pool)
     units = entry["linear_units"]
     index = len(conv_channels)
     layers.append(WeightLayer(index, "fc", "linear", channels * height * width, units,

@@ -11,6 +11,7 @@ results.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -31,7 +32,7 @@ from tqdm import tqdm
 
 from sparsekws.core.config import model_config, train_settings, training_entry
 from sparsekws.core.errors import UserError
-from sparsekws.core.files import write_csv, write_json
+from sparsekws.core.files import read_npz, write_csv, write_json
 from sparsekws.core.provenance import config_hash, stamp
 from sparsekws.core.stats import confidence_summary
 from sparsekws.data.labels import SPLITS
@@ -39,6 +40,7 @@ from sparsekws.features.augment import load_augmented
 from sparsekws.features.store import Features, load_features
 from sparsekws.models.kwinners import update_boost_strength
 from sparsekws.models.sparse_weights import rezero_weights
+from sparsekws.models.spec import model_input_shape
 from sparsekws.models.zoo import build_network
 from sparsekws.training.checkpoint import (load_checkpoint, restore_rng_state, restore_runtime_state, rng_state,
                                            runtime_state, save_checkpoint, state_to_cpu)
@@ -106,11 +108,21 @@ def train_epoch(model, loader, optimizer, device, desc: str) -> tuple[float, flo
     return loss_sum / seen, correct / seen
 
 
-def run_fingerprint(cfg: dict[str, Any], model_name: str, features: Features) -> str:
+def run_fingerprint(cfg: dict[str, Any], model_name: str, features: Features, held_out_sha256: str | None = None) -> str:
     """Identifies a training run: everything that changes its result (a checkpoint must match)."""
-    return config_hash({"model": model_name, "model_config": training_entry(model_config(cfg, model_name)),
-                        "train": train_settings(cfg, model_name), "seed": cfg["seed"],
-                        "augment": cfg.get("augment", {}), "features_sha256": features.sha256})
+    identity = {"model": model_name, "model_config": training_entry(model_config(cfg, model_name)),
+                "train": train_settings(cfg, model_name), "seed": cfg["seed"],
+                "augment": cfg.get("augment", {}), "features_sha256": features.sha256}
+    return config_hash(identity if held_out_sha256 is None else {**identity, "held_out_sha256": held_out_sha256})
+
+
+def _held_out(path: str | os.PathLike | None, input_shape: tuple[int, ...]):
+    """``((x, y), sha256)`` of a held-out features file (``x``, ``y``), or ``(None, None)``."""
+    if path is None:
+        return None, None
+    data = read_npz(path, ("x", "y"), "held-out features file")
+    x = torch.from_numpy(data["x"].reshape(len(data["x"]), *input_shape).astype(np.float32))
+    return (x, torch.from_numpy(data["y"].astype(np.int64))), hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass
@@ -126,18 +138,22 @@ class SeedRun:
     validation_accuracy: float
     test_loss: float
     test_accuracy: float
+    held_out_accuracy: float | None = None
 
     def record(self) -> dict[str, Any]:
-        return {"index": self.index, "seed": self.seed, "best_epoch": self.best_epoch,
-                "validation_accuracy": self.validation_accuracy, "validation_loss": self.validation_loss,
-                "test_accuracy": self.test_accuracy, "test_loss": self.test_loss}
+        record = {"index": self.index, "seed": self.seed, "best_epoch": self.best_epoch,
+                  "validation_accuracy": self.validation_accuracy, "validation_loss": self.validation_loss,
+                  "test_accuracy": self.test_accuracy, "test_loss": self.test_loss}
+        return record if self.held_out_accuracy is None else {**record, "held_out_accuracy": self.held_out_accuracy}
 
 
 def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], features: Features, index: int,
                 seed: int, dev: torch.device, run_dir: Path, fingerprint: str,
                 epoch_callback: Callable[[int, int], None] | None,
-                augmented: torch.Tensor | None = None) -> SeedRun:
-    """Train seed ``index`` (resuming from its checkpoint), select on validation, test once."""
+                augmented: torch.Tensor | None = None,
+                held_out: tuple[torch.Tensor, torch.Tensor] | None = None) -> SeedRun:
+    """Train seed ``index`` (resuming from its checkpoint), select on validation, test once (and
+    on the ``held_out`` samples ``(x, y)`` when given)."""
     result_path = seed_run_path(run_dir.parent, index)
     saved = load_checkpoint(result_path, fingerprint) if result_path.exists() else None
     if saved is not None:
@@ -209,9 +225,12 @@ def _train_seed(model_name: str, mcfg: dict[str, Any], tcfg: dict[str, Any], fea
     model.load_state_dict(best["state"])
     val_loss, val_acc = loss_and_accuracy(model, x["validation"], features.y["validation"], dev)
     test_loss, test_acc = loss_and_accuracy(model, x["test"], features.y["test"], dev)
-    log.info("%s seed %d: selected epoch %d (validation accuracy %.4f); test accuracy %.4f",
-             model_name, index, best["epoch"], val_acc, test_acc)
-    run = SeedRun(index, seed, best["epoch"], history, best["state"], val_loss, val_acc, test_loss, test_acc)
+    held_out_acc = None if held_out is None else loss_and_accuracy(model, *held_out, dev)[1]
+    log.info("%s seed %d: selected epoch %d (validation accuracy %.4f); test accuracy %.4f%s",
+             model_name, index, best["epoch"], val_acc, test_acc,
+             "" if held_out_acc is None else f"; held-out accuracy {held_out_acc:.4f}")
+    run = SeedRun(index, seed, best["epoch"], history, best["state"], val_loss, val_acc, test_loss, test_acc,
+                  held_out_acc)
     save_checkpoint(result_path, {"fingerprint": fingerprint, "run": run.__dict__})
     checkpoint_path.unlink(missing_ok=True)
     return run
@@ -236,13 +255,16 @@ def seed_run_path(out_dir: str | os.PathLike, index: int) -> Path:
 def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.PathLike,
                 out_dir: str | os.PathLike, device: str = "cpu",
                 epoch_callback: Callable[[int, int], None] | None = None,
-                augmented: str | os.PathLike | None = None, seed_index: int | None = None) -> dict[str, Any]:
+                augmented: str | os.PathLike | None = None, seed_index: int | None = None,
+                held_out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train model ``model_name`` of config ``cfg`` for ``train.seeds`` seeds; write model.pt
     (first seed), history.csv, metrics.json.
 
     Seeds already trained (``seed_run_path``, same run fingerprint) are not trained again; with
     ``seed_index`` only that seed is trained (to ``seed_run_path``), so that seeds can train side
-    by side; the call without it then gathers them. ``epoch_callback(seed_index, epoch)`` runs
+    by side; the call without it then gathers them. ``held_out``: a features file (``x``, ``y``) of
+    samples kept out of training and testing (a voice family): every seed's selected weights are
+    tested on it too (``held_out_accuracy`` of each seed). ``epoch_callback(seed_index, epoch)`` runs
     after each epoch's checkpoint is written (tests use it to interrupt a run). Returns the
     metrics written to metrics.json, or the one seed's record.
     """
@@ -258,13 +280,14 @@ def train_model(cfg: dict[str, Any], model_name: str, features_path: str | os.Pa
     torch.use_deterministic_algorithms(True, warn_only=True)
 
     features = load_features(features_path)
-    fingerprint = run_fingerprint(cfg, model_name, features)
+    held_out_set, held_out_sha256 = _held_out(held_out, model_input_shape(mcfg, features.feature_shape))
+    fingerprint = run_fingerprint(cfg, model_name, features, held_out_sha256)
     seeds = run_seeds(cfg["seed"], model_name, tcfg["seeds"])
     if seed_index is not None and not 0 <= seed_index < len(seeds):
         raise UserError(f"--seed-index {seed_index}: train.seeds is {len(seeds)} for {model_name} (0 to {len(seeds) - 1})")
     x_augmented = _augmented(cfg, features, augmented)
     train = partial(_train_seed, model_name, mcfg, tcfg, features, dev=dev, run_dir=run_dir, fingerprint=fingerprint,
-                    epoch_callback=epoch_callback, augmented=x_augmented)
+                    epoch_callback=epoch_callback, augmented=x_augmented, held_out=held_out_set)
     if seed_index is not None:
         return train(seed_index, seeds[seed_index]).record()
     runs = [train(index, seed) for index, seed in enumerate(seeds)]
