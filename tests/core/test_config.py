@@ -18,7 +18,8 @@ def validate(config):
 def test_shipped_configs_are_valid(name):
     config = load_config(CONFIG_DIR / name, SCHEMA, BOARDS_DIR, root=REPO_ROOT)
     assert all(isinstance(word, str) for word in config["task"]["words"])  # yes/no/on/off quoted, not YAML booleans
-    assert set(config["models"]) >= {"dense", "sparse"}
+    pairs = {"smoke.yaml": {"dense", "sparse"}}  # the MLP pair; every other config has the CNN pair
+    assert set(config["models"]) >= pairs.get(name, {"dense-cnn", "sparse-cnn"})
 
 
 def test_defaults_are_filled_in_nested_sections():
@@ -31,7 +32,7 @@ def test_defaults_are_filled_in_nested_sections():
 
 
 @pytest.mark.parametrize("path, value, expected", [
-    (("models", "sparse", "weight_density"), 1.5, "models.sparse.weight_density"),
+    (("models", "sparse-cnn", "linear_weight_density"), 1.5, "models.sparse-cnn.linear_weight_density"),
     (("train", "epochs"), "ten", "train.epochs"),
     (("dataset", "source"), "internet", "dataset.source"),
     (("task", "words"), [True, "up"], "task.words.0"),
@@ -55,7 +56,7 @@ def test_unknown_board_is_named_with_the_known_ones():
 
 
 def test_unknown_model_lists_the_defined_ones():
-    with pytest.raises(ConfigError, match="unknown model 'tiny'.*dense, dense-cnn, sparse, sparse-cnn"):
+    with pytest.raises(ConfigError, match="unknown model 'tiny'.*dense-cnn, sparse-cnn"):
         model_config(load_config(DEFAULT, SCHEMA), "tiny")
 
 
@@ -98,12 +99,12 @@ def test_a_bad_board_file_is_a_clear_error(tmp_path):
 
 def test_train_settings_apply_the_per_model_overrides():
     config = validate(default_config())
-    config["train"]["per_model"] = {"sparse": {"epochs": 3}}
-    assert train_settings(config, "sparse")["epochs"] == 3
-    assert "per_model" not in train_settings(config, "dense")
+    config["train"]["per_model"] = {"sparse-cnn": {"epochs": 3}}
+    assert train_settings(config, "sparse-cnn")["epochs"] == 3
+    assert "per_model" not in train_settings(config, "dense-cnn")
     config["train"]["per_model"] = {"nope": {"epochs": 3}}
     with pytest.raises(ConfigError, match="train.per_model' names unknown models"):
-        train_settings(config, "dense")
+        train_settings(config, "dense-cnn")
 
 
 def test_inheritance_merges_key_by_key_and_nests(tmp_path):

@@ -13,7 +13,7 @@ from sparsekws.finn.convert import SparseConversionError
 
 PART = "xczu7ev-ffvc1156-2-e"
 CFG = {"family": "mlp", "frontend": "mfcc", "hidden_units": [32, 24], "weight_bits": 4, "activation_bits": 4,
-       "input_bits": 8, "weight_density": 0.5}
+       "input_bits": 8, "weight_density": 0.5, "weight_scaling": "per_tensor"}
 
 
 def _network():

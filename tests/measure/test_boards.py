@@ -182,3 +182,24 @@ def test_alveo_power_through_xrt_and_xbutil_json(tmp_path):
 def test_alveo_is_skipped_without_a_deployment_package():
     with pytest.raises(Exception, match="measure.alveo.deployment is not set"):
         alveo.AlveoFinn().measure(workload(), {**SETTINGS, "deployment": None})
+
+
+def test_a_platform_that_cannot_run_is_skipped_without_loading_the_model(tmp_path):
+    """measure for alveo without a deployment package: the skipped row and an empty record table,
+    although the checkpoint and features do not exist (nothing is loaded)."""
+    from sparsekws.cli import main
+    from sparsekws.measure.backends import unavailable_platform
+    from support.fixtures import mlp_config
+
+    settings = {"measure": {"alveo": {**SETTINGS, "deployment": None}}, "models": {"m": mlp_config(0.1)}}
+    assert unavailable_platform("alveo", settings["measure"]["alveo"]) == {
+        "finn-alveo-xrt": alveo.AlveoFinn.unavailable(settings["measure"]["alveo"])}
+    assert unavailable_platform("pynq", {**SETTINGS, "deployment": str(tmp_path)}) is None
+    assert main(["measure", "--platform", "alveo", "--settings", json.dumps(settings), "--model", "m",
+                 "--checkpoint", str(tmp_path / "none.pt"), "--features", str(tmp_path / "none.npz"),
+                 "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "r.csv"),
+                 "--skipped-out", str(tmp_path / "s.csv")]) == 0
+    assert pd.read_csv(tmp_path / "r.csv").empty and list(pd.read_csv(tmp_path / "r.csv").columns) == RECORD_COLUMNS
+    skipped = pd.read_csv(tmp_path / "s.csv")
+    assert skipped[["model", "platform", "backend"]].values.tolist() == [["m", "alveo", "finn-alveo-xrt"]]
+    assert "measure.alveo.deployment is not set" in skipped.loc[0, "reason"]

@@ -13,7 +13,7 @@ from sparsekws.models.zoo import build_model
 from sparsekws.models.sparse_weights import SparseWeights
 
 CFG = {"family": "mlp", "frontend": "mfcc", "hidden_units": [32, 24], "weight_bits": 3,
-       "activation_bits": 3, "input_bits": 8, "weight_density": 1.0}
+       "activation_bits": 3, "input_bits": 8, "weight_density": 1.0, "weight_scaling": "per_tensor"}
 
 
 def test_dense_topology():

@@ -11,6 +11,8 @@ from support import validated
 
 def _config(**sweep):
     config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    zoo = yaml.safe_load((REPO_ROOT / "config" / "zoo.yaml").read_text())
+    config["models"].update({name: zoo["models"][name] for name in ("dense", "sparse")})  # the MLP pair
     config["sweep"] = sweep
     config["train"]["per_model"] = {"sparse-cnn": {"epochs": 3}}
     return config

@@ -22,6 +22,14 @@ from support import named_config, validated
 DEFAULT = REPO_ROOT / "config" / "config.yaml"
 
 
+def default_with_mlps() -> dict:
+    """The default config as written, with the zoo's MLP pair (dense, sparse) added."""
+    config = yaml.safe_load(DEFAULT.read_text())
+    zoo = yaml.safe_load((REPO_ROOT / "config" / "zoo.yaml").read_text())
+    config["models"].update({name: zoo["models"][name] for name in ("dense", "sparse")})
+    return config
+
+
 def test_input_shapes():
     assert model_input_shape(mlp_config(1.0), (49, 10)) == (490,)
     assert model_input_shape(cnn_config(), (32, 32)) == (1, 32, 32)
@@ -70,8 +78,9 @@ def test_zoo_config_holds_the_models_and_the_8bit_pair():
     assert count(sparse) < count(dense) / 8
 
 
-def test_default_config_has_both_families_and_the_sweep_config_a_sweep_of_the_sparse_cnn():
-    assert {m["family"] for m in named_config("config.yaml")["models"].values()} == {"mlp", "cnn"}
+def test_default_config_has_the_cnns_the_zoo_both_families_and_the_sweep_config_a_sweep_of_the_sparse_cnn():
+    assert {m["family"] for m in named_config("config.yaml")["models"].values()} == {"cnn"}
+    assert {m["family"] for m in named_config("zoo.yaml")["models"].values()} == {"mlp", "cnn"}
     cfg = named_config("sweep.yaml")
     swept = [name for name in cfg["models"] if name.startswith(cfg["sweep"]["base"] + "-w")]
     assert cfg["models"][cfg["sweep"]["base"]]["kwinners"] and len(swept) >= 5
@@ -99,7 +108,7 @@ def test_cnn_defaults_are_filled_in():
     ("dense", "family", "rnn", "models.dense.family"),
 ])
 def test_wrong_model_keys_are_named(model, key, value, expected):
-    cfg = yaml.safe_load(DEFAULT.read_text())
+    cfg = default_with_mlps()
     cfg["models"][model][key] = value
     with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
         validated(copy.deepcopy(cfg))

@@ -45,7 +45,7 @@ def make_features(path: Path, seed: int = 0, shuffle_test_labels: bool = False, 
 def mlp_config(density: float, hidden=(32, 32)) -> dict:
     """A ``models`` entry for a small W3A3 MLP."""
     return {"family": "mlp", "frontend": "mfcc", "hidden_units": list(hidden), "weight_bits": 3,
-            "activation_bits": 3, "input_bits": 8, "weight_density": density}
+            "activation_bits": 3, "input_bits": 8, "weight_density": density, "weight_scaling": "per_tensor"}
 
 
 def random_mlp(density: float, hidden=(32, 32)) -> tuple[torch.nn.Module, torch.Generator]:

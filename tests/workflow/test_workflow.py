@@ -75,7 +75,7 @@ def test_dry_run_of_the_default_config_lists_every_stage(tmp_path):
                       "train_seed": models * config["train"]["seeds"], "train": models, "evaluate": models,
                       "export": models, "compile": hardware * boards, "measure_cpu": hardware,
                       "measure_device": hardware * len(device_platforms(config)), "collect_measurements": 1,
-                      "rtl": 2, "all": 1, **REPORT_JOBS}  # RTL reports of the models with sparse layers
+                      "rtl": 1, "all": 1, **REPORT_JOBS}  # the RTL report of the model with sparse layers
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in (REPO_ROOT / "config").glob("*.yaml")))

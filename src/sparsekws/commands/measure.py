@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from sparsekws.commands.common import add_model_arguments, settings
+from sparsekws.core.config import model_config
 from sparsekws.core.files import write_csv
-from sparsekws.measure.backends import BACKENDS
-from sparsekws.measure.workload import load_workload, measure_platform
+from sparsekws.core.provenance import stamp
+from sparsekws.measure import RECORD_COLUMNS
+from sparsekws.measure.backends import BACKENDS, unavailable_platform
+from sparsekws.measure.records import skipped_frame, skipped_row
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     config = settings(args)
+    reasons = unavailable_platform(args.platform, config["measure"][args.platform])
+    if reasons:  # nothing can run here: the skipped rows, without loading the model
+        provenance = stamp(model_config(config, args.model))
+        write_csv(args.out, pd.DataFrame(columns=RECORD_COLUMNS))
+        write_csv(args.skipped_out, skipped_frame([skipped_row(args.model, args.platform, backend, reason, provenance)
+                                                   for backend, reason in reasons.items()]))
+        return
+    from sparsekws.measure.workload import load_workload, measure_platform  # torch, Brevitas: slow to import
+
     workload = load_workload(config, args.model, Path(args.features), Path(args.checkpoint),
                              Path(args.qonnx) if args.qonnx else None, Path(args.work_dir))
     records, skipped = measure_platform(workload, args.platform, config["measure"][args.platform])

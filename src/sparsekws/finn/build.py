@@ -63,7 +63,7 @@ from sparsekws.core import agreement
 from sparsekws.core.environment import NO_VIVADO_MESSAGE, vivado_status
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import read_npz, read_onnx, write_json
-from sparsekws.finn import folding, packing
+from sparsekws.finn import folding, speedups
 from sparsekws.finn.convert import convert_to_sparse_hw
 from sparsekws.finn.folding import FOLDING_ATTRS
 from sparsekws.finn.specialize import generate_sparse_hdl
@@ -420,7 +420,6 @@ def _codegen(model, target: BuildTarget, out_dir: Path, probe_ipgen: bool):
     from finn.transformation.fpgadataflow.prepare_ip import PrepareIP
     from qonnx.custom_op.registry import getCustomOp
 
-    packing.install()  # FINN's weight-file packing, vectorised: the same files, ~50x faster
     model = model.transform(PrepareIP(target.fpga_part, target.clock_period_ns))
     ipgen_error = _probe_ipgen(model, target) if probe_ipgen else None
     layers, missing = {}, []
@@ -502,6 +501,8 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
     try:
         use_finn_build_dir(scratch)
         from qonnx.core.modelwrapper import ModelWrapper
+
+        speedups.install()  # the same results; graph execution and weight files without per-value Python loops
 
         timer = _StepTimer()
         checks = []

@@ -32,7 +32,7 @@ def build_mlp(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Seque
     layers: list[nn.Module] = []
     last = spec.weight_layers[-1]
     for layer in spec.weight_layers:
-        linear = QuantLinear(layer.in_features, layer.out_features, bias=False, weight_quant=weight_quantizer(model_cfg.get("weight_scaling", "per_tensor")),
+        linear = QuantLinear(layer.in_features, layer.out_features, bias=False, weight_quant=weight_quantizer(model_cfg["weight_scaling"]),
                              weight_bit_width=weight_bits)
         layers.append(SparseWeights(linear, layer.density, seed=seed * 1000 + layer.index,
                                     banks=model_cfg.get("weight_banks", 1)) if layer.sparse else linear)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from sparsekws.measure.backends import pynq_board
-from sparsekws.measure.backends.pynq import board_records, deployment_package
+from sparsekws.measure.backends.pynq import board_records, deployment_package, no_deployment
 from sparsekws.measure.power import PowerSampler
 from sparsekws.measure.records import BackendUnavailable, Workload
 
@@ -83,12 +83,19 @@ def power_reader(settings: dict):
     return None, "", "neither pyxrt nor xbutil (with measure.alveo.bdf) available"
 
 
+NO_ALVEO_PACKAGE = "no FINN Alveo deployment package (an xclbin needs Vitis/Vivado)"
+
+
 class AlveoFinn:
     name, platform = "finn-alveo-xrt", "alveo"
 
+    @staticmethod
+    def unavailable(settings: dict) -> str | None:
+        """Why this backend cannot run, found without loading a model (None: try it)."""
+        return no_deployment(settings, "alveo", NO_ALVEO_PACKAGE)
+
     def measure(self, workload: Workload, settings: dict):
-        deployment = deployment_package(settings, "alveo", workload.model,
-                                        "no FINN Alveo deployment package (an xclbin needs Vitis/Vivado)")
+        deployment = deployment_package(settings, "alveo", workload.model, NO_ALVEO_PACKAGE)
         try:
             import pynq  # noqa: F401  (the FINN Alveo driver runs on pynq's XRT backend)
         except ImportError:

@@ -48,12 +48,20 @@ class SampledPower:
 class TorchCuda:
     name, platform = "torch-cuda", "cuda"
 
-    def measure(self, workload: Workload, settings: dict):
+    @staticmethod
+    def unavailable(settings: dict) -> str | None:
+        """Why this backend cannot run, found without loading a model (None: try it)."""
         import torch
 
-        if not torch.cuda.is_available():
-            raise BackendUnavailable(f"no CUDA device: torch.cuda.is_available() is False (torch {torch.__version__}, "
-                                     f"built with CUDA {torch.version.cuda or 'none'})")
+        if torch.cuda.is_available():
+            return None
+        return (f"no CUDA device: torch.cuda.is_available() is False (torch {torch.__version__}, "
+                f"built with CUDA {torch.version.cuda or 'none'})")
+
+    def measure(self, workload: Workload, settings: dict):
+        reason = self.unavailable(settings)
+        if reason:
+            raise BackendUnavailable(reason)
         index = settings["device"]
         device = torch.device("cuda", index)
         model = load_model(workload).to(device)

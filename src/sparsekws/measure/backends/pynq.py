@@ -82,23 +82,35 @@ def ssh_measure(settings: dict, deployment: Path, inputs: np.ndarray, batch_size
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def no_deployment(settings: dict, platform: str, why_missing: str) -> str | None:
+    """Why there is nothing to measure when ``measure.<platform>.deployment`` is not set, else None."""
+    if settings.get("deployment"):
+        return None
+    return f"measure.{platform}.deployment is not set: {why_missing}; see docs/measuring-on-boards.md"
+
+
 def deployment_package(settings: dict, platform: str, model: str, why_missing: str) -> Path:
     """The model's FINN deployment package from ``measure.<platform>.deployment`` (``{model}``
     is replaced by the model name); ``BackendUnavailable`` when the key is not set."""
-    deployment = settings.get("deployment")
-    if not deployment:
-        raise BackendUnavailable(f"measure.{platform}.deployment is not set: {why_missing}; "
-                                 "see docs/measuring-on-boards.md")
-    return Path(deployment.format(model=model))
+    reason = no_deployment(settings, platform, why_missing)
+    if reason:
+        raise BackendUnavailable(reason)
+    return Path(settings["deployment"].format(model=model))
+
+
+NO_PYNQ_PACKAGE = "no FINN deployment package (the compile stage stops at estimates; a bitstream needs Vivado)"
 
 
 class PynqFinn:
     name, platform = "finn-pynq-driver", "pynq"
 
+    @staticmethod
+    def unavailable(settings: dict) -> str | None:
+        """Why this backend cannot run, found without loading a model (None: try it)."""
+        return no_deployment(settings, "pynq", NO_PYNQ_PACKAGE)
+
     def measure(self, workload: Workload, settings: dict):
-        deployment = deployment_package(settings, "pynq", workload.model,
-                                        "no FINN deployment package (the compile stage stops at estimates; "
-                                        "a bitstream needs Vivado)")
+        deployment = deployment_package(settings, "pynq", workload.model, NO_PYNQ_PACKAGE)
         if not (deployment / "driver").is_dir():
             raise BackendUnavailable(f"{deployment} is not a FINN deployment package (no driver/ folder)")
         inputs = workload.inputs.reshape(len(workload.inputs), -1)
