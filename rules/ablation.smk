@@ -1,6 +1,6 @@
 # The training-recipe ablation (sparsekws.models.ablation, config ablation.rows): every variant
 # trains like any model (train_seed, train); the table sets each against its base over seeds.
-# `snakemake --cores all --configfile config/ablation.yaml ablation` runs only this.
+# `snakemake --cores all ablation --configfile config/ablation.yaml` runs only this.
 
 
 rule table_ablation:

@@ -89,7 +89,7 @@ if unknown_cross_voice:
 # the augmented copies of a front end's train split (rule augment)
 AUGMENTED = "results/features/{dataset}/{frontend}_augmented.npz"
 CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
-# the training-recipe ablation (config ablation.rows; config/ablation.yaml): variant -> {row, base, change}
+# the training-recipe ablation (config ablation.rows; config/ablation.yaml): variant -> {base, change}
 ABLATION_VARIANTS = ablation_variants(config)
 ABLATION_TABLE = f"results/tables/{DATASET}/ablation.csv"
 # the features of a cross-voice model (without a family), and the held-out family's samples

@@ -98,7 +98,7 @@ def test_a_named_config_runs_exactly_its_models(tmp_path, name):
 def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
     """``publish`` (the whole run, then the report), ``rtl_reports`` (the RTL report of every
     hardware model, dense ones too), ``vivado`` (no build where Vivado is not installed) and
-    ``cross_voice`` (the leave-one-family-out test alone)."""
+    ``cross_voice`` (the leave-one-family-out test alone) and ``ablation`` (the recipe ablation alone)."""
     workdir = copy_workflow(tmp_path, "config.yaml")
     config = named_config("config.yaml")
     hardware = [m for m, entry in config["models"].items() if entry.get("hardware", True)]
@@ -114,6 +114,13 @@ def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
     assert planned["cross_voice_train"] == len(cross) * len(families) and planned["table_cross_voice"] == 1
     assert planned["family_split"] == len({config["models"][m]["frontend"] for m in cross}) * len(families)
     assert planned["augment"] == 1 and "compile" not in planned  # only what the test needs
+    # the ablation of config/ablation.yaml: its variants and their bases trained, the table, nothing else
+    ablation = named_config("ablation.yaml")
+    rows = ablation["ablation"]["rows"]
+    trained = set(rows) | {row["base"] for row in rows.values()}
+    planned = job_counts(snakemake(workdir, "-n", "ablation", "--configfile", "config/ablation.yaml").stdout)
+    assert planned["train"] == len(trained) and planned["train_seed"] == len(trained) * ablation["train"]["seeds"]
+    assert planned["table_ablation"] == 1 and not {"compile", "export", "evaluate"} & set(planned)
 
 
 def test_a_config_without_a_required_key_is_refused_not_filled_from_another_file(tmp_path):

@@ -3,9 +3,10 @@
 Writes into the output folder: ``model.pt`` (the selected weights of the first seed,
 ``training.model_file``), ``history.csv`` (one row per seed and epoch) and ``metrics.json`` (test
 accuracy of every seed's selected weights with mean, standard deviation and 95 % t-interval,
-weight statistics, provenance). Seeds are trained one after the other, each with its own
-per-epoch checkpoint under ``runs/`` so that an interrupted run continues where it stopped;
-``runs/`` is removed when every seed is done. The same config on the same device gives the same
+weight statistics, provenance). Seeds are trained one after the other, or one per call
+(``seed_index``: the workflow's ``train_seed`` jobs, side by side), each with its own per-epoch
+checkpoint and result under ``runs/`` so that an interrupted run continues where it stopped;
+``runs/`` is removed when every seed is gathered. The same config on the same device gives the same
 results.
 """
 
