@@ -11,6 +11,7 @@ rule compile:
         "results/logs/compile/{dataset}_{model}_{board}.log",
     benchmark:
         "results/benchmarks/rules/compile/{dataset}_{model}_{board}.tsv"
+    priority: 2
     conda:
         "../envs/sparsekws.yaml"
     resources:

@@ -10,6 +10,7 @@ rule export:
         "results/logs/export/{dataset}_{model}.log",
     benchmark:
         "results/benchmarks/rules/export/{dataset}_{model}.tsv"
+    priority: 10
     conda:
         "../envs/sparsekws.yaml"
     resources:

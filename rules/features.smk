@@ -60,6 +60,8 @@ rule augment:
         "results/benchmarks/rules/augment/{dataset}_{frontend}.tsv"
     conda:
         "../envs/sparsekws.yaml"
+    # copies are independent: one process each, up to the machine (the same arrays for any number)
+    threads: min(workflow.cores, config["augment"]["copies"])
     resources:
         mem_mb=6000,
         runtime=60,
@@ -67,4 +69,4 @@ rule augment:
         settings=lambda w: settings("seed", "task", "features", "augment"),
     shell:
         "python -m sparsekws augment --settings {params.settings:q} --dataset-dir {input.dataset}"
-        " --features {input.features} --frontend {wildcards.frontend} --out {output} > {log} 2>&1"
+        " --features {input.features} --frontend {wildcards.frontend} --workers {threads} --out {output} > {log} 2>&1"

@@ -34,6 +34,7 @@ rule rtl:
         "results/logs/rtl/{dataset}_{model}.log",
     benchmark:
         "results/benchmarks/rules/rtl/{dataset}_{model}.tsv"
+    priority: 5
     conda:
         "../envs/sparsekws.yaml"
     resources:

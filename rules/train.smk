@@ -10,6 +10,8 @@ rule train_seed:
         "results/logs/train/{dataset}_{model}_seed{index}.log",
     benchmark:
         "results/benchmarks/rules/train_seed/{dataset}_{model}_{index}.tsv"
+    # the critical path first: training, export and the long RTL job before compiles, figures and tables
+    priority: 10
     conda:
         "../envs/sparsekws.yaml"
     threads: config["train"]["threads"]
@@ -38,6 +40,7 @@ rule train:
         "results/logs/train/{dataset}_{model}.log",
     benchmark:
         "results/benchmarks/rules/train/{dataset}_{model}.tsv"
+    priority: 10
     conda:
         "../envs/sparsekws.yaml"
     threads: config["train"]["threads"]

@@ -95,6 +95,7 @@ def test_augmented_copies_are_int8_on_the_stage_grid(name, shape):
     on = augment.augmented_copies(audio, noise, {"copies": 3}, 1, frontend, scale)
     assert on.shape == (3, 6, *shape) and not np.array_equal(on[0], on[1])
     assert np.array_equal(on, augment.augmented_copies(audio, noise, {"copies": 3}, 1, frontend, scale))
+    assert np.array_equal(on, augment.augmented_copies(audio, noise, {"copies": 3}, 1, frontend, scale, workers=2))
 
 
 def test_augmented_file_must_hold_the_train_split(tmp_path):

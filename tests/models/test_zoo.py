@@ -70,6 +70,7 @@ def test_zoo_config_holds_the_models_and_the_8bit_pair():
     assert models["sparse-cnn"]["conv_activation_density"] == [0.095, 0.125]
     assert models["super-sparse-cnn"]["linear_units"] == 1500
     assert models["super-sparse-cnn"]["linear_weight_density"] == 0.05
+    torch.manual_seed(0)  # a random float32 init draws an exact 0 now and then: count on a fixed draw
     dense = build_model(models["dense-cnn"], (1, 32, 32), 12, seed=1)
     sparse = build_model(models["sparse-cnn"], (1, 32, 32), 12, seed=1)
     assert kwinners_layers(dense) == [] and len(kwinners_layers(sparse)) == 3

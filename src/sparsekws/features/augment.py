@@ -21,6 +21,7 @@ never sees augmentation: validation and test features are the precomputed clean 
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -154,21 +155,47 @@ def augment_audio(audio: np.ndarray, noise: list[np.ndarray], rng: np.random.Gen
     return mix_background(out, noise, rng, cfg["background_probability"], tuple(cfg["background_volume"]))
 
 
+def augmented_copy(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed: int, frontend, scale: float,
+                   copy: int, batch: int = 256) -> np.ndarray:
+    """int8 features of augmented copy ``copy`` of the train ``audio`` (drawn from ``copy_rng``)."""
+    rng = copy_rng(seed, copy)
+    return np.concatenate([quantize(frontend(augment_audio(audio[i:i + batch], noise, rng, cfg)), np.float32(scale))
+                           for i in range(0, len(audio), batch)])
+
+
+_SHARED: tuple = ()  # the arguments of augmented_copy for forked workers (no pickling of audio or front end)
+
+
+def _copy_in_worker(copy: int) -> np.ndarray:
+    return augmented_copy(*_SHARED, copy)
+
+
 def augmented_copies(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed: int, frontend, scale: float,
-                     batch: int = 256) -> np.ndarray:
+                     workers: int = 1) -> np.ndarray:
     """int8 features ``[copies, N, ...]`` of ``cfg['copies']`` augmented versions of the train
-    ``audio``, on the features file's quantisation ``scale`` (copy ``c`` draws from ``copy_rng``)."""
+    ``audio``, on the features file's quantisation ``scale``; copies are made by up to ``workers``
+    processes, the same arrays for any number (each copy draws from its own ``copy_rng``)."""
+    global _SHARED
     cfg = checked_settings(cfg)
-    copies = []
-    with tqdm(total=cfg["copies"] * len(audio), desc="augment", unit="clip") as bar:
-        for copy in range(cfg["copies"]):
-            rng = copy_rng(seed, copy)
-            parts = []
-            for i in range(0, len(audio), batch):
-                parts.append(quantize(frontend(augment_audio(audio[i:i + batch], noise, rng, cfg)), np.float32(scale)))
-                bar.update(len(parts[-1]))
-            copies.append(np.concatenate(parts))
-    return np.stack(copies)
+    args = (audio, noise, cfg, seed, frontend, scale)
+    workers = max(1, min(workers, cfg["copies"]))
+    with tqdm(total=cfg["copies"], desc="augment", unit="copy") as bar:
+        if workers == 1:
+            copies = []
+            for copy in range(cfg["copies"]):
+                copies.append(augmented_copy(*args, copy))
+                bar.update()
+            return np.stack(copies)
+        _SHARED = args
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                copies = []
+                for result in pool.imap(_copy_in_worker, range(cfg["copies"])):
+                    copies.append(result)
+                    bar.update()
+        finally:
+            _SHARED = ()
+        return np.stack(copies)
 
 
 def load_augmented(path: str | Path, labels: np.ndarray, files: list[str] | None = None) -> np.ndarray:
