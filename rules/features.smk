@@ -61,7 +61,7 @@ rule augment:
     conda:
         "../envs/sparsekws.yaml"
     # copies are independent: one process each, up to the machine (the same arrays for any number)
-    threads: min(workflow.cores, config["augment"]["copies"])
+    threads: lambda wildcards: min(workflow.cores, config["augment"]["copies"])
     resources:
         mem_mb=6000,
         runtime=60,

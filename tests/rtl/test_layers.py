@@ -14,7 +14,7 @@ MLP = {"family": "mlp", "hidden_units": [64, 64], "weight_density": 0.25}
 CNN = {"family": "cnn", "conv_channels": [64, 64], "kernel_size": 5, "linear_units": 1000,
        "conv_weight_density": [0.5, 0.2], "linear_weight_density": 0.1, "kwinners": True,
        "conv_activation_density": [0.095, 0.125], "linear_activation_density": 0.1, "k_inference_factor": 1.5,
-       "kwinners_mode": "global"}
+       "kwinners_mode": "global", "kwinners_placement": "after_pool"}
 
 
 def model_layers(entry):
