@@ -21,6 +21,7 @@ never sees augmentation: validation and test features are the precomputed clean 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from pathlib import Path
 
@@ -177,25 +178,27 @@ def augmented_copies(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed
     processes, the same arrays for any number (each copy draws from its own ``copy_rng``)."""
     global _SHARED
     cfg = checked_settings(cfg)
-    args = (audio, noise, cfg, seed, frontend, scale)
-    workers = max(1, min(workers, cfg["copies"]))
-    with tqdm(total=cfg["copies"], desc="augment", unit="copy") as bar:
-        if workers == 1:
+    _SHARED = (audio, noise, cfg, seed, frontend, scale)
+    try:
+        with _copy_mapper(max(1, min(workers, cfg["copies"]))) as mapper, \
+                tqdm(total=cfg["copies"], desc="augment", unit="copy") as bar:
             copies = []
-            for copy in range(cfg["copies"]):
-                copies.append(augmented_copy(*args, copy))
+            for result in mapper(_copy_in_worker, range(cfg["copies"])):
+                copies.append(result)
                 bar.update()
-            return np.stack(copies)
-        _SHARED = args
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                copies = []
-                for result in pool.imap(_copy_in_worker, range(cfg["copies"])):
-                    copies.append(result)
-                    bar.update()
-        finally:
-            _SHARED = ()
-        return np.stack(copies)
+    finally:
+        _SHARED = ()
+    return np.stack(copies)
+
+
+@contextlib.contextmanager
+def _copy_mapper(workers: int):
+    """``map`` in this process for one worker, else the ordered ``imap`` of forked processes."""
+    if workers == 1:
+        yield map
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool.imap
 
 
 def load_augmented(path: str | Path, labels: np.ndarray, files: list[str] | None = None) -> np.ndarray:
