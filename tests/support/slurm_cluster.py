@@ -180,6 +180,29 @@ class Cluster:
                         f"see the logs in {self.folder}")
 
 
+def _running(pid: int, name: str) -> bool:
+    """Whether process ``pid`` runs and is the program ``name``."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == name[:15]
+    except OSError:
+        return False
+
+
+def left_by_dead_cluster(link: Path) -> bool:
+    """Whether ``link`` is a link to a test cluster's ``slurm.conf`` (one beside its ``daemons.yaml``,
+    or gone) whose daemons all stopped: a cluster killed before it could remove the link."""
+    if not link.is_symlink():
+        return False
+    target = link.resolve()
+    if not target.exists():
+        return True
+    daemons = target.parent / "daemons.yaml"
+    if not daemons.is_file():
+        return False  # not a test cluster's file
+    pids = yaml.safe_load(daemons.read_text()) or {}
+    return not any(_running(pid, name) for name, pid in pids.items())
+
+
 @contextlib.contextmanager
 def single_node_cluster(folder: str | os.PathLike | None = None) -> Iterator[Cluster]:
     """Start munged, slurmctld and slurmd configured in ``folder`` (default: a new temporary one),
@@ -188,8 +211,9 @@ def single_node_cluster(folder: str | os.PathLike | None = None) -> Iterator[Clu
         raise UserError("a local SLURM cluster needs root (slurmd runs jobs as their user); run as root")
     if missing_programs():
         raise UserError(f"{', '.join(missing_programs())} not installed: apt-get install {' '.join(PACKAGES)}")
-    if DEFAULT_CONF.is_symlink() and not DEFAULT_CONF.exists():
-        DEFAULT_CONF.unlink()  # left by a test cluster that was killed; its folder is gone
+    if left_by_dead_cluster(DEFAULT_CONF):
+        log.info("removing %s, left by a test cluster that was killed", DEFAULT_CONF)
+        DEFAULT_CONF.unlink()
     if DEFAULT_CONF.exists() or DEFAULT_CONF.is_symlink():
         raise UserError(f"{DEFAULT_CONF} exists: this machine has its own SLURM configuration, which a test "
                         "cluster would shadow; run the SLURM test on a machine without one (or, if it is a "
@@ -211,6 +235,7 @@ def single_node_cluster(folder: str | os.PathLike | None = None) -> Iterator[Clu
     node = socket.gethostname()
     cluster.conf.write_text(slurm_conf(folder, cluster.munge_socket, node, os.cpu_count() or 1,
                                        int(_memory_mb() * 0.9)))
+    (folder / "daemons.yaml").write_text(yaml.safe_dump({}))  # marks the folder as a test cluster's
     # The executor's job step drops SLURM_CONF from the environment of the srun it starts inside
     # each job, so srun reads the default path (checked above): point it at this cluster's file.
     DEFAULT_CONF.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import yaml
 
 from support import REPO_ROOT
 from sparsekws.core.errors import UserError
-from support.slurm_cluster import missing_programs, single_node_cluster, slurm_conf
+from support.slurm_cluster import left_by_dead_cluster, missing_programs, single_node_cluster, slurm_conf
 
 
 def conf_entries(text: str) -> dict[str, str]:
@@ -53,6 +53,27 @@ def test_slurm_profile_polls_squeue_and_submits_without_account():
         for name, body in re.findall(r"^rule (\w+):\n((?:[ \t].*\n|\n)*)", path.read_text(), re.M):
             if "workflow.cores" in body:
                 assert name in profile["set-threads"], name
+
+
+def test_a_link_is_stale_only_when_its_test_cluster_has_no_live_daemon(tmp_path):
+    cluster = tmp_path / "cluster"
+    cluster.mkdir()
+    (cluster / "slurm.conf").write_text("ClusterName=test\n")
+    link = tmp_path / "slurm.conf"
+    link.symlink_to(cluster / "slurm.conf")
+    assert not left_by_dead_cluster(link)  # no daemons.yaml: not a test cluster's file
+    (cluster / "daemons.yaml").write_text(yaml.safe_dump({"slurmd": 2**22 + 7}))
+    assert left_by_dead_cluster(link)  # its daemon is gone
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        (cluster / "daemons.yaml").write_text(yaml.safe_dump({"slurmd": 2**22 + 7, "sleep": live.pid}))
+        assert not left_by_dead_cluster(link)  # one daemon still runs
+    finally:
+        live.kill()
+        live.wait()
+    (cluster / "slurm.conf").unlink()
+    assert left_by_dead_cluster(link)  # its folder is gone
+    assert not left_by_dead_cluster(tmp_path / "absent") and not left_by_dead_cluster(cluster / "daemons.yaml")
 
 
 def test_cluster_refuses_clearly_without_root_or_programs(monkeypatch):
