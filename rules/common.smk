@@ -96,6 +96,7 @@ ABLATION_TABLE = f"results/tables/{DATASET}/ablation.csv"
 CROSS_WITHOUT = "results/cross_voice/{dataset}/features/{frontend}_without_{family}.npz"
 CROSS_WITHOUT_AUGMENTED = "results/cross_voice/{dataset}/features/{frontend}_without_{family}_augmented.npz"
 CROSS_ONLY = "results/cross_voice/{dataset}/features/{frontend}_only_{family}.npz"
+CROSS_VOICE_DIR = "results/cross_voice/{dataset}/{model}/without_{family}"  # a cross-voice model's results
 
 
 def cross_voice_path(pattern, wildcards):
@@ -112,12 +113,22 @@ def family_split_outputs():
     return outputs
 
 
+def cross_voice_dir(wildcards):
+    """A cross-voice model's results folder."""
+    return CROSS_VOICE_DIR.format(dataset=wildcards.dataset, model=wildcards.model, family=wildcards.family)
+
+
+def cross_voice_seed_runs(wildcards):
+    """The per-seed results a cross_voice_train job gathers."""
+    return seed_runs_in(cross_voice_dir(wildcards), wildcards.model)
+
+
 def cross_voice_runs(wildcards):
     """(model, family, model.pt, metrics.json, held-out samples) of every cross-voice model."""
     runs = []
     for model in CROSS_VOICE_MODELS:
         for family in VOICE_FAMILIES:
-            folder = f"results/cross_voice/{wildcards.dataset}/{model}/without_{family}"
+            folder = CROSS_VOICE_DIR.format(dataset=wildcards.dataset, model=model, family=family)
             only = cross_voice_path(CROSS_ONLY, Namespace(dataset=wildcards.dataset, model=model, family=family))
             runs.append((model, family, f"{folder}/model.pt", f"{folder}/metrics.json", only))
     return runs
@@ -174,10 +185,14 @@ def augmented_of(wildcards):
     return AUGMENTED.format(dataset=wildcards.dataset, frontend=frontend)
 
 
+def seed_runs_in(folder, model):
+    """The per-seed results under ``folder`` that a train job gathers (``train.seeds``, ``train.per_model`` applied)."""
+    return [f"{folder}/runs/seed{index}.pt" for index in range(train_settings(config, model)["seeds"])]
+
+
 def seed_runs_of(wildcards):
-    """The per-seed results the train rule gathers (``train.seeds``, ``train.per_model`` applied)."""
-    count = train_settings(config, wildcards.model)["seeds"]
-    return [f"results/models/{wildcards.dataset}/{wildcards.model}/runs/seed{index}.pt" for index in range(count)]
+    """The per-seed results the train rule gathers."""
+    return seed_runs_in(model_dir(wildcards), wildcards.model)
 
 
 def model_dir(wildcards):

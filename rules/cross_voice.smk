@@ -1,7 +1,7 @@
 # The leave-one-voice-family-out test (sparsekws.features.family_split, sparsekws.training.cross_voice):
 # each model of cross_voice.models is trained once per voice family of the synthetic dataset on the
-# other families (same settings and augmentation as the model itself), then tested on the family
-# it never heard. `snakemake --cores all cross_voice` runs only this.
+# other families (same settings, seeds and augmentation as the model itself; one job per seed), then
+# every seed is tested on the family it never heard. `snakemake --cores all cross_voice` runs only this.
 
 
 rule family_split:
@@ -31,12 +31,31 @@ rule family_split:
         " --held-out {wildcards.family} --without {output.without} --only {output.only} > {log} 2>&1"
 
 
-# the train rule on the features without one family; every seed is also tested on that family
+# the train_seed and train rules on the features without one family; every seed is also tested on that family
+use rule train_seed as cross_voice_train_seed with:
+    input:
+        features=lambda w: cross_voice_path(CROSS_WITHOUT, w),
+        augmented=lambda w: [cross_voice_path(CROSS_WITHOUT_AUGMENTED, w)] if config["augment"]["enabled"] else [],
+        held_out=lambda w: cross_voice_path(CROSS_ONLY, w),
+    output:
+        temp("results/cross_voice/{dataset}/{model}/without_{family}/runs/seed{index}.pt"),
+    log:
+        "results/logs/cross_voice/{dataset}_{model}_without_{family}_seed{index}.log",
+    benchmark:
+        "results/benchmarks/rules/cross_voice_train_seed/{dataset}_{model}_{family}_{index}.tsv"
+    params:
+        settings=lambda w: train_settings_of(w.model),
+        out_dir=cross_voice_dir,
+        augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
+        held_out=lambda w, input: f"--held-out {input.held_out}",
+
+
 use rule train as cross_voice_train with:
     input:
         features=lambda w: cross_voice_path(CROSS_WITHOUT, w),
         augmented=lambda w: [cross_voice_path(CROSS_WITHOUT_AUGMENTED, w)] if config["augment"]["enabled"] else [],
         held_out=lambda w: cross_voice_path(CROSS_ONLY, w),
+        seeds=cross_voice_seed_runs,
     output:
         model="results/cross_voice/{dataset}/{model}/without_{family}/model.pt",
         metrics="results/cross_voice/{dataset}/{model}/without_{family}/metrics.json",
@@ -47,7 +66,7 @@ use rule train as cross_voice_train with:
         "results/benchmarks/rules/cross_voice_train/{dataset}_{model}_{family}.tsv"
     params:
         settings=lambda w: train_settings_of(w.model),
-        out_dir=lambda w, output: os.path.dirname(output.model),
+        out_dir=cross_voice_dir,
         augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
         held_out=lambda w, input: f"--held-out {input.held_out}",
 

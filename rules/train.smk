@@ -22,9 +22,10 @@ rule train_seed:
         settings=lambda w: train_settings_of(w.model),
         out_dir=model_dir,
         augmented=lambda w, input: f"--augmented {input.augmented}" if input.augmented else "",
+        held_out="",
     shell:
         "python -m sparsekws train --settings {params.settings:q} --model {wildcards.model} --seed-index {wildcards.index}"
-        " --features {input.features} {params.augmented} --out-dir {params.out_dir} > {log} 2>&1"
+        " --features {input.features} {params.augmented} {params.held_out} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule train:

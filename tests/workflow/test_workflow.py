@@ -112,6 +112,7 @@ def test_the_documented_targets_plan_what_the_readme_says(tmp_path):
     planned = job_counts(snakemake(workdir, "-n", "cross_voice").stdout)
     assert len(cross) == 2 and len(families) == 3
     assert planned["cross_voice_train"] == len(cross) * len(families) and planned["table_cross_voice"] == 1
+    assert planned["cross_voice_train_seed"] == len(cross) * len(families) * config["train"]["seeds"]
     assert planned["family_split"] == len({config["models"][m]["frontend"] for m in cross}) * len(families)
     assert planned["augment"] == 1 and "compile" not in planned  # only what the test needs
     # the ablation of config/ablation.yaml: its variants and their bases trained, the table, nothing else
