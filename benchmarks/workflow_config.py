@@ -9,10 +9,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from sparsekws.core.config import load_config  # noqa: E402
-from sparsekws.models.sweep import expand_sweep  # noqa: E402
+from sparsekws.models.variants import expand_variants  # noqa: E402
+
+SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def load(path: str | Path) -> dict:
-    """``path`` validated against the workflow's schema and boards, with the sparsity sweep's models."""
-    return expand_sweep(load_config(path, REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml",
-                                    REPO_ROOT / "config" / "boards"))
+    """``path`` validated against the workflow's schema and boards, with the sweep's and the ablation's models."""
+    return expand_variants(load_config(path, SCHEMA, REPO_ROOT / "config" / "boards"), SCHEMA)
