@@ -1,5 +1,5 @@
 # The training-recipe ablation (sparsekws.models.ablation, config ablation.rows): every variant
-# trains like any model (train_seed, train); the table sets each against its base over seeds.
+# trains like any model (train_seed, train); the table and figure set each against its base over seeds.
 # `snakemake --cores all ablation --configfile config/ablation.yaml` runs only this.
 
 
@@ -29,7 +29,31 @@ rule table_ablation:
         " --config-hash {params.config_hash} --csv {output.csv} --html {output.html} > {log} 2>&1"
 
 
-rule ablation:
-    """The ablation table alone (config ablation.rows)."""
+rule figure_ablation:
     input:
-        [ABLATION_TABLE] if ABLATION_VARIANTS else [],
+        ABLATION_TABLE,
+    output:
+        png=report(
+            "results/figures/{dataset}/ablation.png",
+            caption="../workflow/report/ablation.rst",
+            category="5 Accuracy",
+        ),
+        svg="results/figures/{dataset}/ablation.svg",
+    log:
+        "results/logs/figures/{dataset}_ablation.log",
+    benchmark:
+        "results/benchmarks/rules/figure_ablation/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        config_hash=CONFIG_HASH,
+        stem=lambda w, output: output.png[: -len(".png")],
+    shell:
+        "python -m sparsekws figures ablation --ablation {input} --config-hash {params.config_hash}"
+        " --out {params.stem} > {log} 2>&1"
+
+
+rule ablation:
+    """The ablation's table and figure alone (config ablation.rows)."""
+    input:
+        ABLATION_TARGETS,

@@ -92,6 +92,12 @@ CROSS_VOICE_TABLE = f"results/tables/{DATASET}/cross_voice.csv"
 # the training-recipe ablation (config ablation.rows; config/ablation.yaml): variant -> {base, change}
 ABLATION_VARIANTS = ablation_variants(config)
 ABLATION_TABLE = f"results/tables/{DATASET}/ablation.csv"
+# the ablation's table and figure, when the config has ablation rows
+ABLATION_TARGETS = (
+    [ABLATION_TABLE, f"results/figures/{DATASET}/ablation.png", f"results/figures/{DATASET}/ablation.svg"]
+    if ABLATION_VARIANTS
+    else []
+)
 # the features of a cross-voice model (without a family), and the held-out family's samples
 CROSS_WITHOUT = "results/cross_voice/{dataset}/features/{frontend}_without_{family}.npz"
 CROSS_WITHOUT_AUGMENTED = "results/cross_voice/{dataset}/features/{frontend}_without_{family}_augmented.npz"
@@ -263,6 +269,6 @@ def all_targets():
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
         *(cross_voice_targets() if config["cross_voice"]["in_default_run"] else []),
-        *([ABLATION_TABLE] if ABLATION_VARIANTS else []),
+        *ABLATION_TARGETS,
         f"results/config/{DATASET}.yaml",
     ]

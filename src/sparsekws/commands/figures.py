@@ -10,6 +10,7 @@ import pandas as pd
 from sparsekws.core.errors import UserError
 from sparsekws.core.provenance import git_revision
 from sparsekws.figures import accuracy, graphs, results, training
+from sparsekws.figures.ablation import plot_ablation
 from sparsekws.figures.class_balance import plot_class_balance
 from sparsekws.figures.style import footer, plot_table
 
@@ -48,6 +49,10 @@ def cross_voice(args):
     accuracy.plot_cross_voice(pd.read_csv(args.cross_voice), args.out, _footer(args))
 
 
+def ablation(args):
+    plot_ablation(pd.read_csv(args.ablation), args.out, _footer(args))
+
+
 def accuracy_table(args):
     table = pd.read_csv(args.accuracy)[results.ACCURACY_SHOWN]
     plot_table(table, args.out, _footer(args), "Accuracy on the test split, sparsity and MACs")
@@ -80,6 +85,7 @@ FIGURES = {
     "accuracy-vs-macs": (accuracy_vs_macs, "test accuracy vs MACs per inference", ("accuracy",)),
     "cross-voice": (cross_voice, "leave-one-voice-family-out accuracy", ("cross_voice",)),
     "accuracy": (accuracy_table, "the accuracy table as a figure", ("accuracy",)),
+    "ablation": (ablation, "each change of the training recipe against its base, over seeds", ("ablation",)),
     "training-curves": (training_curves, "loss and accuracy per epoch", ("models", "history")),
     "confusion": (confusion, "test-split confusion matrices", ("models", "confusion")),
     "noise-robustness": (noise_robustness, "accuracy vs white-noise level", ("models", "noise")),
@@ -91,6 +97,7 @@ INPUTS = {
     "race": dict(required=True, help="race table (race.csv)"),
     "accuracy": dict(required=True, help="accuracy table (accuracy.csv)"),
     "cross_voice": dict(required=True, help="leave-one-family-out table (cross_voice.csv)"),
+    "ablation": dict(required=True, help="ablation table (ablation.csv)"),
     "models": dict(nargs="+", required=True, help="model names, in the order of the files"),
     "history": dict(nargs="+", required=True, help="history.csv of every model"),
     "confusion": dict(nargs="+", required=True, help="confusion.csv of every model"),
