@@ -79,6 +79,6 @@ def plot_ablation(table: pd.DataFrame, stem: str | Path, footer: str) -> list[Pa
     ax.set_xlabel("test accuracy, variant minus base (percentage points)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=colour, label=effect)
                for effect, colour in EFFECT_COLOURS.items()]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.legend(handles=handles, fontsize=7, loc="best")
     fig.suptitle("Training-recipe ablation: one change at a time (measured)")
     return save_figure(fig, stem, f"mean over seeds, whisker Welch 95 % interval of the difference\n{footer}")
