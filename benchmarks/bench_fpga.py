@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from workflow_config import REPO_ROOT, load as load_config  # noqa: E402  (puts src/ on the path)
 
+from sparsekws.core.config import load_board  # noqa: E402
 from sparsekws.core.files import read_json, write_json  # noqa: E402
 from sparsekws.core.provenance import stamp, utc_now  # noqa: E402
 from sparsekws.figures.comparison import model_pairs  # noqa: E402
@@ -138,8 +139,6 @@ def main(argv=None) -> int:
     if unknown:
         raise SystemExit(f"bench_fpga: {', '.join(unknown)} not in {args.config}'s models")
     boards = args.boards or list(cfg["compile"]["boards"])
-    from sparsekws.core.config import load_board  # noqa: E402
-
     results: dict[str, dict[str, Any]] = {}
     for model in models:
         for board in boards:

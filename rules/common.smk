@@ -134,9 +134,11 @@ def cross_voice_runs(wildcards):
     runs = []
     for model in CROSS_VOICE_MODELS:
         for family in VOICE_FAMILIES:
-            folder = CROSS_VOICE_DIR.format(dataset=wildcards.dataset, model=model, family=family)
-            only = cross_voice_path(CROSS_ONLY, Namespace(dataset=wildcards.dataset, model=model, family=family))
-            runs.append((model, family, f"{folder}/model.pt", f"{folder}/metrics.json", only))
+            run = Namespace(dataset=wildcards.dataset, model=model, family=family)
+            folder = cross_voice_dir(run)
+            runs.append(
+                (model, family, f"{folder}/model.pt", f"{folder}/metrics.json", cross_voice_path(CROSS_ONLY, run))
+            )
     return runs
 
 

@@ -180,12 +180,9 @@ def augmented_copies(audio: np.ndarray, noise: list[np.ndarray], cfg: dict, seed
     cfg = checked_settings(cfg)
     _SHARED = (audio, noise, cfg, seed, frontend, scale)
     try:
-        with _copy_mapper(max(1, min(workers, cfg["copies"]))) as mapper, \
-                tqdm(total=cfg["copies"], desc="augment", unit="copy") as bar:
-            copies = []
-            for result in mapper(_copy_in_worker, range(cfg["copies"])):
-                copies.append(result)
-                bar.update()
+        with _copy_mapper(max(1, min(workers, cfg["copies"]))) as mapper:
+            copies = list(tqdm(mapper(_copy_in_worker, range(cfg["copies"])), total=cfg["copies"],
+                               desc="augment", unit="copy"))
     finally:
         _SHARED = ()
     return np.stack(copies)
