@@ -11,7 +11,8 @@ from torch import nn
 
 from sparsekws.core.errors import ConfigError
 from sparsekws.models.sparse_weights import (SparseWeights, balanced_fan_in_mask, channels_last_order,
-                                             fan_in_for_density, fixed_fan_in_mask, rezero_weights)
+                                             complementary_fan_in_mask, fan_in_for_density, fixed_fan_in_mask,
+                                             rezero_weights)
 
 
 @pytest.mark.parametrize("in_features, density, fan_in", [
@@ -238,3 +239,40 @@ def test_balanced_masks_stay_fixed_and_exact_through_training():
     assert torch.equal(net[0].mask, mask) and "mask" in net[0].state_dict()
     assert torch.equal(net[0].module.weight != 0, mask.bool())
     assert (net[0].module.quant_weight().value[mask == 0] == 0).all()
+
+
+@pytest.mark.parametrize("out_features, in_features, fan_in, banks, kernels", [
+    (64, 1600, 320, 64, 4), (60, 1600, 320, 1, 5), (12, 30, 6, 3, 4), (8, 20, 5, 1, 2),
+])
+def test_complementary_packs_have_disjoint_balanced_kernels(out_features, in_features, fan_in, banks, kernels):
+    mask = complementary_fan_in_mask(out_features, in_features, fan_in, banks, kernels, torch.Generator().manual_seed(2))
+    assert (mask.sum(dim=1) == fan_in).all() and set(mask.unique().tolist()) <= {0.0, 1.0}
+    packs = out_features // kernels
+    per_pack = mask.reshape(kernels, packs, in_features).sum(dim=0)  # pack g: outputs g, g + packs, ...
+    assert per_pack.max() == 1  # every input belongs to at most one kernel of a pack
+    groups = math.gcd(banks, in_features)
+    if groups > 1:
+        assert _bank_counts(mask, groups).max() == math.ceil(fan_in / groups)
+    # input rows hold at most one non-zero per output bank o mod packs: the scatter unit's bank depth 1
+    assert mask.T.reshape(in_features, kernels, packs).sum(dim=1).max() == 1
+    again = complementary_fan_in_mask(out_features, in_features, fan_in, banks, kernels, torch.Generator().manual_seed(2))
+    assert torch.equal(mask, again)
+
+
+def test_random_masks_are_not_complementary():
+    mask = balanced_fan_in_mask(64, 1600, 320, 64, torch.Generator().manual_seed(2))
+    assert mask.reshape(4, 16, 1600).sum(dim=0).max() > 1
+
+
+@pytest.mark.parametrize("kernels, message", [(3, "must divide"), (6, "need 30 of the 25 inputs")])
+def test_impossible_complementary_packs_are_rejected(kernels, message):
+    with pytest.raises(ConfigError, match=message):
+        SparseWeights(nn.Conv2d(64, 60 if kernels == 6 else 64, 5, bias=False), density=0.2, seed=1, banks=64,
+                      kernels=kernels)
+
+
+def test_conv_wrapper_packs_kernels_in_the_hardware_order():
+    conv = SparseWeights(nn.Conv2d(64, 64, 5, bias=False), density=0.2, seed=3, banks=64, kernels=4)
+    assert "complementary_kernels=4" in repr(conv)
+    rows = conv.mask.permute(2, 3, 1, 0).reshape(-1, 64)  # (kh, kw, c_in) rows x outputs
+    assert rows.reshape(-1, 4, 16).sum(dim=1).max() == 1

@@ -12,7 +12,9 @@ ReLU before max-pool (Numenta pools first) computes the same function, since ReL
 and is the order FINN maps (its streamlining cannot absorb a BatchNorm before a MaxPool). Weight layers get fixed fan-in masks when their
 density is below 1 (conv fan-in over in_channels x 5 x 5); the mask seed derives from the model
 seed and the layer index; ``weight_banks`` > 1 balances the masks over the sparse unit's input
-banks in FINN's channels-last input order (``sparse_weights`` module docstring). A k-WTA module
+banks in FINN's channels-last input order (``sparse_weights`` module docstring);
+``complementary_kernels`` ``{layer index: N}`` makes packs of N output kernels of that layer
+disjoint (Complementary Sparsity, for the scatter convolution ``units.scatter_conv``). A k-WTA module
 is added where ``kwinners`` is true and the activation density is below 1: the dense CNN has
 densities 1 and no k-WTA. ``batchnorm_affine: false`` drops the BatchNorms' learned gain and bias
 (nupic.torch's choice before a k-WTA); ``weight_scaling`` picks the weight quantiser's scale
@@ -32,11 +34,13 @@ from sparsekws.models.sparse_weights import SparseWeights
 from sparsekws.models.spec import POOL, KwtaLayer, ModelSpec, WeightLayer
 
 
-def _maybe_sparse(module: nn.Module, layer: WeightLayer, seed: int, banks: int,
+def _maybe_sparse(module: nn.Module, layer: WeightLayer, seed: int, model_cfg: dict[str, Any],
                   fan_in_shape: tuple[int, ...] | None = None) -> nn.Module:
     if not layer.sparse:
         return module
-    return SparseWeights(module, layer.density, seed=seed * 1000 + layer.index, banks=banks, fan_in_shape=fan_in_shape)
+    kernels = {int(k): v for k, v in (model_cfg.get("complementary_kernels") or {}).items()}.get(layer.index, 1)
+    return SparseWeights(module, layer.density, seed=seed * 1000 + layer.index, banks=model_cfg.get("weight_banks", 1),
+                         fan_in_shape=fan_in_shape, kernels=kernels)
 
 
 def _kwinners(cfg: dict[str, Any], layer: KwtaLayer) -> KWinners:
@@ -49,7 +53,6 @@ def _kwinners(cfg: dict[str, Any], layer: KwtaLayer) -> KWinners:
 def build_cnn(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Sequential:
     """Build the CNN of a ``models.<name>`` config entry (schema defaults filled in) from its specification."""
     weight_bits, act_bits = model_cfg["weight_bits"], model_cfg["activation_bits"]
-    banks = model_cfg.get("weight_banks", 1)
     quant = {"bias": False, "weight_quant": weight_quantizer(model_cfg["weight_scaling"]), "weight_bit_width": weight_bits}
     affine = model_cfg["batchnorm_affine"]
     out = spec.weight_layers[-1]
@@ -61,12 +64,12 @@ def build_cnn(model_cfg: dict[str, Any], spec: ModelSpec, seed: int) -> nn.Seque
             layers.append(_kwinners(model_cfg, item))
         elif item.kind == "conv":
             conv = QuantConv2d(item.input_chw[0], item.out_features, item.kernel, padding=0, **quant)
-            layers += [_maybe_sparse(conv, item, seed, banks), nn.BatchNorm2d(item.out_features, affine=affine),
+            layers += [_maybe_sparse(conv, item, seed, model_cfg), nn.BatchNorm2d(item.out_features, affine=affine),
                        QuantReLU(bit_width=act_bits), nn.MaxPool2d(POOL)]
         elif item is out:
             layers.append(QuantLinear(item.in_features, item.out_features, **quant))
         else:  # the hidden linear layer on the flattened feature map
             linear = QuantLinear(item.in_features, item.out_features, **quant)
-            layers += [nn.Flatten(), _maybe_sparse(linear, item, seed, banks, fan_in_shape=item.input_chw),
+            layers += [nn.Flatten(), _maybe_sparse(linear, item, seed, model_cfg, fan_in_shape=item.input_chw),
                        nn.BatchNorm1d(item.out_features, affine=affine), QuantReLU(bit_width=act_bits)]
     return nn.Sequential(*layers)

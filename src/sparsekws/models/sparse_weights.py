@@ -18,6 +18,14 @@ channels fastest: FINN's im2col orders a conv window as (kh, kw, c_in) while tor
 (c_out, c_in, kh, kw), and FINN's ``RemoveCNVtoFCFlatten`` makes a linear layer after a conv
 read its input as (h, w, c) while torch flattens it as (c, h, w) (``channels_last_order``).
 B = 1 keeps the uniformly random placement (the same masks as ever, draw for draw).
+
+Complementary kernels (``kernels`` N > 1, Numenta's Complementary Sparsity): the outputs form
+``out/N`` packs of N, pack ``g`` holding the outputs ``g, g + out/N, ...``; the N kernels of a
+pack have disjoint non-zeros, so they pack into one kernel in which every input belongs to at
+most one output. A scatter unit that banks its outputs by ``o mod PE`` (``units.scatter_conv``)
+then finds at most ``out/(N*PE)`` non-zeros of an input row in each bank: with PE = out/N,
+one, the fewest schedule steps per active input. Bank balancing still holds: within each
+residue class the pack's N kernels take consecutive runs of one random order of the class.
 """
 
 from __future__ import annotations
@@ -90,6 +98,30 @@ def balanced_fan_in_mask(out_features: int, in_features: int, fan_in: int, banks
     return (rank < quota[:, None, :]).float().reshape(out_features, in_features)
 
 
+def complementary_fan_in_mask(out_features: int, in_features: int, fan_in: int, banks: int, kernels: int,
+                               generator: torch.Generator) -> torch.Tensor:
+    """A {0,1} float mask (out, in), ``fan_in`` ones per row, bank-balanced as in
+    ``balanced_fan_in_mask`` (``banks`` = 1: no balancing), whose packs of ``kernels`` outputs
+    (``g, g + out/kernels, ...``) have disjoint ones (module docstring)."""
+    if kernels < 1 or out_features % kernels:
+        raise ConfigError(f"complementary_kernels = {kernels} must divide the layer's {out_features} outputs")
+    groups = math.gcd(banks, in_features)
+    base, extra = divmod(fan_in, groups)
+    offset = torch.randint(groups, (out_features, 1), generator=generator)
+    quota = base + ((torch.arange(groups) - offset) % groups < extra).long()  # (out, G): ones per class
+    packs = out_features // kernels
+    quota = quota.reshape(kernels, packs, groups)  # output j * packs + g is kernel j of pack g
+    end = quota.cumsum(dim=0)
+    per_class = in_features // groups
+    if int(end[-1].max()) > per_class:
+        raise ConfigError(f"{kernels} complementary kernels of fan-in {fan_in} need {int(end[-1].max())} of the "
+                          f"{per_class} inputs per bank class: lower complementary_kernels or the density")
+    scores = torch.rand(packs, per_class, groups, generator=generator)
+    rank = scores.argsort(dim=1).argsort(dim=1)[None]  # (1, pack, input within class, class)
+    keep = (rank >= (end - quota)[:, :, None, :]) & (rank < end[:, :, None, :])
+    return keep.float().reshape(out_features, in_features)
+
+
 class SparseWeights(nn.Module):
     """Wrap a linear-like layer (``.weight`` of shape (out, in, ...)) with a fixed fan-in mask.
 
@@ -99,11 +131,12 @@ class SparseWeights(nn.Module):
     is the ``(C, *spatial)`` shape torch flattens the fan-in from, which fixes the hardware's
     channels-last input order (default: the weight's ``shape[1:]``, i.e. ``(c_in, kh, kw)`` for
     a conv, ``(in,)`` for a linear layer; give ``(C, H, W)`` for a linear layer after a flatten
-    of conv features).
+    of conv features). ``kernels`` > 1 makes packs of that many outputs complementary (disjoint
+    non-zeros; module docstring).
     """
 
     def __init__(self, module: nn.Module, density: float, seed: int, banks: int = 1,
-                 fan_in_shape: tuple[int, ...] | None = None):
+                 fan_in_shape: tuple[int, ...] | None = None, kernels: int = 1):
         super().__init__()
         self.module = module
         self.density = density
@@ -113,15 +146,20 @@ class SparseWeights(nn.Module):
         self.in_features = in_features
         self.fan_in = fan_in_for_density(in_features, density)
         self.banks = banks
+        self.kernels = kernels
         generator = torch.Generator().manual_seed(seed)
-        if banks == 1:
+        if banks == 1 and kernels == 1:
             mask = fixed_fan_in_mask(out_features, in_features, self.fan_in, generator)
         else:
             shape = tuple(fan_in_shape or weight.shape[1:])
             if math.prod(shape) != in_features:
                 raise ConfigError(f"fan_in_shape {shape} has {math.prod(shape)} inputs but the layer has "
                                   f"{in_features}; give the (C, *spatial) shape the layer's input is flattened from")
-            in_hardware_order = balanced_fan_in_mask(out_features, in_features, self.fan_in, banks, generator)
+            if kernels == 1:
+                in_hardware_order = balanced_fan_in_mask(out_features, in_features, self.fan_in, banks, generator)
+            else:
+                in_hardware_order = complementary_fan_in_mask(out_features, in_features, self.fan_in, banks, kernels,
+                                                              generator)
             mask = torch.empty_like(in_hardware_order)
             mask[:, channels_last_order(shape)] = in_hardware_order
         self.register_buffer("mask", mask.reshape(weight.shape))
@@ -141,7 +179,8 @@ class SparseWeights(nn.Module):
 
     def extra_repr(self) -> str:
         banks = f", banks={self.banks}" if self.banks > 1 else ""
-        return f"density={self.density}, fan_in={self.fan_in}{banks}"
+        kernels = f", complementary_kernels={self.kernels}" if self.kernels > 1 else ""
+        return f"density={self.density}, fan_in={self.fan_in}{banks}{kernels}"
 
 
 def rezero_weights(model: nn.Module) -> None:
