@@ -9,7 +9,11 @@ Call it after FINN's ``InferQuantizedMatrixVectorActivation`` / ``InferThreshold
    ``fan_in``/``row_nnz``/``active_inputs``/``sparse_mode`` and the bank depths of both modes,
    so that a folding search may also switch ``sparse_mode`` where ``active_inputs`` is set); an ``MVAU`` without activation
    followed only by a ``Thresholding`` node takes over its thresholds (one unit, as FINN's MVAU);
-3. in ``sparse_sparse`` mode marks the feeding ``KWinnersHW`` to emit (index, value) pairs.
+3. in ``sparse_sparse`` mode marks the feeding ``KWinnersHW`` to emit (index, value) pairs;
+4. in ``scatter_conv`` mode (a convolution whose input map is the whole output of a global 2-D
+   ``KWinnersHW``) replaces the layer's ``ConvolutionInputGenerator`` + ``MVAU`` by one
+   ``ScatterConv`` that takes the k-WTA's winners as (y, x, c, value) pairs (``active_inputs`` =
+   its ``k``); never chosen by ``"auto"``.
 
 Which layers: the MVAUs are the model's weight layers in order (``layer_densities``); by
 default every layer whose configured weight density (``models.spec``) is below 1 (``layers="auto"``), or the
@@ -33,7 +37,7 @@ from sparsekws.finn.streamline import kwinners_hw_nodes, replace_node
 from sparsekws.models.spec import model_spec
 from sparsekws.units.schedule import weight_structure
 
-SPARSE_MODES = ("sparse_weights", "sparse_sparse")
+SPARSE_MODES = ("sparse_weights", "sparse_sparse", "scatter_conv")
 SHAPE_ONLY_OPS = frozenset({"Reshape", "Flatten", "Transpose", "StreamingDataWidthConverter"})
 
 
@@ -88,6 +92,31 @@ def _feeding_kwinners(model, node):
     return producer, min(k, int(np.prod(shape[1:])))
 
 
+def _conv_fed_by_kwinners(model, node):
+    """``(ConvolutionInputGenerator, KWinnersHW, k)`` when this MVAU is a convolution (stride 1, no
+    padding, square kernel) over the whole output map of a global 2-D ``KWinnersHW``, else ``None``."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    swg = model.find_producer(node.input[0])
+    if swg is None or not swg.op_type.startswith("ConvolutionInputGenerator"):
+        return None
+    window = getCustomOp(swg)
+    kernel = window.get_nodeattr("ConvKernelDim")
+    if (list(window.get_nodeattr("Stride")) != [1, 1] or list(window.get_nodeattr("Dilation")) != [1, 1]
+            or kernel[0] != kernel[1] or window.get_nodeattr("depthwise")):
+        return None
+    producer = model.find_producer(swg.input[0])
+    while producer is not None and producer.op_type in SHAPE_ONLY_OPS:
+        producer = model.find_producer(producer.input[0])
+    if producer is None or producer.op_type != "KWinnersHW":
+        return None
+    inst = getCustomOp(producer)
+    shape = inst.get_normal_input_shape()
+    if len(shape) != 4 or inst.get_nodeattr("mode") != "global":
+        return None
+    return swg, producer, min(inst.get_nodeattr("k"), int(np.prod(shape[1:])))
+
+
 def _resolve(value, default):
     return default if value is None else value
 
@@ -105,7 +134,7 @@ def _selected_layers(layers, densities: list[float]) -> list[int]:
     return chosen
 
 
-def _mode_for(mode, index: int, feeder) -> str:
+def _mode_for(mode, index: int, feeder, conv_feeder) -> str:
     chosen = mode.get(index, "auto") if isinstance(mode, dict) else mode
     if chosen == "auto":
         return "sparse_sparse" if feeder is not None else "sparse_weights"
@@ -115,6 +144,9 @@ def _mode_for(mode, index: int, feeder) -> str:
     if chosen == "sparse_sparse" and feeder is None:
         raise SparseConversionError(f"layer {index} cannot run sparse_sparse: its input vector is not the whole "
                                     "output of a k-WTA layer; use sparse_weights for it")
+    if chosen == "scatter_conv" and conv_feeder is None:
+        raise SparseConversionError(f"layer {index} cannot run scatter_conv: it is not a convolution (stride 1, no "
+                                    "padding) over the whole output map of a global 2-D k-WTA layer")
     return chosen
 
 
@@ -169,9 +201,12 @@ def convert_to_sparse_hw(model, model_cfg: dict[str, Any], layers=None, mode=Non
         if weights is None:
             raise SparseConversionError(f"MVAU {node.name} has no weight initializer (external weights are not "
                                         "supported by the sparse unit)")
-        feeder = _feeding_kwinners(model, node)
-        chosen = _mode_for(mode, index, feeder)
+        feeder, conv_feeder = _feeding_kwinners(model, node), _conv_fed_by_kwinners(model, node)
+        chosen = _mode_for(mode, index, feeder, conv_feeder)
         _absorb_thresholds(model, node)
+        if chosen == "scatter_conv":
+            make_scatter_conv(model, node, *conv_feeder)
+            continue
         active = feeder[1] if feeder is not None else 0
         if chosen == "sparse_sparse" and len(model.find_consumers(feeder[0].output[0]) or []) == 1:
             getCustomOp(feeder[0]).set_nodeattr("output_format", "pairs")
@@ -193,3 +228,30 @@ def make_sparse(model, node, mode: str = "sparse_weights", active_inputs: int = 
     inst.set_nodeattr("active_inputs", int(active_inputs))
     inst.set_bank_depths(weights)
     return inst
+
+
+def make_scatter_conv(model, mvau, swg, kwinners, active_inputs: int):
+    """Replace ``swg`` + ``mvau`` (a convolution after a global 2-D k-WTA) by one ``ScatterConv``."""
+    from onnx import helper
+    from qonnx.custom_op.registry import getCustomOp
+
+    conv, window = getCustomOp(mvau), getCustomOp(swg)
+    if conv.get_nodeattr("noActivation"):
+        raise SparseConversionError(f"{mvau.name}: scatter_conv needs the layer's thresholds in the unit")
+    weights = model.get_initializer(mvau.input[1])
+    node = helper.make_node(
+        "ScatterConv", [swg.input[0], mvau.input[1], mvau.input[2]], [mvau.output[0]], name=mvau.name,
+        domain=DOMAIN, backend="fpgadataflow", IFMDim=list(window.get_nodeattr("IFMDim")),
+        IFMChannels=window.get_nodeattr("IFMChannels"), OFMChannels=conv.get_nodeattr("MH"),
+        ConvKernelDim=window.get_nodeattr("ConvKernelDim")[0], active_inputs=int(active_inputs),
+        fan_in=weight_structure(weights)["fan_in"], ActVal=conv.get_nodeattr("ActVal"),
+        inputDataType=window.get_nodeattr("inputDataType"), weightDataType=conv.get_nodeattr("weightDataType"),
+        outputDataType=conv.get_nodeattr("outputDataType"))
+    getCustomOp(node).set_bank_depths(weights)
+    position = list(model.graph.node).index(swg)
+    model.graph.node.remove(swg)
+    model.graph.node.remove(mvau)
+    model.graph.node.insert(position, node)  # protobuf inserts a copy
+    if len(model.find_consumers(kwinners.output[0]) or []) == 1:
+        getCustomOp(kwinners).set_nodeattr("output_format", "pairs")
+    return getCustomOp(model.graph.node[position])

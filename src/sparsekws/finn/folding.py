@@ -196,8 +196,14 @@ def _bound(inst, names: tuple[str, ...]) -> int | None:
     return None
 
 
+#: Folding attributes of the project's ops in the order they are raised, each with the attribute it
+#: must divide; an op may give its own order (``FOLDS``, e.g. ``ScatterConv``: PE, then SIMD).
+DEFAULT_FOLDS = (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels")))
+
+
 def fold_other_ops(model, target_cycles: int):
-    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE."""
+    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE
+    (or the op's own ``FOLDS`` order)."""
     from finn.util.fpgadataflow import is_hls_node, is_rtl_node
     from qonnx.custom_op.registry import getCustomOp
 
@@ -206,7 +212,7 @@ def fold_other_ops(model, target_cycles: int):
             continue
         inst = getCustomOp(node)
         known = inst.get_nodeattr_types()
-        for attr, bounds in (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels"))):
+        for attr, bounds in getattr(inst, "FOLDS", DEFAULT_FOLDS):
             bound = _bound(inst, bounds) if attr in known else None
             if bound is None:
                 continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from sparsekws.finn.ops.hdl import HdlUnsupported, unit_generator
 from sparsekws.finn.ops.kwinners_hw import KWinnersHW
 from sparsekws.finn.ops.names import DOMAIN
+from sparsekws.finn.ops.scatter_conv import ScatterConv
 from sparsekws.finn.ops.sparse_mvau import SparseMVAU
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,12 @@ RTL_DOMAIN = "finn.custom_op.fpgadataflow.rtl"
 
 
 def register_rtl_variants() -> None:
-    """Register ``SparseMVAU_rtl`` and ``KWinnersHW_rtl`` (the ops plus FINN's ``RTLBackend``) in FINN's
+    """Register ``SparseMVAU_rtl``, ``KWinnersHW_rtl`` and ``ScatterConv_rtl`` (the ops plus FINN's ``RTLBackend``) in FINN's
     RTL op table, so that FINN's IP steps generate, and its stitching places, the generated Verilog."""
     import finn.custom_op.fpgadataflow.rtl as finn_rtl
     from finn.custom_op.fpgadataflow.rtlbackend import RTLBackend
 
-    for base in (SparseMVAU, KWinnersHW):
+    for base in (SparseMVAU, KWinnersHW, ScatterConv):
         name = f"{base.__name__}_rtl"
         if name in finn_rtl.custom_op:
             continue

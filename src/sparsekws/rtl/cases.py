@@ -9,12 +9,14 @@ import numpy as np
 
 from sparsekws.rtl import cycles
 from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.scatter_conv import pack_pair, pair_bits, scatter_conv
 from sparsekws.rtl.text import pack_lanes
 from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu, sparse_sparse_scatter_mvu
 from sparsekws.units import golden
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import RankedKwtaShape
 from sparsekws.units.kwta import reference as ranked_reference
+from sparsekws.units.scatter_conv import ScatterConvShape, pairs_of
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Case:
     out_beats: list[int]
     frames: int
     cycles_per_frame: int  # from the cycle formula
-    shape: MvuShape | RankedKwtaShape | None = None
+    shape: MvuShape | RankedKwtaShape | ScatterConvShape | None = None
 
 
 def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
@@ -103,3 +105,21 @@ def ranked_kwta_case(shape: RankedKwtaShape, rank_table: np.ndarray, rng: np.ran
     name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
     return Case(name, ranked_kwta(name, shape, rank_table), pack_frames(x, shape.simd, shape.bits),
                 pack_frames(y, shape.simd, shape.bits), frames, cycles.ranked_kwta(shape), shape)
+
+
+def scatter_conv_case(shape: ScatterConvShape, weights: np.ndarray, rng: np.random.Generator, frames: int,
+                      maps: np.ndarray | None = None, thresholds: np.ndarray | None = None) -> Case:
+    """A scatter-convolution case: ``maps`` ``[frames, H, W, C]`` (channels last) or random levels after a
+    k-WTA of ``shape.active``; thresholds spread over the accumulators reached unless given."""
+    if maps is None:
+        levels = rng.integers(0, 1 << shape.abits, size=(frames, shape.height * shape.width * shape.channels))
+        maps = golden.kwta(levels, shape.active).reshape(frames, shape.height, shape.width, shape.channels)
+    acc = golden.conv2d(maps, weights)
+    if thresholds is None:
+        thresholds = golden.random_thresholds(int(acc.min()), int(acc.max()) + 1, shape.outputs, shape.obits, rng)
+    y = golden.threshold(acc, thresholds).reshape(len(maps), -1)
+    pairs = [[pack_pair(shape, *pair) for pair in frame] for frame in pairs_of(maps, shape.active)]
+    name = f"scatter_conv_{shape.height}x{shape.width}x{shape.channels}_k{shape.active}"
+    return Case(name, scatter_conv(name, shape, weights, thresholds), pack_frames(np.array(pairs), shape.simd,
+                                                                                  pair_bits(shape)),
+                pack_frames(y, shape.pe, shape.obits), len(maps), shape.cycles(), shape)

@@ -84,11 +84,11 @@ class MvuShape:
             raise ValueError(f"{kind}: SIMD={self.simd} must divide the {streamed} input values per frame")
 
 
-def _activation(expr: str, abits: int, signed: bool) -> str:
+def activation(expr: str, abits: int, signed: bool) -> str:
     return expr if signed else f"{{1'b0, {expr}}}"
 
 
-def _threshold_words(shape: MvuShape, thresholds: np.ndarray, pe: int) -> list[int]:
+def threshold_words(shape: MvuShape, thresholds: np.ndarray, pe: int) -> list[int]:
     """Per neuron fold, PE ``pe``'s thresholds clipped to the accumulator range."""
     bits = shape.acc_bits
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
@@ -102,7 +102,7 @@ def _check_thresholds(shape: MvuShape, thresholds: np.ndarray) -> None:
         raise ValueError(f"thresholds must have shape {expected}, got {np.shape(thresholds)}")
 
 
-def _output_stage(t: Text, shape: MvuShape, last: str, totals: list[str], thr_words: list[list[int]],
+def output_stage(t: Text, shape: MvuShape, last: str, totals: list[str], thr_words: list[list[int]],
                   thr_addr: str) -> None:
     """Thresholds per PE (registered read at ``thr_addr``) and the output register."""
     outs = []
@@ -165,7 +165,7 @@ def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.nd
         words = [pack_lanes(weights[nf * shape.pe + pe, sf * simd:(sf + 1) * simd], wb)
                  for nf in range(shape.nf) for sf in range(sf_count)]
         w = t.rom(f"wmem{pe}", simd * wb, words, "waddr", "adv")
-        products.append([(f"{w}[{s * wb} +: {wb}]", _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed))
+        products.append([(f"{w}[{s * wb} +: {wb}]", activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed))
                          for s in range(simd)])
     return _fold_datapath(t, shape, thresholds, products)
 
@@ -176,8 +176,8 @@ def _fold_datapath(t: Text, shape: MvuShape, thresholds: np.ndarray, products: l
     for pe, pairs in enumerate(products):
         t.dot(f"dot{pe}", shape.acc_bits, pairs)
         _accumulate(t, pe, shape.acc_bits, acc_words)
-    _output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)],
-                  [_threshold_words(shape, thresholds, pe) for pe in range(shape.pe)], "nf")
+    output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)],
+                  [threshold_words(shape, thresholds, pe) for pe in range(shape.pe)], "nf")
     t.footer()
     return t.text()
 
@@ -269,12 +269,12 @@ def sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.n
                 t.add(f"  wire [{wdb - 1}:0] gw{pe}_{s} = {w}[{s * lane + wb} +: {wdb}];")
                 at = f"[gw{pe}_{s}]"
             t.add(f"  wire [{ab - 1}:0] g{pe}_{s} = cb_q ? xb1_{s}{at} : xb0_{s}{at};")
-            pairs.append((f"{w}[{s * lane} +: {wb}]", _activation(f"g{pe}_{s}", ab, shape.in_signed)))
+            pairs.append((f"{w}[{s * lane} +: {wb}]", activation(f"g{pe}_{s}", ab, shape.in_signed)))
         products.append(pairs)
     return _fold_datapath(t, shape, thresholds, products)
 
 
-def _row_address(t: Text, name: str, width: int, index: str, words: int, step: str) -> None:
+def row_address(t: Text, name: str, width: int, index: str, words: int, step: str) -> None:
     """``name = index * words + step``: word ``step`` of input row ``index`` in a row-major memory."""
     if words == 1:
         t.add(f"  wire [{width - 1}:0] {name} = {index};")
@@ -327,14 +327,14 @@ def sparse_sparse_mvu(name: str, shape: MvuShape, weights: np.ndarray, threshold
           "  always @(posedge clk) if (fetch) begin last_q <= kc_last; nf_q <= nf;"
           f" x_q <= {{{', '.join(f'in_data[{s * pair} +: {ab}]' for s in reversed(range(simd)))}}}; end")
     for s in range(simd):
-        _row_address(t, f"a{s}", awb, f"in_data[{s * pair + ab} +: {ixb}]", nf_count, "nf")
+        row_address(t, f"a{s}", awb, f"in_data[{s * pair + ab} +: {ixb}]", nf_count, "nf")
     products = []
     for pe in range(shape.pe):
         pairs = []
         for s in range(simd):
             words = [int(weights[nf * shape.pe + pe, j]) for j in range(shape.cols) for nf in range(nf_count)]
             w = t.rom(f"wmem{pe}_{s}", wb, words, f"a{s}", "fetch")
-            pairs.append((w, _activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed)))
+            pairs.append((w, activation(f"x_q[{s * ab} +: {ab}]", ab, shape.in_signed)))
         products.append(pairs)
     return _fold_datapath(t, shape, thresholds, products, acc_words=nf_count)
 
@@ -388,7 +388,7 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
           "  wire load = in_valid && in_ready;")
     for s in range(simd):
         t.add(f"  reg [{ixb - 1}:0] ix{s};", f"  reg [{ab - 1}:0] xv{s}, sv{s};")
-        _row_address(t, f"ra{s}", rab, f"ix{s}", steps, "d")
+        row_address(t, f"ra{s}", rab, f"ix{s}", steps, "d")
     t.add("  always @(posedge clk) if (load) begin "
           + " ".join(f"ix{s} <= in_data[{s * pair + ab} +: {ixb}]; xv{s} <= in_data[{s * pair} +: {ab}];"
                      for s in range(simd)) + " end",
@@ -422,9 +422,9 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
                  for i in range(shape.cols) for step in range(steps)]
         rom = t.rom(f"rmem{s}", pe * lane, words, f"ra{s}", "go")
         for p in range(pe):
-            t.dot(f"pr{s}_{p}", accb, [(f"{rom}[{p * lane} +: {wb}]", _activation(f"sv{s}", ab, shape.in_signed))])
+            t.dot(f"pr{s}_{p}", accb, [(f"{rom}[{p * lane} +: {wb}]", activation(f"sv{s}", ab, shape.in_signed))])
             for c in range(2):
-                _scatter_accumulator(t, f"acc{c}_{s}_{p}", accb, nf, f"sc{c}", f"dc{c}",
+                scatter_accumulator(t, f"acc{c}_{s}_{p}", accb, nf, f"sc{c}", f"dc{c}",
                                      f"{rom}[{p * lane + wb} +: {owb}]" if owb else "", f"pr{s}_{p}")
     totals = []
     for p in range(pe):  # the drained copy's word of every SIMD lane, then one adder tree per PE lane
@@ -433,15 +433,15 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
               f"  reg signed [{accb - 1}:0] tot{p};",
               f"  always @(posedge clk) if (dfire) tot{p} <= {' + '.join(f'dr{s}_{p}' for s in range(simd))};")
         totals.append(f"tot{p}")
-    _output_stage(t, shape, "1'b1", totals, [_threshold_words(shape, thresholds, p) for p in range(pe)], "dn")
+    output_stage(t, shape, "1'b1", totals, [threshold_words(shape, thresholds, p) for p in range(pe)], "dn")
     t.footer()
     return t.text()
 
 
-def _scatter_accumulator(t: Text, name: str, acc_bits: int, words: int, scatter: str, drain: str, word: str,
-                         product: str) -> None:
+def scatter_accumulator(t: Text, name: str, acc_bits: int, words: int, scatter: str, drain: str, word: str,
+                        product: str, drain_word: str = "dn") -> None:
     """Accumulator memory ``name`` (``words`` deep, asynchronous read ``<name>_r``): adds ``product`` at
-    ``word`` when ``scatter``; writes zero at ``dn`` when ``drain`` or ``clearing``."""
+    ``word`` when ``scatter``; writes zero at ``drain_word`` when ``drain`` or ``clearing``."""
     data = f"{scatter} ? {name}_r + {product} : {acc_bits}'sd0"
     enable = f"{scatter} || {drain} || clearing"
     if words == 1:
@@ -449,6 +449,6 @@ def _scatter_accumulator(t: Text, name: str, acc_bits: int, words: int, scatter:
               f"  always @(posedge clk) if ({enable}) {name}_r <= {data};")
         return
     t.add(f"  reg signed [{acc_bits - 1}:0] {name} [0:{words - 1}];",
-          f"  wire [{clog2(words) - 1}:0] {name}_a = {scatter} ? {word} : dn;",
+          f"  wire [{clog2(words) - 1}:0] {name}_a = {scatter} ? {word} : {drain_word};",
           f"  wire signed [{acc_bits - 1}:0] {name}_r = {name}[{name}_a];",
           f"  always @(posedge clk) if ({enable}) {name}[{name}_a] <= {data};")

@@ -29,6 +29,7 @@ SPARSE_LUTRAM_DEPTH = 64       # bits of depth per LUTRAM LUT (RAM64X1S), one re
 SPARSE_INPUT_BUFFERS = 2       # ping-pong copies of the input vector per gather lane
 SPARSE_CTRL_LUTS_PER_PE = 8    # index/row counters and handshake per PE
 SPARSE_SCATTER_BUFFERS = 2     # ping-pong copies of the lane-private accumulators (sparse-sparse)
+SCATTER_POSITION_LUTS = 16     # scatter convolution, per lane and position bank: offset, bounds check, address
 
 # ---- k-WTA layer ---------------------------------------------------------------------------
 KWTA_LUT_BASE = 120            # control, stream handshake, threshold search FSM

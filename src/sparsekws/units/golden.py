@@ -6,6 +6,8 @@ Semantics (shared with the FINN custom ops):
 - fixed fan-in sparse weights: every row keeps ``fan_in`` non-zero weights, stored as
   ``(index, value)`` pairs per row, indices ascending;
 - sparse-sparse: the input arrives as ``(index, value)`` pairs of the active inputs only;
+- convolution: maps channels last ``[N, H, W, C]``, torch weights ``[M, C, K, K]``, no padding,
+  stride 1; outputs ``[N, OH, OW, M]``;
 - k-WTA: keep the ``k`` largest values of a group, ties to the lower index, zero elsewhere.
 """
 
@@ -133,3 +135,11 @@ def kwta(x: np.ndarray, k: int) -> np.ndarray:
     mask = np.zeros(x.shape, dtype=bool)
     np.put_along_axis(mask, order, True, axis=-1)
     return np.where(mask, x, 0)
+
+
+def conv2d(maps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Valid 2-D convolution (cross-correlation, as torch) of channels-last maps: ``[N, OH, OW, M]``."""
+    maps, weights = np.asarray(maps, dtype=np.int64), np.asarray(weights, dtype=np.int64)
+    kernel = weights.shape[-1]
+    windows = np.lib.stride_tricks.sliding_window_view(maps, (kernel, kernel), axis=(1, 2))  # [N, OH, OW, C, K, K]
+    return np.einsum("nhwcij,mcij->nhwm", windows, weights)

@@ -10,7 +10,8 @@ What each op gets (``unit_generator``):
 - ``SparseMVAU`` ``sparse_sparse`` with sparse rows: ``rtl.verilog.sparse_sparse_scatter_mvu`` (the
   banked scatter its cost model counts, ``bank_depth`` measured per PE from the weights);
 - ``KWinnersHW`` ``global`` (1-D or 2-D), values out: ``rtl.kwta_ranked.ranked_kwta`` with the node's
-  rank ROM (boost and per-channel scales; ties in the reference's channel-major order).
+  rank ROM (boost and per-channel scales; ties in the reference's channel-major order);
+- ``ScatterConv``: ``rtl.scatter_conv.scatter_conv`` with the node's weights and thresholds.
 
 For a Vivado build, ``finn.specialize`` moves the ops with a unit into FINN's RTL domain, so
 FINN's ``PrepareIP`` writes their Verilog and ``CreateStitchedIP`` accepts them.
@@ -33,6 +34,7 @@ import numpy as np
 from sparsekws.core.files import write_text
 from sparsekws.rtl import verilog
 from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.verilog import MvuShape
 from sparsekws.units import golden
 
@@ -48,22 +50,28 @@ def _integers(array: np.ndarray, what: str) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def mvu_unit(inst, model):
-    """``(generator kind, MvuShape, weights [rows, cols], thresholds)`` of a ``SparseMVAU`` node."""
-    node, unit = inst.onnx_node, inst.cost_unit()
-    if inst.get_nodeattr("noActivation"):
+def _thresholds(inst, model, rows: int) -> np.ndarray:
+    """The node's thresholds ``[rows, 2^obits - 1]`` as the RTL threshold stage takes them (unsigned output)."""
+    if inst.get_nodeattr_types().get("noActivation") and inst.get_nodeattr("noActivation"):
         raise HdlUnsupported("no thresholds (noActivation=1): the RTL units end in a threshold stage")
     odt = inst.get_output_datatype()
     if odt.signed() or inst.get_nodeattr("ActVal"):
         raise HdlUnsupported(f"signed or biased outputs ({odt.name}, ActVal {inst.get_nodeattr('ActVal')})")
-    weights = _integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
-    thresholds = np.ceil(np.asarray(model.get_initializer(node.input[2]), dtype=np.float64))
+    thresholds = np.ceil(np.asarray(model.get_initializer(inst.onnx_node.input[2]), dtype=np.float64))
     levels = (1 << odt.bitwidth()) - 1
     if thresholds.shape[-1] > levels:
         raise HdlUnsupported(f"{thresholds.shape[-1]} thresholds for a {odt.bitwidth()}-bit output")
-    thresholds = np.broadcast_to(thresholds, (unit.mh, thresholds.shape[-1]))
+    thresholds = np.broadcast_to(thresholds, (rows, thresholds.shape[-1]))
     big = np.iinfo(np.int64).max // 4  # never reached; clipped to the accumulator by the generator
-    thresholds = np.pad(thresholds, ((0, 0), (0, levels - thresholds.shape[-1])), constant_values=big).astype(np.int64)
+    return np.pad(thresholds, ((0, 0), (0, levels - thresholds.shape[-1])), constant_values=big).astype(np.int64)
+
+
+def mvu_unit(inst, model):
+    """``(generator kind, MvuShape, weights [rows, cols], thresholds)`` of a ``SparseMVAU`` node."""
+    node, unit = inst.onnx_node, inst.cost_unit()
+    thresholds = _thresholds(inst, model, unit.mh)
+    odt = inst.get_output_datatype()
+    weights = _integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
     common = dict(rows=unit.mh, cols=unit.mw, pe=unit.pe, simd=unit.simd, wbits=unit.weight_bits,
                   abits=unit.input_bits, obits=odt.bitwidth(), in_signed=unit.input_signed)
     if unit.mode == "sparse_weights" and not unit.dense_limit:
@@ -100,6 +108,10 @@ def unit_generator(inst, model):
     """``(generator, arguments after the module name)`` of the node's unit (raises ``HdlUnsupported``)."""
     if inst.onnx_node.op_type.startswith("KWinnersHW"):
         return ranked_kwta, kwta_unit(inst)
+    if inst.onnx_node.op_type.startswith("ScatterConv"):
+        shape = inst.cost_unit()
+        weights = inst.torch_weights(_integers(model.get_initializer(inst.onnx_node.input[1]), "weights"))
+        return scatter_conv, (shape, weights, _thresholds(inst, model, shape.outputs))
     kind, shape, weights, thresholds = mvu_unit(inst, model)
     generators = {"sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
                   "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}

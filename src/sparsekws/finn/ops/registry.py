@@ -6,8 +6,9 @@ its ``__all__`` (or ``custom_op`` dict). The domain is mapped to this module wit
 """
 
 from sparsekws.finn.ops.kwinners_hw import KWinnersHW
+from sparsekws.finn.ops.scatter_conv import ScatterConv
 from sparsekws.finn.ops.sparse_mvau import SparseMVAU
 
-custom_op = {"KWinnersHW": KWinnersHW, "SparseMVAU": SparseMVAU}
+custom_op = {"KWinnersHW": KWinnersHW, "ScatterConv": ScatterConv, "SparseMVAU": SparseMVAU}
 
-__all__ = ["KWinnersHW", "SparseMVAU", "custom_op"]
+__all__ = ["KWinnersHW", "ScatterConv", "SparseMVAU", "custom_op"]

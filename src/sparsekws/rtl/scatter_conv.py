@@ -1,0 +1,232 @@
+"""Verilog of the scatter convolution (``units.scatter_conv``): k-WTA winners in, thresholded pixels out.
+
+Input beat: ``SIMD`` pairs, each ``{y, x, c, value}`` (value in the low bits); ``active / SIMD``
+beats per frame. Output beat: ``PE`` thresholded channels of one output pixel; pixels row by
+row, ``M / PE`` beats each (channels last, as FINN streams a feature map).
+
+Pipeline per SIMD lane: a held beat issues ``bank_depth`` steps; each step reads word
+``c * bank_depth + step`` of every kernel offset's row ROM and, from tables indexed by ``y`` and
+``x``, every position bank's offset, bounds check and output block (registered); one cycle later
+each position bank ``(by, bx)`` takes the row word of its offset through two ``K``:1 selects
+(``dx`` then ``dy``: the rotation) and adds its ``PE`` products into its accumulators at the
+output block's word (single-cycle read-modify-write, as ``verilog.scatter_accumulator``). When a
+frame's last step is in, the drain walks the output pixels of that copy: it reads the pixel's
+position bank of every SIMD lane, zeroes it, sums the lanes and thresholds (``verilog.output_stage``);
+the next frame scatters into the other copy meanwhile. After reset every accumulator is cleared
+once (``acc_words`` cycles). Cycles per frame: ``ScatterConvShape.cycles()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparsekws.rtl.text import Text, const, pack_lanes
+from sparsekws.rtl.verilog import activation, output_stage, row_address, scatter_accumulator, threshold_words
+from sparsekws.units.bits import clog2, index_bits
+from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth, row_image
+
+
+def pair_fields(shape: ScatterConvShape) -> list[tuple[str, int, int]]:
+    """``(field, low bit, width)`` of one input pair: value, channel, column, row."""
+    widths = [("v", shape.abits), ("c", clog2(shape.channels)), ("x", clog2(shape.width)), ("y", clog2(shape.height))]
+    fields, low = [], 0
+    for name, width in widths:
+        fields.append((name, low, width))
+        low += width
+    return fields
+
+
+def pair_bits(shape: ScatterConvShape) -> int:
+    return sum(width for _, _, width in pair_fields(shape))
+
+
+def pack_pair(shape: ScatterConvShape, y: int, x: int, c: int, value: int) -> int:
+    fields = {"y": y, "x": x, "c": c, "v": value}
+    return sum((int(fields[name]) & ((1 << width) - 1)) << low for name, low, width in pair_fields(shape))
+
+
+def _position_table(size: int, out_size: int, kernel: int, bank: int) -> list[tuple[int, int, int]]:
+    """Per input coordinate: (in bounds, offset ``(coord - bank) mod K``, output block ``(coord - offset) // K``)."""
+    rows = []
+    for coord in range(size):
+        offset = (coord - bank) % kernel
+        out = coord - offset
+        rows.append((int(0 <= out < out_size), offset, max(out, 0) // kernel))
+    return rows
+
+
+def _select(t: Text, name: str, width: int, sel: str, options: list[str]) -> None:
+    """``name`` = ``options[sel]`` (a combinational multiplexer)."""
+    if len(options) == 1:
+        t.add(f"  wire [{width - 1}:0] {name} = {options[0]};")
+        return
+    t.add(f"  reg [{width - 1}:0] {name};", f"  always @* case ({sel})")
+    t.add(*(f"    {i}: {name} = {option};" for i, option in enumerate(options[:-1])))
+    t.add(f"    default: {name} = {options[-1]};", "  endcase")
+
+
+def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
+    """The unit for torch-layout ``weights`` ``[M, C, K, K]`` and ``thresholds`` ``[M, 2^obits - 1]``."""
+    weights = np.asarray(weights, dtype=np.int64)
+    expected = (shape.outputs, shape.channels, shape.kernel, shape.kernel)
+    if weights.shape != expected:
+        raise ValueError(f"weights must have shape {expected}, got {weights.shape}")
+    if np.shape(thresholds) != (shape.outputs, (1 << shape.obits) - 1):
+        raise ValueError(f"thresholds must have shape {(shape.outputs, (1 << shape.obits) - 1)}, got {np.shape(thresholds)}")
+    need = bank_depth(weights, shape.pe)
+    if need > shape.bank_depth:
+        raise ValueError(f"scatter_conv: the weights need bank_depth >= {need} at PE={shape.pe}, "
+                         f"the shape has {shape.bank_depth}")
+    kk, simd, pe, nf, steps = shape.kernel, shape.simd, shape.pe, shape.nf, shape.bank_depth
+    ab, wb, accb, words = shape.abits, shape.wbits, shape.acc_bits, shape.acc_words
+    owb = index_bits(nf)
+    lane = owb + wb
+    block_rows, block_cols = shape.blocks
+    fields = {field: (low, width) for field, low, width in pair_fields(shape)}
+    word, value = row_image(weights, pe, steps)  # [K*K, C, steps, PE]
+    kb, qyb, qxb = clog2(kk), clog2(block_rows), clog2(block_cols)
+    dcb, kcb, nfb, awb = clog2(steps), clog2(shape.beats), clog2(nf), clog2(words)
+    oyb, oxb, rab = clog2(shape.out_height), clog2(shape.out_width), clog2(shape.channels * steps)
+    t = Text()
+    t.header(name, f"scatter conv {shape.height}x{shape.width}x{shape.channels} -> {shape.out_height}x"
+             f"{shape.out_width}x{shape.outputs} K={kk} k={shape.active} bank depth {steps} PE={pe} SIMD={simd} "
+             f"W{wb}A{ab}->{shape.obits}", simd * pair_bits(shape), pe * shape.obits)
+    _control(t, shape, dcb, kcb)
+    _drain_counters(t, shape, nfb, kb, qyb, qxb, oyb, oxb, awb)
+    for s in range(simd):
+        t.add(*(f"  reg [{fields[f][1] - 1}:0] i{f}{s};" for f in ("y", "x", "c", "v")), f"  reg [{ab - 1}:0] sv{s};")
+        row_address(t, f"ra{s}", rab, f"ic{s}", steps, "d")
+    t.add("  always @(posedge clk) if (load) begin "
+          + " ".join(f"i{f}{s} <= in_data[{s * pair_bits(shape) + fields[f][0]} +: {fields[f][1]}];"
+                     for s in range(simd) for f in ("y", "x", "c", "v")) + " end",
+          "  always @(posedge clk) if (go) begin s_sel <= isel; s_last <= d_last && kc_last; "
+          + " ".join(f"sv{s} <= iv{s};" for s in range(simd)) + " end",
+          "  wire sc0 = s_v && !s_sel, sc1 = s_v && s_sel;")
+    for s in range(simd):
+        rows = []
+        for offset in range(kk * kk):
+            image = [pack_lanes([(int(word[offset, c, step, p]) << wb) | (int(value[offset, c, step, p]) & ((1 << wb) - 1))
+                                 for p in range(pe)], lane)
+                     for c in range(shape.channels) for step in range(steps)]
+            rows.append(t.rom(f"rom{s}_{offset}", pe * lane, image, f"ra{s}", "go"))
+        for axis, size, out_size, qb in (("y", shape.height, shape.out_height, qyb), ("x", shape.width, shape.out_width, qxb)):
+            for bank in range(kk):
+                table = [(ok << (kb + qb)) | (off << qb) | q for ok, off, q in _position_table(size, out_size, kk, bank)]
+                t.rom(f"t{axis}{s}_{bank}", 1 + kb + qb, table, f"i{axis}{s}", "go")
+        for dy in range(kk):  # rotation, stage 1: per kernel row dy and bank column bx, the offset dx
+            for bx in range(kk):
+                _select(t, f"rx{s}_{dy}_{bx}", pe * lane, f"tx{s}_{bx}_q[{qxb} +: {kb}]",
+                        [rows[dy * kk + dx] for dx in range(kk)])
+        for by in range(kk):
+            for bx in range(kk):
+                bank = f"{s}_{by}_{bx}"
+                _select(t, f"rw{bank}", pe * lane, f"ty{s}_{by}_q[{qyb} +: {kb}]",
+                        [f"rx{s}_{dy}_{bx}" for dy in range(kk)])
+                ok = f"ty{s}_{by}_q[{kb + qyb}] && tx{s}_{bx}_q[{kb + qxb}]"
+                t.add(f"  wire ok{bank} = {ok};",
+                      "  /* verilator lint_off WIDTHEXPAND */",
+                      f"  wire [{awb - 1}:0] base{bank} = (ty{s}_{by}_q[0 +: {qyb}] * {const(awb, block_cols)}"
+                      f" + tx{s}_{bx}_q[0 +: {qxb}]) * {const(awb, nf)};",
+                      "  /* verilator lint_on WIDTHEXPAND */")
+                for p in range(pe):
+                    t.dot(f"pr{bank}_{p}", accb, [(f"rw{bank}[{p * lane} +: {wb}]", activation(f"sv{s}", ab, shape.in_signed))])
+                    address = f"base{bank} + rw{bank}[{p * lane + wb} +: {owb}]" if owb else f"base{bank}"
+                    t.add("  /* verilator lint_off WIDTHEXPAND */",
+                          f"  wire [{awb - 1}:0] aw{bank}_{p} = {address};",
+                          "  /* verilator lint_on WIDTHEXPAND */")
+                    for c in range(2):
+                        scatter_accumulator(t, f"acc{c}_{bank}_{p}", accb, words, f"(sc{c} && ok{bank})",
+                                            f"(dc{c} && at_{by}_{bx})", f"aw{bank}_{p}", f"pr{bank}_{p}", "da")
+    totals = []
+    for p in range(pe):  # the drained pixel's word of every SIMD lane, then one adder per PE lane
+        for s in range(simd):
+            for c in range(2):
+                _select(t, f"dr{c}_{s}_{p}", accb, "dbank",
+                        [f"acc{c}_{s}_{by}_{bx}_{p}_r" for by in range(kk) for bx in range(kk)])
+        t.add(f"  reg signed [{accb - 1}:0] tot{p};",
+              f"  always @(posedge clk) if (dfire) tot{p} <= "
+              + " + ".join(f"$signed(dsel ? dr1_{s}_{p} : dr0_{s}_{p})" for s in range(simd)) + ";")
+        totals.append(f"tot{p}")
+    output_stage(t, shape, "1'b1", totals, [threshold_words(shape, thresholds, p) for p in range(pe)], "dnf")
+    t.footer()
+    return t.text()
+
+
+def _control(t: Text, shape: ScatterConvShape, dcb: int, kcb: int) -> None:
+    """Issue/drain handshake of the two accumulator copies (as ``verilog.sparse_sparse_scatter_mvu``)."""
+    t.add("  wire adv = !out_valid || out_ready;",
+          "  reg have, isel, dsel, clearing, s_v, s_sel, s_last, v_q;", "  reg [1:0] full;",
+          f"  reg [{dcb - 1}:0] d;", f"  reg [{kcb - 1}:0] kc;",
+          f"  wire d_last = (d == {const(dcb, shape.bank_depth - 1)});",
+          f"  wire kc_last = (kc == {const(kcb, shape.beats - 1)});",
+          "  wire dn_last;",
+          "  wire dfire = adv && !clearing && full[dsel];",
+          "  wire release0 = dfire && dn_last && !dsel;", "  wire release1 = dfire && dn_last && dsel;",
+          "  wire go = have && !clearing && (isel ? (!full[1] || release1) : (!full[0] || release0));",
+          "  assign in_ready = !have || (go && d_last);",
+          "  wire load = in_valid && in_ready;",
+          "  wire clear_last;",
+          "  always @(posedge clk) begin",
+          "    if (!rst_n) begin have <= 1'b0; isel <= 1'b0; dsel <= 1'b0; clearing <= 1'b1; full <= 2'b00;"
+          f" s_v <= 1'b0; v_q <= 1'b0; d <= {dcb}'d0; kc <= {kcb}'d0; end",
+          "    else begin",
+          "      if (load) have <= 1'b1; else if (go && d_last) have <= 1'b0;",
+          "      if (go) begin",
+          f"        d <= d_last ? {dcb}'d0 : d + 1'b1;",
+          "        if (d_last) begin",
+          f"          kc <= kc_last ? {kcb}'d0 : kc + 1'b1;",
+          "          if (kc_last) isel <= !isel;",
+          "        end",
+          "      end",
+          "      s_v <= go;",
+          "      if (clearing && clear_last) clearing <= 1'b0;",
+          "      if (dfire && dn_last) dsel <= !dsel;",
+          "      full[0] <= (full[0] && !release0) || (s_v && s_last && !s_sel);",
+          "      full[1] <= (full[1] && !release1) || (s_v && s_last && s_sel);",
+          "      if (adv) v_q <= dfire;",
+          "    end",
+          "  end",
+          "  wire dc0 = dfire && !dsel, dc1 = dfire && dsel;")
+
+
+def _drain_counters(t: Text, shape: ScatterConvShape, nfb: int, kb: int, qyb: int, qxb: int, oyb: int, oxb: int,
+                    awb: int) -> None:
+    """Drained pixel (row ``doy`` = ``dqy*K + dby``, column ``dox`` likewise), channel word ``dnf``; the
+    accumulator word ``da`` (the clearing counter while clearing) and ``at_<by>_<bx>`` (the drained bank)."""
+    kk, nf = shape.kernel, shape.nf
+    block_cols = shape.blocks[1]
+    t.add(f"  reg [{nfb - 1}:0] dnf;", f"  reg [{oyb - 1}:0] doy;", f"  reg [{oxb - 1}:0] dox;",
+          f"  reg [{kb - 1}:0] dby, dbx;", f"  reg [{qyb - 1}:0] dqy;", f"  reg [{qxb - 1}:0] dqx;",
+          f"  reg [{awb - 1}:0] cn;",
+          f"  wire dnf_last = (dnf == {const(nfb, nf - 1)});",
+          f"  wire dox_last = (dox == {const(oxb, shape.out_width - 1)});",
+          f"  wire doy_last = (doy == {const(oyb, shape.out_height - 1)});",
+          "  assign dn_last = dnf_last && dox_last && doy_last;",
+          f"  assign clear_last = (cn == {const(awb, shape.acc_words - 1)});",
+          "  /* verilator lint_off WIDTHEXPAND */",
+          f"  wire [{awb - 1}:0] da = clearing ? cn : (dqy * {const(awb, block_cols)} + dqx) * {const(awb, nf)} + dnf;",
+          f"  wire [{2 * kb - 1}:0] dbank = dby * {const(2 * kb, kk)} + dbx;",
+          "  /* verilator lint_on WIDTHEXPAND */",
+          "  always @(posedge clk) begin",
+          f"    if (!rst_n) begin dnf <= {nfb}'d0; doy <= {oyb}'d0; dox <= {oxb}'d0; dby <= {kb}'d0; dbx <= {kb}'d0;"
+          f" dqy <= {qyb}'d0; dqx <= {qxb}'d0; cn <= {awb}'d0; end",
+          "    else begin",
+          f"      if (clearing) cn <= cn + 1'b1;",
+          "      if (dfire) begin",
+          f"        dnf <= dnf_last ? {nfb}'d0 : dnf + 1'b1;",
+          "        if (dnf_last && dox_last) begin",
+          f"          dox <= {oxb}'d0; dbx <= {kb}'d0; dqx <= {qxb}'d0;",
+          f"          doy <= doy_last ? {oyb}'d0 : doy + 1'b1;",
+          f"          if (doy_last) begin dby <= {kb}'d0; dqy <= {qyb}'d0; end",
+          f"          else if (dby == {const(kb, kk - 1)}) begin dby <= {kb}'d0; dqy <= dqy + 1'b1; end",
+          "          else dby <= dby + 1'b1;",
+          "        end else if (dnf_last) begin",
+          "          dox <= dox + 1'b1;",
+          f"          if (dbx == {const(kb, kk - 1)}) begin dbx <= {kb}'d0; dqx <= dqx + 1'b1; end",
+          "          else dbx <= dbx + 1'b1;",
+          "        end",
+          "      end",
+          "    end",
+          "  end")
+    t.add(*(f"  wire at_{by}_{bx} = (dby == {const(kb, by)}) && (dbx == {const(kb, bx)});"
+            for by in range(kk) for bx in range(kk)))

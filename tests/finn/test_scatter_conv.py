@@ -1,0 +1,78 @@
+"""ScatterConv: the conversion of a convolution after a global 2-D k-WTA, its execution and its estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support.fixtures import ZCU104, cnn_config, write_cnn_fixture
+
+from sparsekws.finn.convert import SparseConversionError
+
+SCATTER = cnn_config(complementary_kernels={1: 2}, sparse_hw={"mode": {1: "scatter_conv", 2: "sparse_weights"}})
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory):
+    from sparsekws.finn.build import estimate_dataflow
+
+    root = tmp_path_factory.mktemp("scatter")
+    qonnx, ref = write_cnn_fixture(root / "in", SCATTER)
+    return estimate_dataflow(qonnx, ref, ZCU104, root / "finn", model_cfg=SCATTER), root / "finn"
+
+
+def test_the_second_conv_becomes_one_scatter_unit_that_computes_the_same(flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    result, folder = flow
+    assert all(check["passed"] for check in result["python_checks"])  # same logits as torch, in Python
+    model = ModelWrapper(str(folder / "onnx" / "dataflow_model.onnx"))
+    ops = [n.op_type for n in model.graph.node]
+    at = ops.index("ScatterConv")
+    assert ops[at - 1].startswith("KWinnersHW") and not ops[at - 2].startswith("ConvolutionInputGenerator")
+    assert ops.count("ScatterConv") == 1
+    unit = getCustomOp(model.graph.node[at])
+    kwta = getCustomOp(model.graph.node[at - 1])
+    assert kwta.get_nodeattr("output_format") == "pairs"
+    assert unit.get_nodeattr("active_inputs") == kwta.get_nodeattr("k") == round(0.095 * 1.5 * 8 * 14 * 14)
+    shape = unit.cost_unit()
+    assert (shape.height, shape.channels, shape.kernel, shape.outputs) == (14, 8, 5, 8)
+    assert shape.bank_depth == 8 // (2 * shape.pe) or shape.pe == 8  # packs of 2: one non-zero per bank at PE 4
+    assert result["layer_cycles"][unit.onnx_node.name] == shape.cycles()
+    assert result["layer_estimators"][unit.onnx_node.name] == "sparsekws-model"
+    assert result["codegen"]["sparse_rtl"][unit.onnx_node.name] == "generated"
+
+
+def test_complementary_packs_give_one_step_per_pair(flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    model = ModelWrapper(str(flow[1] / "onnx" / "dataflow_model.onnx"))
+    unit = getCustomOp(model.get_nodes_by_op_type("ScatterConv")[0])
+    assert unit.get_nodeattr("pe_bank_depth") == [4, 2, 1, 1]  # PE 1, 2, 4, 8: 8 outputs in packs of 2
+
+
+def test_scatter_conv_needs_a_kwta_before_the_convolution(tmp_path):
+    from sparsekws.finn.build import NotMappableError, estimate_dataflow
+
+    cfg = {**SCATTER, "sparse_hw": {"mode": {0: "scatter_conv"}}}
+    qonnx, ref = write_cnn_fixture(tmp_path / "in", cfg)
+    with pytest.raises(NotMappableError, match="layer 0 cannot run scatter_conv") as refused:
+        estimate_dataflow(qonnx, ref, ZCU104, tmp_path / "finn", model_cfg=cfg)
+    assert isinstance(refused.value.__cause__, SparseConversionError)
+
+
+def test_more_winners_than_k_are_refused(flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from sparsekws.finn.ops.sparse_mvau import SparseActivityError
+
+    model = ModelWrapper(str(flow[1] / "onnx" / "dataflow_model.onnx"))
+    node = model.get_nodes_by_op_type("ScatterConv")[0]
+    inst = getCustomOp(node)
+    context = {name: model.get_initializer(name) for name in node.input[1:]}
+    context[node.input[0]] = np.ones(inst.get_normal_input_shape(), dtype=np.float32)
+    context[node.output[0]] = np.zeros(inst.get_normal_output_shape(), dtype=np.float32)
+    with pytest.raises(SparseActivityError, match="more than active_inputs"):
+        inst.execute_node(context, model.graph)
