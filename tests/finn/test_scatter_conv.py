@@ -76,3 +76,28 @@ def test_more_winners_than_k_are_refused(flow):
     context[node.output[0]] = np.zeros(inst.get_normal_output_shape(), dtype=np.float32)
     with pytest.raises(SparseActivityError, match="more than active_inputs"):
         inst.execute_node(context, model.graph)
+
+
+def test_fold_to_takes_the_cheapest_folding_that_meets_the_target(flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from sparsekws.units.schedule import divisors
+
+    model = ModelWrapper(str(flow[1] / "onnx" / "dataflow_model.onnx"))
+    inst = getCustomOp(model.get_nodes_by_op_type("ScatterConv")[0])
+    k, outputs = inst.get_nodeattr("active_inputs"), inst.get_nodeattr("OFMChannels")
+
+    def unit(pe, simd):
+        inst.set_nodeattr("PE", pe)
+        inst.set_nodeattr("SIMD", simd)
+        return inst.cost_unit()
+
+    every = [unit(pe, simd) for pe in divisors(outputs) for simd in divisors(k)]
+    for target in (k * 4, k, k // 2):
+        inst.fold_to(target)
+        chosen = inst.cost_unit()
+        meeting = [u for u in every if u.cycles() <= target]
+        assert chosen.cycles() <= target and chosen.luts() == min(u.luts() for u in meeting)
+    inst.fold_to(1)  # out of reach: the fastest folding
+    assert inst.cost_unit().cycles() == min(u.cycles() for u in every)

@@ -23,7 +23,8 @@ def test_sparse_folding_never_slower_than_dense():
 
 def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
-    assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
+    scatter = sum(len(item[-1]) for item in calibration.SCATTER)
+    assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA) + scatter
     assert keys[0] == "mlp_out|dense|1"
     assert calibration._key({"layer": "a", "kind": "kwta", "density": 1788 / 12544}) == calibration._key(
         {"layer": "a", "kind": "kwta", "density": 0.1425382653061224})  # as read back from the CSV
@@ -180,3 +181,27 @@ def test_a_unit_that_times_out_is_left_for_a_later_run(monkeypatch, tmp_path):
     messages = []
     table = calibration.run(tmp_path / "cal.csv", tmp_path / "w", only="mlp_hidden", log=messages.append)
     assert set(table.kind) == {"sparse"} and any(m.startswith("skipped mlp_hidden|dense") for m in messages)
+
+
+def test_scatter_rows_are_conv2_with_complementary_weights_and_rebuild_their_unit(monkeypatch, tmp_path):
+    entries = [entry for entry in calibration.grid() if entry["kind"] == "scatter_conv"]
+    assert [(e["layer"], e["shape"].pe, e["shape"].bank_depth) for e in entries] == [("cnn_conv2", 16, 1),
+                                                                                     ("cnn_conv2", 8, 2)]
+    weights = entries[0]["weights"]
+    assert weights.shape == (64, 64, 5, 5) and ((weights != 0).reshape(64, -1).sum(axis=1) == 320).all()
+    seen = []
+
+    def fake(verilog, top, work_dir, family="xcup"):
+        seen.append(top)
+        return type("R", (), {"as_dict": lambda self: dict.fromkeys(calibration.METRICS, 1) | {
+            "depth": 3, "seconds": 0.5}})()
+
+    monkeypatch.setattr(calibration, "synthesize", fake)
+    monkeypatch.setattr(calibration, "yosys_version", lambda: "Yosys test")
+    monkeypatch.setattr(calibration, "SCATTER", (("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,)),))
+    calibration.run(tmp_path / "cal.csv", tmp_path / "w", only="cnn_small", log=lambda m: None)
+    assert seen == ["scatter_conv_cnn_small_pe4"]
+    row = pd.read_csv(tmp_path / "cal.csv").iloc[0].to_dict()
+    unit = calibration.model_unit(row)
+    small = calibration.scatter_entries("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,))[0]["shape"]
+    assert unit == small and row["cycles_model"] == unit.cycles() and unit.calibration_kind == "scatter_conv"

@@ -7,6 +7,7 @@ never looks for files in the checkout.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,9 @@ def load_config(path: str | Path, schema_path: str | Path, boards_dir: str | Pat
 
 
 def training_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A model's config entry without the keys that do not change its training."""
-    return {key: value for key, value in entry.items() if key not in HARDWARE_KEYS}
+    """A model's config entry without the keys that do not change its training, in its JSON form
+    (layer-index keys as strings, whether the entry came from YAML or from the workflow's JSON)."""
+    return json.loads(json.dumps({key: value for key, value in entry.items() if key not in HARDWARE_KEYS}))
 
 
 def model_config(config: dict[str, Any], name: str) -> dict[str, Any]:

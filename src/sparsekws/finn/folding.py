@@ -6,7 +6,8 @@ fully folded network) and, per target:
 
 1. folds every layer to meet the target: FINN's ``SetFolding`` for FINN's own layers, and for
    any other HW layer (e.g. the project's sparse ops) the smallest ``SIMD`` / ``PE`` (divisors
-   of ``MW``/``MH`` or of the channel count) whose ``get_exp_cycles()`` meets the target;
+   of ``MW``/``MH`` or of the channel count) whose ``get_exp_cycles()`` meets the target, or the
+   op's own ``fold_to(target)`` (``ScatterConv``: the PE/SIMD pair with the fewest LUTs that meets it);
 2. checks the weight-width limits itself (``SetFolding`` checks them only when a target is
    missed): per PE ``SIMD x weight bits <= mvau_wwidth_max`` and the weight stream
    ``<= MAX_STREAM_BITS`` (HLS ``ap_int`` limit) -- a folding that breaks one is refused;
@@ -196,14 +197,9 @@ def _bound(inst, names: tuple[str, ...]) -> int | None:
     return None
 
 
-#: Folding attributes of the project's ops in the order they are raised, each with the attribute it
-#: must divide; an op may give its own order (``FOLDS``, e.g. ``ScatterConv``: PE, then SIMD).
-DEFAULT_FOLDS = (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels")))
-
-
 def fold_other_ops(model, target_cycles: int):
-    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE
-    (or the op's own ``FOLDS`` order)."""
+    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE, or
+    the op's own choice where it has one (``fold_to(target)``, e.g. ``ScatterConv``)."""
     from finn.util.fpgadataflow import is_hls_node, is_rtl_node
     from qonnx.custom_op.registry import getCustomOp
 
@@ -211,8 +207,11 @@ def fold_other_ops(model, target_cycles: int):
         if is_hls_node(node) or is_rtl_node(node):
             continue
         inst = getCustomOp(node)
+        if hasattr(inst, "fold_to"):
+            inst.fold_to(target_cycles)
+            continue
         known = inst.get_nodeattr_types()
-        for attr, bounds in getattr(inst, "FOLDS", DEFAULT_FOLDS):
+        for attr, bounds in (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels"))):
             bound = _bound(inst, bounds) if attr in known else None
             if bound is None:
                 continue

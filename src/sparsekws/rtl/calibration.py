@@ -22,6 +22,11 @@ k fraction, ``beta`` = ``KWTA_BOOST_STRENGTH``), so nearly every (channel, level
 rank: ``bins`` = 14,985 for the fully connected layer (a trained one had 14,833), 961 for the
 convolutions. Columns ``positions`` and ``bins`` (k-WTA only; 1 and 0 for the matrix units and in
 tables written before them) rebuild the cost unit.
+
+Scatter-convolution rows (``SCATTER``): the sparse CNN's conv2 as ``units.scatter_conv`` (rows =
+output channels, cols = C x K x K, ``positions`` = the input map's H x W, ``kernel`` = K) with the
+model's complementary masks (packs of ``SCATTER_PACKS`` kernels, bank-balanced, random 4-bit
+values), k = the conv1 k-WTA's, at PE 16 (one step per pair) and PE 8 (two), synthesised whole.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ import pandas as pd
 
 from sparsekws.core.files import write_csv, write_json
 from sparsekws.rtl import cycles
+from sparsekws.models.sparse_weights import complementary_fan_in_mask
 from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.synth import SynthTimeout, synthesize
 from sparsekws.rtl.tools import yosys_path
 from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu
@@ -45,6 +52,7 @@ from sparsekws.units import calibration, golden
 from sparsekws.units.cost import KWinnersUnit, MatrixUnit
 from sparsekws.units.kwta import RankedKwtaShape
 from sparsekws.units.ranking import score_ranks
+from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth
 
 DENSITIES = (1.0, 0.5, 0.2, 0.1, 0.05)
 METRICS = ("lut", "lut_logic", "lut_mem", "ff", "bram18", "uram", "dsp", "carry")
@@ -86,6 +94,9 @@ LAYERS = (
 # (name, channels, positions H x W, k); k = round(C x P * activation density * k_inference_factor).
 KWTA = (("cnn_kwta_fc", 1000, 1, 150), ("cnn_kwta_conv2", 64, 5 * 5, 300), ("cnn_kwta_conv1", 64, 14 * 14, 1788))
 KWTA_PE = 8
+# Scatter convolutions: (name, channels, input side, kernel, outputs, k, density, PE values).
+SCATTER = (("cnn_conv2", 64, 14, 5, 64, 1788, 0.2, (16, 8)),)
+SCATTER_PACKS = 4
 KWTA_BITS = 4
 KWTA_INFERENCE_FACTOR = 1.5  # inference k / training k (the target duty cycle)
 KWTA_BOOST_STRENGTH = 1.5  # beta of the boost (``models.kwinners`` default)
@@ -109,6 +120,30 @@ def kwta_entry(name: str, channels: int, positions: int, k: int, rank_table: np.
         rank_table = kwta_rank_table(channels, k / (channels * positions) / KWTA_INFERENCE_FACTOR)
     shape = RankedKwtaShape(channels, positions, k, KWTA_PE, KWTA_BITS, bins=int(rank_table.max()) + 1)
     return {"layer": name, "kind": "kwta", "density": k / shape.values, "shape": shape, "rank_table": rank_table}
+
+
+def scatter_entries(name: str, channels: int, side: int, kernel: int, outputs: int, k: int, density: float,
+                    pes: tuple[int, ...], seed: int = 0) -> list[dict]:
+    """Grid entries of a scatter convolution with complementary weights (kind ``scatter_conv``), one per PE."""
+    import torch
+
+    fan_in = golden.fan_in_for_density(channels * kernel * kernel, density)
+    mask = complementary_fan_in_mask(outputs, channels * kernel * kernel, fan_in, channels, SCATTER_PACKS,
+                                     torch.Generator().manual_seed(seed)).numpy()
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-8, 8, size=mask.shape)
+    values[values == 0] = 1
+    # hardware order (kh, kw, c) -> torch [M, C, K, K]
+    weights = (values * mask).astype(np.int64).reshape(outputs, kernel, kernel, channels).transpose(0, 3, 1, 2)
+    entries = []
+    for pe in pes:
+        shape = ScatterConvShape(channels=channels, height=side, width=side, kernel=kernel, outputs=outputs, active=k,
+                                 pe=pe, simd=1, wbits=4, abits=4, obits=4, fan_in=fan_in,
+                                 bank_depth=bank_depth(weights, pe))
+        lo = -(1 << (shape.acc_bits - 3))
+        entries.append({"layer": name, "kind": "scatter_conv", "density": density, "pe": pe, "shape": shape,
+                        "weights": weights, "thresholds": golden.random_thresholds(lo, -lo, outputs, 4, rng)})
+    return entries
 
 
 def sparse_shape(layer: Layer, density: float) -> MvuShape:
@@ -199,17 +234,26 @@ def grid() -> list[dict]:
     first.append({"layer": out.name, "kind": "sparse_sparse", "density": 1.0,
                   "shape": out.shape(active=152)})  # k-WTA K=150 padded to SIMD 8
     first += [kwta_entry(*item) for item in KWTA]
+    first += [entry for item in SCATTER for entry in scatter_entries(*item)]
     return first + rest
 
 
 def _key(row: dict) -> str:
-    """A table row's identity (density to 6 digits: a CSV round trip may change its last digit)."""
-    return f"{row['layer']}|{row['kind']}|{float(row['density']):.6g}"
+    """A table row's identity (density to 6 digits: a CSV round trip may change its last digit; the
+    scatter convolution's PE too)."""
+    pe = f"|pe{int(row['pe'])}" if row["kind"] == "scatter_conv" else ""
+    return f"{row['layer']}|{row['kind']}|{float(row['density']):.6g}{pe}"
 
 
 def describe(entry: dict) -> dict:
     """The table columns that describe a unit (no synthesis)."""
     shape, kind = entry["shape"], entry["kind"]
+    if kind == "scatter_conv":
+        return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.outputs,
+                "cols": shape.channels * shape.offsets, "fan_in": shape.fan_in, "bank_depth": shape.bank_depth,
+                "active": shape.active, "pe": shape.pe, "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits,
+                "obits": shape.obits, "positions": shape.height * shape.width, "bins": 0, "kernel": shape.kernel,
+                "cycles_model": shape.cycles()}
     if kind == "kwta":  # rows = channels, cols = values per frame, simd = lanes
         return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.channels,
                 "cols": shape.values, "fan_in": 0, "bank_depth": 0, "active": shape.k, "pe": 1, "simd": shape.simd,
@@ -239,7 +283,11 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
             continue
         log(f"synthesising {_key(entry)}")
         try:
-            if entry["kind"] == "kwta":
+            if entry["kind"] == "scatter_conv":
+                name = f"scatter_conv_{entry['layer']}_pe{entry['pe']}"
+                verilog = scatter_conv(name, entry["shape"], entry["weights"], entry["thresholds"])
+                counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
+            elif entry["kind"] == "kwta":
                 shape = entry["shape"]
                 name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
                 verilog = ranked_kwta(name, shape, entry["rank_table"])
@@ -275,6 +323,13 @@ def _count(row: dict, key: str, default: int) -> int:
 def model_unit(row: dict):
     """The compile stage's cost unit (``cost.MatrixUnit`` / ``cost.KWinnersUnit``) of a table row
     (multipliers in DSPs where Yosys put them there, as FINN's ``resType=dsp``)."""
+    if row["kind"] == "scatter_conv":
+        kernel = int(row["kernel"])
+        side = math.isqrt(int(row["positions"]))
+        return ScatterConvShape(channels=int(row["cols"]) // (kernel * kernel), height=side, width=side, kernel=kernel,
+                                outputs=int(row["rows"]), active=int(row["active"]), pe=int(row["pe"]),
+                                simd=int(row["simd"]), wbits=int(row["wbits"]), abits=int(row["abits"]),
+                                obits=int(row["obits"]), fan_in=int(row["fan_in"]), bank_depth=int(row["bank_depth"]))
     if row["kind"] == "kwta":
         bins = _count(row, "bins", 0)
         return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),

@@ -9,11 +9,11 @@ Pipeline per SIMD lane: a held beat issues ``bank_depth`` steps; each step reads
 ``x``, every position bank's offset, bounds check and output block (registered); one cycle later
 each position bank ``(by, bx)`` takes the row word of its offset through two ``K``:1 selects
 (``dx`` then ``dy``: the rotation) and adds its ``PE`` products into its accumulators at the
-output block's word (single-cycle read-modify-write, as ``verilog.scatter_accumulator``). When a
-frame's last step is in, the drain walks the output pixels of that copy: it reads the pixel's
-position bank of every SIMD lane, zeroes it, sums the lanes and thresholds (``verilog.output_stage``);
-the next frame scatters into the other copy meanwhile. After reset every accumulator is cleared
-once (``acc_words`` cycles). Cycles per frame: ``ScatterConvShape.cycles()``.
+output block's word (single-cycle read-modify-write; ``_accumulators``). When a frame's last step
+is in, the drain walks the output pixels of that copy: it reads the pixel's position bank of every
+SIMD lane, marks it empty, sums the lanes and thresholds (``verilog.output_stage``); the next frame
+scatters into the other copy meanwhile. After reset every word is marked empty once (``acc_words``
+cycles). Cycles per frame: ``ScatterConvShape.cycles()``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sparsekws.rtl.text import Text, const, pack_lanes
-from sparsekws.rtl.verilog import activation, output_stage, row_address, scatter_accumulator, threshold_words
+from sparsekws.rtl.verilog import activation, output_stage, row_address, threshold_words
 from sparsekws.units.bits import clog2, index_bits
 from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth, row_image
 
@@ -134,15 +134,14 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
                     t.add("  /* verilator lint_off WIDTHEXPAND */",
                           f"  wire [{awb - 1}:0] aw{bank}_{p} = {address};",
                           "  /* verilator lint_on WIDTHEXPAND */")
-                    for c in range(2):
-                        scatter_accumulator(t, f"acc{c}_{bank}_{p}", accb, words, f"(sc{c} && ok{bank})",
-                                            f"(dc{c} && at_{by}_{bx})", f"aw{bank}_{p}", f"pr{bank}_{p}", "da")
+                    _accumulators(t, f"acc{bank}_{p}", accb, words, f"ok{bank}", f"at_{by}_{bx}", f"aw{bank}_{p}",
+                                  f"pr{bank}_{p}")
     totals = []
     for p in range(pe):  # the drained pixel's word of every SIMD lane, then one adder per PE lane
         for s in range(simd):
             for c in range(2):
                 _select(t, f"dr{c}_{s}_{p}", accb, "dbank",
-                        [f"acc{c}_{s}_{by}_{bx}_{p}_r" for by in range(kk) for bx in range(kk)])
+                        [f"acc{s}_{by}_{bx}_{p}_q{c}" for by in range(kk) for bx in range(kk)])
         t.add(f"  reg signed [{accb - 1}:0] tot{p};",
               f"  always @(posedge clk) if (dfire) tot{p} <= "
               + " + ".join(f"$signed(dsel ? dr1_{s}_{p} : dr0_{s}_{p})" for s in range(simd)) + ";")
@@ -150,6 +149,32 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
     output_stage(t, shape, "1'b1", totals, [threshold_words(shape, thresholds, p) for p in range(pe)], "dnf")
     t.footer()
     return t.text()
+
+
+def _accumulators(t: Text, name: str, acc_bits: int, words: int, ok: str, drained: str, word: str,
+                  product: str) -> None:
+    """The two ping-pong copies of one accumulator memory (``words`` deep, asynchronous read).
+
+    Each word has a valid bit: a scatter adds ``product`` to the word (an invalid word reads as
+    0) and marks it valid; the drain and the clearing after reset only mark words invalid, so the
+    data memories need no zeroing path and both copies share one adder (the scattering copy's word
+    is the one added to). ``<name>_q<c>``: copy ``c``'s word at the drain address, 0 if invalid.
+    """
+    awb = clog2(words)
+
+    def at(c: int) -> str:
+        return "[0]" if words == 1 else f"[{name}_a{c}]"
+
+    for c in range(2):
+        t.add(f"  wire {name}_w{c} = sc{c} && {ok};",
+              f"  reg signed [{acc_bits - 1}:0] {name}_m{c} [0:{words - 1}];", f"  reg {name}_v{c} [0:{words - 1}];",
+              f"  wire [{awb - 1}:0] {name}_a{c} = {name}_w{c} ? {word} : da;",
+              f"  wire signed [{acc_bits - 1}:0] {name}_q{c} = {name}_v{c}{at(c)} ? {name}_m{c}{at(c)} : {acc_bits}'sd0;")
+    t.add(f"  wire signed [{acc_bits - 1}:0] {name}_sum = (s_sel ? {name}_q1 : {name}_q0) + {product};")
+    for c in range(2):
+        t.add(f"  always @(posedge clk) if ({name}_w{c}) {name}_m{c}{at(c)} <= {name}_sum;",
+              f"  always @(posedge clk) if ({name}_w{c} || (dc{c} && {drained}) || clearing) "
+              f"{name}_v{c}{at(c)} <= {name}_w{c};")
 
 
 def _control(t: Text, shape: ScatterConvShape, dcb: int, kcb: int) -> None:

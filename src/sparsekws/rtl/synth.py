@@ -70,15 +70,17 @@ def parse_depth(log: str) -> int:
 
 
 def synthesize(verilog: str, top: str, work_dir: str | os.PathLike, family: str = "xcup",
-               timeout_s: float = 3600) -> SynthResult:
-    """Run ``synth_xilinx -family <family> -flatten`` on ``verilog`` (module ``top``)."""
+               timeout_s: float = 3600, dsp: bool = True) -> SynthResult:
+    """Run ``synth_xilinx -family <family> -flatten`` on ``verilog`` (module ``top``); ``dsp=False``
+    adds ``-nodsp`` (multipliers in LUTs)."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     source = work / f"{top}.v"
     source.write_text(verilog)
     stat = work / "stat.json"
     # ltp's -noff does not know Xilinx flip-flops: select the combinational cells by hand
-    script = (f"read_verilog {source.name}; synth_xilinx -family {family} -top {top} -flatten -noiopad; "
+    script = (f"read_verilog {source.name}; synth_xilinx -family {family} -top {top} -flatten -noiopad"
+              f"{'' if dsp else ' -nodsp'}; "
               f"tee -q -o {stat.name} stat -json; "
               "select -set comb t:* t:FD* %d t:RAMB* %d t:URAM* %d; ltp w:* @comb %u")
     start = time.perf_counter()

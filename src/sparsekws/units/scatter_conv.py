@@ -129,24 +129,26 @@ class ScatterConvShape:
         return "scatter_conv"
 
     def luts(self) -> int:
-        lanes = self.simd * self.offsets * self.pe  # multiply-accumulate lanes
-        w, a, acc = self.wbits, self.abits, self.acc_bits
-        mult = (2 * math.ceil((w + a) / 6) - 1) * (w + a)
-        accumulate = acc + K.SPARSE_SCATTER_BUFFERS * _lutram(self.acc_words, acc)
+        """Row ROMs, rotation, per lane the shared adder, the copy select and two copies of data and
+        valid LUTRAM with their address select, the drain's bank select, lane sum and thresholds."""
+        acc, lanes = self.acc_bits, self.simd * self.offsets * self.pe
+        words = self.acc_words
+        per_lane = acc + acc + K.SPARSE_SCATTER_BUFFERS * (_lutram(words, acc) + _lutram(words, 1) + index_bits(words))
         rom = self.simd * self.offsets * _lutram(self.channels * self.bank_depth, self.pe * self.word_bits)
         rotate = self.simd * 2 * self.offsets * self.pe * self.word_bits * _mux_luts(self.kernel)
-        drain_select = self.simd * self.pe * acc * _mux_luts(self.offsets)
-        levels = (1 << self.obits) - 1
-        drain = drain_select + self.pe * acc * (self.simd - 1) + self.pe * levels * (acc / 2 + _lutram(self.nf, acc))
         positions = self.simd * self.offsets * K.SCATTER_POSITION_LUTS
-        return int(K.FINN_LUT_BASE + lanes * (mult + accumulate) + rom + rotate + drain + positions)
+        levels = (1 << self.obits) - 1
+        drain = (self.simd * self.pe * acc * (K.SPARSE_SCATTER_BUFFERS * _mux_luts(self.offsets) + 1)
+                 + self.pe * acc * (self.simd - 1) + self.pe * (levels * acc // 2 + _lutram(self.nf, levels * acc)))
+        return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain)
 
     def ffs(self) -> int:
+        """Registered row words and position tables per lane, the held pair, the drain's sums and output."""
         pair = index_bits(self.height) + index_bits(self.width) + index_bits(self.channels) + self.abits
-        rows = self.simd * self.offsets * self.pe * self.word_bits * 2  # ROM read and rotated registers
-        products = self.simd * self.offsets * self.pe * (self.wbits + self.abits)
+        rows = self.simd * self.offsets * self.pe * self.word_bits
+        tables = self.simd * 2 * self.kernel * (1 + index_bits(self.kernel) + index_bits(max(self.blocks)))
         drain = self.pe * (self.acc_bits + self.obits)
-        return int(K.FF_BASE + self.simd * 2 * pair + rows + products + drain)
+        return int(K.FF_BASE + self.simd * 2 * pair + rows + tables + drain)
 
     def bram18(self) -> int:
         return 0  # row ROMs and accumulators are LUT memories (shallow: at most C x bank_depth words)
@@ -155,7 +157,8 @@ class ScatterConvShape:
         return 0
 
     def dsps(self) -> int:
-        return 0  # LUT multipliers: 4-bit x 4-bit products
+        """One DSP slice per multiply-accumulate lane (what Yosys maps the products to)."""
+        return self.simd * self.offsets * self.pe
 
     def resources(self) -> dict[str, int | str]:
         return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),

@@ -32,8 +32,6 @@ from sparsekws.units.schedule import divisors
 class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
     """Scatter convolution HW layer (see the module docstring)."""
 
-    #: the folding search raises PE first (it sets the drain and the bank depth), then SIMD
-    FOLDS = (("PE", ("OFMChannels",)), ("SIMD", ("active_inputs",)))
 
     def get_nodeattr_types(self):
         attrs = {
@@ -139,6 +137,22 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
             wbits=self.get_input_datatype(1).bitwidth(), abits=self.get_input_datatype().bitwidth(),
             obits=self.get_output_datatype().bitwidth(), fan_in=self.get_nodeattr("fan_in"),
             bank_depth=depths.get(pe, 1), in_signed=self.get_input_datatype().signed())
+
+    def fold_to(self, target_cycles: int) -> None:
+        """Set the PE and SIMD with the fewest LUTs (raw model; then DSPs) that meet ``target_cycles``,
+        else the fastest (the folding search calls this instead of raising PE and SIMD in turn)."""
+        options = []
+        for pe in divisors(self.get_nodeattr("OFMChannels")):
+            for simd in divisors(self.get_nodeattr("active_inputs")):
+                self.set_nodeattr("PE", pe)
+                self.set_nodeattr("SIMD", simd)
+                unit = self.cost_unit()
+                cycles = unit.cycles()
+                options.append((cycles > target_cycles, cycles if cycles > target_cycles else 0, unit.luts(),
+                                unit.dsps(), pe, simd))
+        *_, pe, simd = min(options)
+        self.set_nodeattr("PE", pe)
+        self.set_nodeattr("SIMD", simd)
 
     def get_op_and_param_counts(self):
         unit = self.cost_unit()
