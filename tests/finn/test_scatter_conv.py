@@ -1,4 +1,5 @@
-"""ScatterConv: the conversion of a convolution after a global 2-D k-WTA, its execution and its estimates."""
+"""The both-sparsities design of the tiny CNN: conv1 as a constant-coefficient SparseMVAU, conv2 as a
+ScatterConv after its global 2-D k-WTA: conversion, execution, folding and estimates."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from support.fixtures import ZCU104, cnn_config, write_cnn_fixture
 
 from sparsekws.finn.convert import SparseConversionError
 
-SCATTER = cnn_config(complementary_kernels={1: 2}, sparse_hw={"mode": {1: "scatter_conv", 2: "sparse_weights"}})
+SCATTER = cnn_config(complementary_kernels={1: 2},
+                     sparse_hw={"mode": {0: "constant", 1: "scatter_conv", 2: "sparse_weights"}})
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +103,22 @@ def test_fold_to_takes_the_cheapest_folding_that_meets_the_target(flow):
         assert chosen.cycles() <= target and chosen.luts() == min(u.luts() for u in meeting)
     inst.fold_to(1)  # out of reach: the fastest folding
     assert inst.cost_unit().cycles() == min(u.cycles() for u in every)
+
+
+def test_conv1_is_a_constant_unit_at_one_window_per_cycle(flow):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from sparsekws.units.constant import csd_terms
+
+    result, folder = flow
+    model = ModelWrapper(str(folder / "onnx" / "dataflow_model.onnx"))
+    node = model.get_nodes_by_op_type("SparseMVAU")[0]
+    inst = getCustomOp(node)
+    assert inst.get_nodeattr("sparse_mode") == "constant"
+    assert (inst.get_nodeattr("PE"), inst.get_nodeattr("SIMD")) == (8, 25)  # kept by the folding search
+    assert inst.get_nodeattr("constant_terms") == csd_terms(model.get_initializer(node.input[1])) > 0
+    unit = inst.cost_unit()
+    assert result["layer_cycles"][node.name] == unit.cycles() == 28 * 28
+    assert result["layer_resources"][node.name]["DSP"] == result["layer_resources"][node.name]["BRAM_18K"] == 0
+    assert result["codegen"]["sparse_rtl"][node.name] == "generated"

@@ -24,7 +24,8 @@ def test_sparse_folding_never_slower_than_dense():
 def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
     scatter = sum(len(item[-1]) for item in calibration.SCATTER)
-    assert len(keys) == len(set(keys)) == len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA) + scatter
+    assert len(keys) == len(set(keys)) == (len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
+                                           + scatter + len(calibration.CONSTANT))
     assert keys[0] == "mlp_out|dense|1"
     assert calibration._key({"layer": "a", "kind": "kwta", "density": 1788 / 12544}) == calibration._key(
         {"layer": "a", "kind": "kwta", "density": 0.1425382653061224})  # as read back from the CSV
@@ -205,3 +206,13 @@ def test_scatter_rows_are_conv2_with_complementary_weights_and_rebuild_their_uni
     unit = calibration.model_unit(row)
     small = calibration.scatter_entries("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,))[0]["shape"]
     assert unit == small and row["cycles_model"] == unit.cycles() and unit.calibration_kind == "scatter_conv"
+
+
+def test_constant_rows_are_the_fully_parallel_layer_and_rebuild_their_unit():
+    entry, = [entry for entry in calibration.grid() if entry["kind"] == "constant"]
+    shape = entry["shape"]
+    assert (entry["layer"], shape.pe, shape.simd, shape.fan_in) == ("cnn_conv1", 64, 25, 12)
+    row = calibration.describe(entry)
+    unit = calibration.model_unit(row)
+    assert row["terms"] == unit.terms > 64 * 12 // 2 and row["cycles_model"] == 1
+    assert unit.calibration_kind == "constant" and unit.input_signed and unit.acc_bits == shape.acc_bits

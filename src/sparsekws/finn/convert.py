@@ -13,7 +13,9 @@ Call it after FINN's ``InferQuantizedMatrixVectorActivation`` / ``InferThreshold
 4. in ``scatter_conv`` mode (a convolution whose input map is the whole output of a global 2-D
    ``KWinnersHW``) replaces the layer's ``ConvolutionInputGenerator`` + ``MVAU`` by one
    ``ScatterConv`` that takes the k-WTA's winners as (y, x, c, value) pairs (``active_inputs`` =
-   its ``k``); never chosen by ``"auto"``.
+   its ``k``); never chosen by ``"auto"``;
+5. in ``constant`` mode makes the ``SparseMVAU`` a constant-coefficient unit (the trained weights as
+   logic, fully parallel; ``units.constant``); never chosen by ``"auto"``.
 
 Which layers: the MVAUs are the model's weight layers in order (``layer_densities``); by
 default every layer whose configured weight density (``models.spec``) is below 1 (``layers="auto"``), or the
@@ -37,7 +39,7 @@ from sparsekws.finn.streamline import kwinners_hw_nodes, replace_node
 from sparsekws.models.spec import model_spec
 from sparsekws.units.schedule import weight_structure
 
-SPARSE_MODES = ("sparse_weights", "sparse_sparse", "scatter_conv")
+SPARSE_MODES = ("sparse_weights", "sparse_sparse", "constant", "scatter_conv")
 SHAPE_ONLY_OPS = frozenset({"Reshape", "Flatten", "Transpose", "StreamingDataWidthConverter"})
 
 
@@ -227,6 +229,7 @@ def make_sparse(model, node, mode: str = "sparse_weights", active_inputs: int = 
     inst.set_nodeattr("row_nnz", structure["row_nnz"])
     inst.set_nodeattr("active_inputs", int(active_inputs))
     inst.set_bank_depths(weights)
+    inst.set_constant_terms(weights)
     return inst
 
 

@@ -7,7 +7,8 @@ fully folded network) and, per target:
 1. folds every layer to meet the target: FINN's ``SetFolding`` for FINN's own layers, and for
    any other HW layer (e.g. the project's sparse ops) the smallest ``SIMD`` / ``PE`` (divisors
    of ``MW``/``MH`` or of the channel count) whose ``get_exp_cycles()`` meets the target, or the
-   op's own ``fold_to(target)`` (``ScatterConv``: the PE/SIMD pair with the fewest LUTs that meets it);
+   op's own ``fold_to(target)`` (``ScatterConv``: the PE/SIMD pair with the fewest LUTs that meets it;
+   a constant-coefficient ``SparseMVAU``: its one fully parallel folding);
 2. checks the weight-width limits itself (``SetFolding`` checks them only when a target is
    missed): per PE ``SIMD x weight bits <= mvau_wwidth_max`` and the weight stream
    ``<= MAX_STREAM_BITS`` (HLS ``ap_int`` limit) -- a folding that breaks one is refused;
@@ -199,7 +200,8 @@ def _bound(inst, names: tuple[str, ...]) -> int | None:
 
 def fold_other_ops(model, target_cycles: int):
     """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE, or
-    the op's own choice where it has one (``fold_to(target)``, e.g. ``ScatterConv``)."""
+    the op's own choice where it makes one (``fold_to(target)`` returns True: ``ScatterConv``, a
+    ``SparseMVAU`` in constant mode)."""
     from finn.util.fpgadataflow import is_hls_node, is_rtl_node
     from qonnx.custom_op.registry import getCustomOp
 
@@ -207,8 +209,7 @@ def fold_other_ops(model, target_cycles: int):
         if is_hls_node(node) or is_rtl_node(node):
             continue
         inst = getCustomOp(node)
-        if hasattr(inst, "fold_to"):
-            inst.fold_to(target_cycles)
+        if hasattr(inst, "fold_to") and inst.fold_to(target_cycles):
             continue
         known = inst.get_nodeattr_types()
         for attr, bounds in (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels"))):
@@ -222,6 +223,11 @@ def fold_other_ops(model, target_cycles: int):
     return model
 
 
+def _streams_weights(inst) -> bool:
+    """Whether a layer's weights stream (the width limits apply): an op may say they do not."""
+    return inst.streams_weights() if hasattr(inst, "streams_weights") else True
+
+
 def repair_weight_width(model, target_cycles: int, wwidth_max: int):
     """Where SIMD x weight bits exceeds ``wwidth_max`` (``SetFolding`` stops checking once the
     target is met), take the widest SIMD within the limit and make up with PE, keeping the weight
@@ -231,7 +237,7 @@ def repair_weight_width(model, target_cycles: int, wwidth_max: int):
     for node in hw_nodes(model):
         inst = getCustomOp(node)
         known = inst.get_nodeattr_types()
-        if not {"SIMD", "PE", "MW", "MH", "mem_mode"} <= set(known):
+        if not {"SIMD", "PE", "MW", "MH", "mem_mode"} <= set(known) or not _streams_weights(inst):
             continue
         wbits = inst.get_input_datatype(1).bitwidth()
         if inst.get_nodeattr("SIMD") * wbits <= wwidth_max:
@@ -282,7 +288,7 @@ def weight_width_violations(model, wwidth_max: int) -> list[str]:
     for node in hw_nodes(model):
         inst = getCustomOp(node)
         known = inst.get_nodeattr_types()
-        if "SIMD" not in known or "mem_mode" not in known:
+        if "SIMD" not in known or "mem_mode" not in known or not _streams_weights(inst):
             continue  # only layers that stream weights
         wbits = inst.get_input_datatype(1).bitwidth()
         per_pe = inst.get_nodeattr("SIMD") * wbits

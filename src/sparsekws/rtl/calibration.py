@@ -43,12 +43,14 @@ import pandas as pd
 from sparsekws.core.files import write_csv, write_json
 from sparsekws.rtl import cycles
 from sparsekws.models.sparse_weights import complementary_fan_in_mask
+from sparsekws.rtl.constant_mvu import constant_mvu
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.synth import SynthTimeout, synthesize
 from sparsekws.rtl.tools import yosys_path
 from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu
 from sparsekws.units import calibration, golden
+from sparsekws.units.constant import ConstantUnit, csd_terms
 from sparsekws.units.cost import KWinnersUnit, MatrixUnit
 from sparsekws.units.kwta import RankedKwtaShape
 from sparsekws.units.ranking import score_ranks
@@ -97,6 +99,8 @@ KWTA_PE = 8
 # Scatter convolutions: (name, channels, input side, kernel, outputs, k, density, PE values).
 SCATTER = (("cnn_conv2", 64, 14, 5, 64, 1788, 0.2, (16, 8)),)
 SCATTER_PACKS = 4
+# Constant-coefficient units: layers small enough to compute a whole vector per cycle.
+CONSTANT = ("cnn_conv1",)
 KWTA_BITS = 4
 KWTA_INFERENCE_FACTOR = 1.5  # inference k / training k (the target duty cycle)
 KWTA_BOOST_STRENGTH = 1.5  # beta of the boost (``models.kwinners`` default)
@@ -144,6 +148,15 @@ def scatter_entries(name: str, channels: int, side: int, kernel: int, outputs: i
         entries.append({"layer": name, "kind": "scatter_conv", "density": density, "pe": pe, "shape": shape,
                         "weights": weights, "thresholds": golden.random_thresholds(lo, -lo, outputs, 4, rng)})
     return entries
+
+
+def constant_entry(layer: Layer, seed: int = 0) -> dict:
+    """Grid entry of a constant-coefficient unit: the layer fully parallel at its configured density."""
+    density = CONFIGURED[layer.name]
+    shape = layer.shape(pe=layer.rows, simd=layer.cols, fan_in=golden.fan_in_for_density(layer.cols, density))
+    weights, thresholds = _weights("constant", shape, np.random.default_rng(seed))
+    return {"layer": layer.name, "kind": "constant", "density": density, "shape": shape, "weights": weights,
+            "thresholds": thresholds, "terms": csd_terms(weights)}
 
 
 def sparse_shape(layer: Layer, density: float) -> MvuShape:
@@ -235,6 +248,7 @@ def grid() -> list[dict]:
                   "shape": out.shape(active=152)})  # k-WTA K=150 padded to SIMD 8
     first += [kwta_entry(*item) for item in KWTA]
     first += [entry for item in SCATTER for entry in scatter_entries(*item)]
+    first += [constant_entry(layer) for layer in LAYERS if layer.name in CONSTANT]
     return first + rest
 
 
@@ -259,12 +273,14 @@ def describe(entry: dict) -> dict:
                 "cols": shape.values, "fan_in": 0, "bank_depth": 0, "active": shape.k, "pe": 1, "simd": shape.simd,
                 "wbits": 0, "abits": shape.bits, "obits": shape.bits, "positions": shape.positions,
                 "bins": shape.rank_bins, "cycles_model": cycles.ranked_kwta(shape)}
-    formula = {"dense": cycles.dense_mvu, "sparse": cycles.sparse_mvu, "sparse_sparse": cycles.sparse_sparse_mvu}
-    return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.rows,
-            "cols": shape.cols, "fan_in": shape.fan_in, "bank_depth": shape.bank_depth, "active": shape.active,
-            "pe": shape.pe,
-            "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits,
-            "positions": 1, "bins": 0, "cycles_model": formula[kind](shape)}
+    formula = {"dense": cycles.dense_mvu, "constant": cycles.dense_mvu, "sparse": cycles.sparse_mvu,
+               "sparse_sparse": cycles.sparse_sparse_mvu}
+    row = {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.rows,
+           "cols": shape.cols, "fan_in": shape.fan_in, "bank_depth": shape.bank_depth, "active": shape.active,
+           "pe": shape.pe,
+           "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits, "obits": shape.obits,
+           "positions": 1, "bins": 0, "cycles_model": formula[kind](shape)}
+    return row | ({"terms": entry["terms"]} if kind == "constant" else {})
 
 
 def yosys_version() -> str:
@@ -283,7 +299,11 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
             continue
         log(f"synthesising {_key(entry)}")
         try:
-            if entry["kind"] == "scatter_conv":
+            if entry["kind"] == "constant":
+                name = f"constant_{entry['layer']}"
+                verilog = constant_mvu(name, entry["shape"], entry["weights"], entry["thresholds"])
+                counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
+            elif entry["kind"] == "scatter_conv":
                 name = f"scatter_conv_{entry['layer']}_pe{entry['pe']}"
                 verilog = scatter_conv(name, entry["shape"], entry["weights"], entry["thresholds"])
                 counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
@@ -323,6 +343,12 @@ def _count(row: dict, key: str, default: int) -> int:
 def model_unit(row: dict):
     """The compile stage's cost unit (``cost.MatrixUnit`` / ``cost.KWinnersUnit``) of a table row
     (multipliers in DSPs where Yosys put them there, as FINN's ``resType=dsp``)."""
+    if row["kind"] == "constant":
+        shape = MvuShape(int(row["rows"]), int(row["cols"]), int(row["pe"]), int(row["simd"]), int(row["wbits"]),
+                         int(row["abits"]), int(row["obits"]), _in_signed(row["layer"]), fan_in=int(row["fan_in"]))
+        return ConstantUnit(mw=shape.cols, mh=shape.rows, weight_bits=shape.wbits, input_bits=shape.abits,
+                            terms=int(row["terms"]), acc_bits=shape.acc_bits, output_bits=shape.obits,
+                            input_signed=shape.in_signed)
     if row["kind"] == "scatter_conv":
         kernel = int(row["kernel"])
         side = math.isqrt(int(row["positions"]))

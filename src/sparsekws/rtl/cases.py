@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sparsekws.rtl import cycles
+from sparsekws.rtl.constant_mvu import constant_mvu
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import pack_pair, pair_bits, scatter_conv
 from sparsekws.rtl.text import pack_lanes
@@ -52,7 +53,7 @@ def _activations(shape: MvuShape, frames: int, rng: np.random.Generator) -> np.n
 
 def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
              weights: np.ndarray | None = None, thresholds: np.ndarray | None = None) -> Case:
-    """A dense, sparse, sparse-sparse or sparse-sparse scatter MVU case; random fixed fan-in weights
+    """A dense, constant-coefficient, sparse, sparse-sparse or sparse-sparse scatter MVU case; random fixed fan-in weights
     unless given (the scatter unit wants sparse rows: pass them, e.g. a transposed fixed fan-in matrix)."""
     if weights is None:
         weights = golden.random_fixed_fan_in(shape.rows, shape.cols, shape.fan_in or shape.cols,
@@ -64,8 +65,9 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
         thresholds = _thresholds(weights, x, shape.obits, rng)
     y = golden.mvu(x, weights, thresholds)
     name = f"{kind}_mvu_{shape.rows}x{shape.cols}"
-    if kind == "dense":
-        text, beats = dense_mvu(name, shape, weights, thresholds), pack_frames(x, shape.simd, shape.abits)
+    if kind in ("dense", "constant"):
+        generator = dense_mvu if kind == "dense" else constant_mvu
+        text, beats = generator(name, shape, weights, thresholds), pack_frames(x, shape.simd, shape.abits)
         model = cycles.dense_mvu(shape)
     elif kind == "sparse":
         indices, values = golden.to_fixed_fan_in(weights, shape.fan_in)
@@ -90,7 +92,7 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
             text = sparse_sparse_scatter_mvu(name, shape, weights, thresholds)
             model = cycles.sparse_sparse_scatter_mvu(shape)
     else:
-        raise ValueError(f"unknown MVU kind {kind!r}: dense, sparse, sparse_sparse or sparse_sparse_scatter")
+        raise ValueError(f"unknown MVU kind {kind!r}: dense, constant, sparse, sparse_sparse or sparse_sparse_scatter")
     return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model, shape)
 
 

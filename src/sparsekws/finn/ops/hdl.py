@@ -6,6 +6,7 @@ What each op gets (``unit_generator``):
 - ``SparseMVAU`` ``sparse_weights``: ``rtl.verilog.sparse_mvu``, the banked schedule its cost model
   counts, with the node's weights and thresholds baked in (unsigned threshold outputs, as after a
   ReLU; ``noActivation`` or a signed output is refused);
+- ``SparseMVAU`` ``constant``: ``rtl.constant_mvu.constant_mvu`` (the weights as logic, fully parallel);
 - ``SparseMVAU`` ``sparse_sparse`` with dense rows: ``rtl.verilog.sparse_sparse_mvu`` (lockstep);
 - ``SparseMVAU`` ``sparse_sparse`` with sparse rows: ``rtl.verilog.sparse_sparse_scatter_mvu`` (the
   banked scatter its cost model counts, ``bank_depth`` measured per PE from the weights);
@@ -33,6 +34,7 @@ import numpy as np
 
 from sparsekws.core.files import write_text
 from sparsekws.rtl import verilog
+from sparsekws.rtl.constant_mvu import constant_mvu
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.verilog import MvuShape
@@ -74,6 +76,8 @@ def mvu_unit(inst, model):
     weights = _integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
     common = dict(rows=unit.mh, cols=unit.mw, pe=unit.pe, simd=unit.simd, wbits=unit.weight_bits,
                   abits=unit.input_bits, obits=odt.bitwidth(), in_signed=unit.input_signed)
+    if unit.mode == "constant":
+        return "constant", MvuShape(**common, fan_in=inst.get_nodeattr("fan_in")), weights, thresholds
     if unit.mode == "sparse_weights" and not unit.dense_limit:
         if not unit.banked:
             raise HdlUnsupported("operand_style 'replicated' has no RTL unit (use 'banked')")
@@ -113,7 +117,7 @@ def unit_generator(inst, model):
         weights = inst.torch_weights(_integers(model.get_initializer(inst.onnx_node.input[1]), "weights"))
         return scatter_conv, (shape, weights, _thresholds(inst, model, shape.outputs))
     kind, shape, weights, thresholds = mvu_unit(inst, model)
-    generators = {"sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
+    generators = {"constant": constant_mvu, "sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
                   "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}
     return generators[kind], (shape, weights, thresholds)
 

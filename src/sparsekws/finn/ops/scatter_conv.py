@@ -138,7 +138,7 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
             obits=self.get_output_datatype().bitwidth(), fan_in=self.get_nodeattr("fan_in"),
             bank_depth=depths.get(pe, 1), in_signed=self.get_input_datatype().signed())
 
-    def fold_to(self, target_cycles: int) -> None:
+    def fold_to(self, target_cycles: int) -> bool:
         """Set the PE and SIMD with the fewest LUTs (raw model; then DSPs) that meet ``target_cycles``,
         else the fastest (the folding search calls this instead of raising PE and SIMD in turn)."""
         options = []
@@ -153,6 +153,7 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
         *_, pe, simd = min(options)
         self.set_nodeattr("PE", pe)
         self.set_nodeattr("SIMD", simd)
+        return True
 
     def get_op_and_param_counts(self):
         unit = self.cost_unit()

@@ -7,7 +7,10 @@ and bit-width minimisation), with:
   are stored (with their input index) and multiplied;
 - ``sparse_mode`` ``sparse_sparse``: additionally only the ``active_inputs`` (k) non-zero
   inputs that a preceding ``KWinnersHW`` delivers are processed, each against the ``row_nnz``
-  (R) non-zero weights of its row.
+  (R) non-zero weights of its row;
+- ``sparse_mode`` ``constant``: the trained weights as logic, fully parallel (PE = MH, SIMD = MW,
+  one vector per cycle; ``units.constant``): ``constant_terms`` signed digits added per vector,
+  no weight memory, no multiplier; the folding search keeps that folding (``fold_to``).
 
 The weight input stays FINN's dense ``[MW, MH]`` initializer (zeros where pruned), so FINN's
 passes (accumulator and weight width minimisation, threshold rounding) keep working; the
@@ -15,7 +18,8 @@ compressed storage the hardware holds is derived from it (``compress_columns`` /
 ``compress_rows``). Python execution computes from that compressed storage, not with a dense
 matmul, and is bit-exact with the replaced ``MatMul`` (+ ``MultiThreshold``).
 
-Cycle and resource model: ``units.cost.MatrixUnit`` (assumptions in its module docstring). FINN's
+Cycle and resource model: ``units.cost.MatrixUnit`` (assumptions in its module docstring), or
+``units.constant.ConstantUnit`` in ``constant`` mode. FINN's
 ``SetFolding`` does not fold this node: choose ``PE`` (divides MH) and ``SIMD`` (divides MW)
 with the estimate methods below.
 """
@@ -31,6 +35,7 @@ from qonnx.custom_op.general.multithreshold import multithreshold
 from sparsekws.finn.ops.estimates import CostModelEstimates
 from sparsekws.finn.ops.hdl import HdlBackend
 from sparsekws.units.bits import index_bits
+from sparsekws.units.constant import ConstantUnit, csd_terms
 from sparsekws.units.cost import MatrixUnit
 from sparsekws.units.schedule import bank_depths, compress_columns, compress_rows, divisors
 
@@ -45,7 +50,8 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
     def get_nodeattr_types(self):
         attrs = super().get_nodeattr_types()
         attrs.update({
-            "sparse_mode": ("s", False, "sparse_weights", {"sparse_weights", "sparse_sparse"}),
+            "sparse_mode": ("s", False, "sparse_weights", {"sparse_weights", "sparse_sparse", "constant"}),
+            "constant_terms": ("i", False, 0),  # constant mode: signed digits of the weights (csd_terms)
             "fan_in": ("i", True, 0),
             "row_nnz": ("i", False, 0),
             "active_inputs": ("i", False, 0),
@@ -62,7 +68,7 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
         """Dot products ``x @ weights`` from the compressed storage (``x``: [..., MW])."""
         mw, mh = self.get_nodeattr("MW"), self.get_nodeattr("MH")
         flat = x.reshape(-1, mw).astype(np.float64)
-        if self.get_nodeattr("sparse_mode") == "sparse_weights":
+        if self.get_nodeattr("sparse_mode") != "sparse_sparse":
             index, value = compress_columns(weights, self.get_nodeattr("fan_in"))
             acc = (flat[:, index] * value[None].astype(np.float64)).sum(axis=-1)
         else:
@@ -108,6 +114,22 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
         return super().get_instream_width(ind)
 
     # -- estimates -------------------------------------------------------------------------------
+    def set_constant_terms(self, weights: np.ndarray) -> None:
+        """Record the signed digits the weights add (the constant mode's adders; done by the conversion pass)."""
+        self.set_nodeattr("constant_terms", csd_terms(weights))
+
+    def fold_to(self, target_cycles: int) -> bool:
+        """Constant mode: the one folding it has (PE = MH, SIMD = MW); other modes: not handled here."""
+        if self.get_nodeattr("sparse_mode") != "constant":
+            return False
+        self.set_nodeattr("PE", self.get_nodeattr("MH"))
+        self.set_nodeattr("SIMD", self.get_nodeattr("MW"))
+        return True
+
+    def streams_weights(self) -> bool:
+        """Whether the folding search's weight-stream limits apply (not to weights held as logic)."""
+        return self.get_nodeattr("sparse_mode") != "constant"
+
     def set_bank_depths(self, weights: np.ndarray) -> None:
         """Record the padded bank depth of every folding, for both modes (done by the conversion pass)."""
         self.set_nodeattr("simd_bank_depth", list(bank_depths(weights, "sparse_weights").values()))
@@ -119,10 +141,18 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
         depths = dict(zip(divisors(self.get_nodeattr(size)), self.get_nodeattr(table)))
         return depths.get(self.get_nodeattr(fold), 0)
 
-    def cost_unit(self) -> MatrixUnit:
-        """The node as a ``units.cost.MatrixUnit`` (shape, folding and memory settings)."""
+    def cost_unit(self) -> MatrixUnit | ConstantUnit:
+        """The node as a ``units.cost.MatrixUnit`` (shape, folding and memory settings), or a
+        ``units.constant.ConstantUnit`` in constant mode."""
         mode = self.get_nodeattr("sparse_mode")
         out_bits = 0 if self.get_nodeattr("noActivation") else self.get_output_datatype().bitwidth()
+        if mode == "constant":
+            return ConstantUnit(
+                mw=self.get_nodeattr("MW"), mh=self.get_nodeattr("MH"), weight_bits=self.get_input_datatype(1).bitwidth(),
+                input_bits=self.get_input_datatype(0).bitwidth(), terms=self.get_nodeattr("constant_terms"),
+                acc_bits=self.get_accumulator_datatype().bitwidth(), output_bits=out_bits,
+                n_vectors=int(np.prod(self.get_nodeattr("numInputVectors"))),
+                input_signed=self.get_input_datatype(0).signed())
         return MatrixUnit(
             mw=self.get_nodeattr("MW"), mh=self.get_nodeattr("MH"), pe=self.get_nodeattr("PE"),
             simd=self.get_nodeattr("SIMD"), weight_bits=self.get_input_datatype(1).bitwidth(),
@@ -146,11 +176,15 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
     def get_op_and_param_counts(self):
         counts = super().get_op_and_param_counts()
         unit = self.cost_unit()
+        mac_key = next(key for key in counts if key.startswith("op_mac"))
+        weight_key = next(key for key in counts if key.startswith("param_weight"))
+        if unit.mode == "constant":  # the non-zero weights, as logic: each added once per vector
+            nonzero = self.get_nodeattr("fan_in") * unit.mh
+            counts[mac_key], counts[weight_key] = int(nonzero * unit.n_vectors), int(nonzero)
+            return counts
         depth, width, _ = unit.weight_memory()  # one copy: replicas hold no extra parameters
         stored = int(math.ceil(depth)) * width // (unit.weight_bits + unit.address_bits)
         macs = stored if unit.mode == "sparse_weights" else unit.pe * unit.words * unit.active
-        mac_key = next(key for key in counts if key.startswith("op_mac"))
-        weight_key = next(key for key in counts if key.startswith("param_weight"))
         counts[mac_key] = int(macs * unit.n_vectors)
         counts[weight_key] = stored
         if unit.address_bits:
