@@ -9,6 +9,7 @@ from support.fixtures import cnn_config
 from sparsekws.cli import main
 from sparsekws.core.errors import UserError
 from sparsekws.rtl import calibration
+from sparsekws.rtl import report as rtl_report
 from sparsekws.rtl.report import rank_tables
 from sparsekws.models.spec import model_spec
 from sparsekws.rtl import layers as rtl_layers
@@ -102,3 +103,27 @@ def test_trained_rank_tables_must_match_the_configured_layers():
         rank_tables(layers, trained[:2] + [TrainedKwta(32, 1, 7, "global", tables[2])], "m.onnx")
     with pytest.raises(UserError, match="mode 'local'"):
         rank_tables(layers, trained[:2] + [TrainedKwta(32, 1, 5, "local", tables[2])], "m.onnx")
+
+
+def test_the_config_s_constant_and_scatter_units_are_reported_and_simulated(tmp_path):
+    from sparsekws.rtl.sim import simulate
+    from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
+
+    spec = model_spec(cnn_config(), (1, 32, 32), 12)
+    conv1, conv2 = [item for item in rtl_layers.model_layers(spec, {"0": "constant", 1: "scatter_conv"})
+                    if item.layer][:2]
+    assert (conv1.hw_mode, conv2.hw_mode, conv2.conv) == ("constant", "scatter_conv", (8, 14, 14, 5, 223))
+    assert [kind for kind, _ in rtl_report.units(conv1)] == ["dense", "sparse", "constant"]
+    kind, scatter = rtl_report.units(conv2)[-1]
+    assert kind == "scatter_conv" and (scatter.pe, scatter.active, scatter.outputs) == (8, 223, 8)
+    columns = rtl_report.unit_columns(kind, scatter, conv2.name)
+    assert rtl_report.modelled(columns, 0)["cycles_model_vector"] == scatter.cycles() == 223
+    try:
+        apply_verilator_env()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    rng = np.random.default_rng(0)
+    for item, (kind, shape) in ((conv1, rtl_report.units(conv1)[-1]), (conv2, (kind, scatter))):
+        out = rtl_report._simulate(kind, shape, item.name, None, False, rng, 3, tmp_path / kind, simulate, "")
+        assert out["sim_status"] == "passed", out["sim_status"]
+        assert out["sim_cycles"] == out["sim_cycles_model"] and out["sim_beats_checked"] > 0

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> None:
     spec = model_spec(entry, shape, len(class_names(cfg["task"]["words"])))
     with tempfile.TemporaryDirectory(prefix="sparsekws_rtl_") as tmp:
         table = report(spec, args.model, args.qonnx, args.yosys_table, not args.no_sim, args.frames, args.seed,
-                       Path(tmp))
+                       Path(tmp), modes=(entry.get("sparse_hw") or {}).get("mode"))
     write_csv(args.out_dir / "rtl_report.csv", table)
     write_json(args.out_dir / "rtl_report.json", {"provenance": stamp(cfg) | provenance(args.yosys_table),
                                                   "rows": table.replace({np.nan: None}).to_dict("records")})

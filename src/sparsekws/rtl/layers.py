@@ -25,6 +25,8 @@ class ModelLayer:
     positions: int = 1  # output positions per frame: a conv's vectors (im2col), a k-WTA's H x W
     active_inputs: int = 0  # K when the input comes from a 1-D k-WTA layer with a fixed k
     input_chw: tuple[int, int, int] | None = None  # a linear layer on a flattened C x H x W feature map
+    hw_mode: str = ""  # the model config's sparse_hw mode for this layer, where it names one
+    conv: tuple[int, int, int, int, int] | None = None  # a conv: (C, H, W) it reads, kernel, k of the k-WTA before it
 
     def hardware_columns(self, weights: np.ndarray) -> np.ndarray:
         """``weights`` with its columns in the hardware's stream order: a flattened feature map
@@ -59,10 +61,12 @@ def _matching(name: str, kind: str, rows: int, cols: int) -> Layer:
     return Layer(name, rows, cols, base.wbits, base.abits, base.obits, pe, simd, base.in_signed)
 
 
-def model_layers(spec: ModelSpec) -> list[ModelLayer]:
-    """The matrix and k-WTA layers of a model's specification, in order."""
+def model_layers(spec: ModelSpec, modes: dict | None = None) -> list[ModelLayer]:
+    """The matrix and k-WTA layers of a model's specification, in order; ``modes``: the model config's
+    ``sparse_hw.mode`` per weight-layer index (``{index: mode}``, keys int or str)."""
+    modes = {int(index): mode for index, mode in (modes or {}).items()} if isinstance(modes, dict) else {}
     out = []
-    for item in spec.layers:
+    for position, item in enumerate(spec.layers):
         name = calibration_name(spec, item)
         if isinstance(item, KwtaLayer):
             out.append(ModelLayer(None, item.density, kwta=(name, item.channels, item.k_inference),
@@ -70,9 +74,14 @@ def model_layers(spec: ModelSpec) -> list[ModelLayer]:
             continue
         feeder = spec.kwta_feeding(item)
         active = feeder.k_inference if feeder is not None and feeder.positions == 1 else 0
+        before = spec.layers[position - 1] if position else None
+        conv = None
+        if item.kind == "conv" and isinstance(before, KwtaLayer):
+            conv = (*item.input_chw, item.kernel, before.k_inference)
         out.append(ModelLayer(_matching(name, item.kind, item.out_features, item.in_features), item.density,
                               positions=item.positions, active_inputs=active,
-                              input_chw=item.input_chw if item.kind == "linear" else None))
+                              input_chw=item.input_chw if item.kind == "linear" else None,
+                              hw_mode=modes.get(item.index, ""), conv=conv))
     return out
 
 

@@ -4,7 +4,10 @@ the compile stage's model beside simulation and Yosys.
 For every matrix layer: the dense unit and, where the layer is sparse, the fixed fan-in unit at
 the model's weight density with the same PE and SIMD (banked schedule; bank depth from the
 trained weights when given), plus the sparse-sparse unit where the input comes from a k-WTA with
-fixed k, and every k-WTA layer as the rank-ROM unit (``kwta_ranked``, global mode, PE
+fixed k, the unit the model config's ``sparse_hw`` mode names where it is ``constant`` (the
+fully parallel constant-coefficient unit, simulated on a 4-row slice) or ``scatter_conv`` (the
+scatter convolution at PE ``SCATTER_PE``, bank depth from the weights, simulated on a slice of
+PE output channels with every input channel, kernel offset and the layer's k), and every k-WTA layer as the rank-ROM unit (``kwta_ranked``, global mode, PE
 ``calibration.KWTA_PE``). Simulation (cocotb + Verilator) runs on a two-fold slice of each matrix
 unit (PE=2, 4 rows, the layer's real columns, fan-in and SIMD) with the trained weights of the
 QONNX export when given (random fixed fan-in weights otherwise), and on the whole k-WTA unit
@@ -42,9 +45,12 @@ from sparsekws.rtl.tools import missing_tools
 from sparsekws.rtl.verilog import MvuShape
 from sparsekws.units import golden
 from sparsekws.units.calibration import source as calibration_source
+from sparsekws.units.constant import csd_terms
+from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth
 
 log = logging.getLogger(__name__)
 SLICE_PE = 2
+SCATTER_PE = 16  # output banks of the scatter convolution (one step per winner with packs of M/16 kernels)
 RESOURCES = ("lut", "ff", "bram18", "dsp")
 
 
@@ -65,7 +71,25 @@ def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str
     if item.active_inputs:
         active = math.ceil(item.active_inputs / layer.simd) * layer.simd
         out.append(("sparse_sparse", layer.shape(active=active)))
+    fan_in = int((weights != 0).sum(axis=1).max()) if weights is not None else golden.fan_in_for_density(
+        layer.cols, item.density)
+    if item.hw_mode == "constant":
+        out.append(("constant", layer.shape(pe=layer.rows, simd=layer.cols, fan_in=fan_in)))
+    if item.hw_mode == "scatter_conv" and item.conv is not None:
+        channels, height, width, kernel, k = item.conv
+        pe = math.gcd(SCATTER_PE, layer.rows)
+        depth = bank_depth(conv_weights(weights, item.conv), pe) if weights is not None else 1
+        out.append(("scatter_conv", ScatterConvShape(
+            channels=channels, height=height, width=width, kernel=kernel, outputs=layer.rows, active=k,
+            pe=pe, simd=1, wbits=layer.wbits, abits=layer.abits, obits=layer.obits, fan_in=fan_in,
+            bank_depth=depth)))
     return out
+
+
+def conv_weights(weights: np.ndarray, conv: tuple) -> np.ndarray:
+    """A conv's weights in hardware column order ``[M, K*K*C]`` as torch's ``[M, C, K, K]``."""
+    channels, _, _, kernel, _ = conv
+    return np.asarray(weights).reshape(len(weights), kernel, kernel, channels).transpose(0, 3, 1, 2)
 
 
 def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Generator, frames: int) -> cases.Case:
@@ -73,6 +97,15 @@ def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Gene
     module docstring); ``case.shape`` is the slice's shape."""
     if kind == "kwta":
         return cases.ranked_kwta_case(shape, weights, rng, frames)
+    if kind == "scatter_conv":  # one output word per bank: every bank, offset and input channel
+        if weights is None:
+            weights = golden.random_fixed_fan_in(shape.pe, shape.channels * shape.offsets, shape.fan_in, shape.wbits, rng)
+        torch_layout = conv_weights(weights[: shape.pe], (shape.channels, 0, 0, shape.kernel, 0))
+        part = dataclasses.replace(shape, outputs=shape.pe, bank_depth=bank_depth(torch_layout, shape.pe))
+        return cases.scatter_conv_case(part, torch_layout, rng, frames)
+    if kind == "constant":
+        part = dataclasses.replace(shape, pe=2 * SLICE_PE, rows=2 * SLICE_PE)
+        return cases.mvu_case(kind, part, rng, frames, weights=None if weights is None else weights[: part.rows])
     part: MvuShape = dataclasses.replace(shape, pe=SLICE_PE, rows=2 * SLICE_PE, bank_depth=0)
     rows = None if weights is None else weights[: part.rows]
     return cases.mvu_case(kind, part, rng, frames, weights=rows)
@@ -85,8 +118,10 @@ def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float, colum
         return {f"{m}_yosys": np.nan for m in RESOURCES} | {"depth_yosys": np.nan,
                                                              "yosys_method": "no calibration table"}
     match = table[(table.layer == layer) & (table.kind == kind)]
-    if kind in ("sparse", "dense"):
+    if kind in ("sparse", "dense", "constant", "scatter_conv"):
         match = match[np.isclose(match.density, 1.0 if kind == "dense" else density)]
+    if kind == "scatter_conv":
+        match = match[match.pe == (columns or {}).get("pe")]
     if kind == "kwta":
         match = _ranked_kwta_rows(match, columns or {})
     if match.empty:
@@ -108,9 +143,15 @@ def _ranked_kwta_rows(match: pd.DataFrame, columns: dict) -> pd.DataFrame:
     return match[same]
 
 
-def unit_columns(kind: str, shape, layer: str) -> dict:
-    """The calibration table's description of a unit (what ``calibration.model_counts`` reads)."""
-    return describe({"layer": layer, "kind": kind, "density": 1.0, "shape": shape})
+def unit_columns(kind: str, shape, layer: str, weights: np.ndarray | None = None) -> dict:
+    """The calibration table's description of a unit (what ``calibration.model_counts`` reads); a
+    constant-coefficient unit's terms come from its ``weights`` (its rows; the fan-in's worst case
+    without them)."""
+    entry = {"layer": layer, "kind": kind, "density": 1.0, "shape": shape}
+    if kind == "constant":
+        entry["terms"] = (csd_terms(weights[: shape.rows]) if weights is not None
+                          else 2 * shape.rows * (shape.fan_in or shape.cols))
+    return describe(entry)
 
 
 def modelled(columns: dict, yosys_dsp: float) -> dict:
@@ -140,10 +181,10 @@ def rank_tables(kwta_layers: list[ModelLayer], trained: list[TrainedKwta], qonnx
 
 
 def report(spec: ModelSpec, model: str, qonnx: Path | None, yosys_table: Path, simulate: bool, frames: int,
-           seed: int, work_dir: Path) -> pd.DataFrame:
-    """One row per (layer, unit) of ``model`` (specification ``spec``); ``yosys_table``: the Yosys
-    calibration table (``rtl.calibration``), read where it exists."""
-    layers = model_layers(spec)
+           seed: int, work_dir: Path, modes: dict | None = None) -> pd.DataFrame:
+    """One row per (layer, unit) of ``model`` (specification ``spec``; ``modes``: its config's
+    ``sparse_hw.mode``); ``yosys_table``: the Yosys calibration table (``rtl.calibration``), read where it exists."""
+    layers = model_layers(spec, modes)
     weights = trained_weights(qonnx) if qonnx is not None else []
     matrices = [item for item in layers if item.layer]
     if weights and len(weights) != len(matrices):
@@ -164,14 +205,15 @@ def report(spec: ModelSpec, model: str, qonnx: Path | None, yosys_table: Path, s
         else:  # a k-WTA layer: its rank ROM
             layer_weights = next(tables)
         for kind, shape in units(item, layer_weights):
-            columns = unit_columns(kind, shape, item.name)
+            columns = unit_columns(kind, shape, item.name, layer_weights if item.layer else None)
             row = {"model": model, "layer": item.name, "unit": kind, "density": item.density}
             row |= {key: columns.get(key, 0)
                     for key in ("rows", "cols", "pe", "simd", "fan_in", "bank_depth", "active", "bins")}
             row["positions"] = item.positions
             yosys = calibrated(table, item.name, kind, item.density, columns)
             row |= modelled(columns, yosys["dsp_yosys"])
-            row["cycles_model_frame"] = row["cycles_model_vector"] * (1 if kind == "kwta" else item.positions)
+            per_frame = kind in ("kwta", "scatter_conv")  # their model counts a whole frame
+            row["cycles_model_frame"] = row["cycles_model_vector"] * (1 if per_frame else item.positions)
             row |= yosys | {"resource_model": f"sparsekws.units.cost; {calibration_note()}"}
             row |= _simulate(kind, shape, item.name, layer_weights, qonnx is not None, rng, frames,
                              work_dir / f"{item.name}_{kind}_{len(rows)}", run_sim,
@@ -188,6 +230,8 @@ def calibration_note() -> str:
 
 def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, skip_reason: str) -> dict:
     source = "trained" if weights is not None else "random fixed fan-in"
+    if kind == "scatter_conv":
+        source += f", k-WTA-like maps of k = {shape.active} winners"
     if kind == "kwta":
         source = ("trained rank ROM (boost, activation scale)" if trained
                   else "seeded boost of the calibration grid (calibration.kwta_boost)") + ", random inputs"
@@ -195,7 +239,8 @@ def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, 
         return {"sim_status": f"skipped: {skip_reason}", "sim_weights": source, "sim_cycles_model": np.nan,
                 "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
     case = slice_case(kind, shape, weights, rng, frames)
-    model = model_counts(unit_columns(kind, case.shape, layer))["cycles"]  # the compile stage's model of the slice
+    slice_weights = weights if kind not in ("kwta", "scatter_conv") else None
+    model = model_counts(unit_columns(kind, case.shape, layer, slice_weights))["cycles"]  # the model of the slice
     result = run_sim(case, work)
     status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
     if result.passed and abs(result.cycles_per_frame_sim - model) > 0.05 * model:
