@@ -14,19 +14,9 @@ from sparsekws.rtl import cases, cycles, synth
 from sparsekws.units import golden
 from sparsekws.rtl.tools import ToolMissing, verilator_env, yosys_path
 from sparsekws.rtl.verilog import MvuShape, sparse_sparse_scatter_mvu
+from support.rtl_sim import simulate_or_skip
 
 FRAMES = 5
-
-
-def _simulate(case, work_dir, seed=0):
-    from sparsekws.rtl.sim import simulate
-    from sparsekws.rtl.tools import apply_verilator_env
-
-    try:
-        apply_verilator_env()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-    return simulate(case, work_dir, seed=seed)
 
 
 def _cost_unit(shape: MvuShape, weights: np.ndarray) -> MatrixUnit:
@@ -51,7 +41,7 @@ def test_scatter_unit_is_exact_at_the_modelled_cycles(shape, tmp_path):
     assert not unit.dense_limit and not unit.lockstep  # rows are sparse: the scatter mode
     case = cases.mvu_case("sparse_sparse_scatter", shape, rng, FRAMES, weights=weights)
     assert case.shape.bank_depth == unit.words == golden.bank_depth(weights.T, shape.pe)
-    result = _simulate(case, tmp_path, seed=shape.pe)
+    result = simulate_or_skip(case, tmp_path, seed=shape.pe)
     assert result.passed, result.first_mismatch
     assert result.beats_checked == 2 * FRAMES * shape.nf
     assert result.cycles_per_frame_sim == case.cycles_per_frame == unit.cycles()
@@ -72,7 +62,7 @@ def test_frame_turnover_keeps_the_rate_when_scatter_and_drain_balance(active, si
     shape = MvuShape(16, 32, 2, simd, 4, 4, 2, active=active, bank_depth=depth)  # NF = 8, padded bank depth
     rng = np.random.default_rng(active)
     case = cases.mvu_case("sparse_sparse_scatter", shape, rng, FRAMES, weights=_one_per_row(16, 32, rng))
-    result = _simulate(case, tmp_path, seed=active)
+    result = simulate_or_skip(case, tmp_path, seed=active)
     assert result.passed, result.first_mismatch
     assert result.cycles_per_frame_sim == case.cycles_per_frame == max(active // simd * depth, 8)
 

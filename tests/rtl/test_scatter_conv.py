@@ -9,8 +9,8 @@ import torch
 from sparsekws.models.sparse_weights import SparseWeights
 from sparsekws.rtl import cases
 from sparsekws.rtl.scatter_conv import pack_pair, pair_fields, scatter_conv
-from sparsekws.rtl.tools import ToolMissing
 from sparsekws.units import scatter_conv as sc
+from support.rtl_sim import simulate_or_skip
 
 FRAMES = 4
 
@@ -32,17 +32,6 @@ def _shape(weights, height, width, active, pe, simd, obits=2, abits=3):
                                bank_depth=sc.bank_depth(weights, pe))
 
 
-def _simulate(case, work_dir, seed=0):
-    from sparsekws.rtl.sim import simulate
-    from sparsekws.rtl.tools import apply_verilator_env
-
-    try:
-        apply_verilator_env()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-    return simulate(case, work_dir, seed=seed)
-
-
 @pytest.mark.parametrize("height, width, kernel, outputs, active, pe, simd, kernels", [
     (7, 6, 3, 8, 12, 4, 1, 2),    # complementary packs: one step per pair; scatter-bound (12 > 4x5x2 / ...)
     (6, 6, 3, 4, 16, 2, 2, 1),    # random masks: bank depth > 1, two lanes
@@ -53,7 +42,7 @@ def test_scatter_conv_is_exact_at_the_modelled_cycles(height, width, kernel, out
     weights = _weights(outputs, 3, kernel, 0.3, seed=height, kernels=kernels)
     shape = _shape(weights, height, width, active, pe, simd)
     case = cases.scatter_conv_case(shape, weights, np.random.default_rng(kernel), FRAMES)
-    result = _simulate(case, tmp_path, seed=pe)
+    result = simulate_or_skip(case, tmp_path, seed=pe)
     assert result.passed, result.first_mismatch
     assert result.beats_checked == 2 * FRAMES * shape.drain_beats
     assert result.cycles_per_frame_sim == case.cycles_per_frame == shape.cycles()

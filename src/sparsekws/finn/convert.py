@@ -74,6 +74,14 @@ def _convert_kwinners(model) -> None:
         replace_node(model, [kw], nodes)
 
 
+def _kwinners_before(model, tensor: str):
+    """The ``KWinnersHW`` node whose output is ``tensor`` (through shape-only nodes), or None."""
+    producer = model.find_producer(tensor)
+    while producer is not None and producer.op_type in SHAPE_ONLY_OPS:
+        producer = model.find_producer(producer.input[0])
+    return producer if producer is not None and producer.op_type == "KWinnersHW" else None
+
+
 def _feeding_kwinners(model, node):
     """``(KWinnersHW node, most non-zeros it lets through)`` when its whole output is this
     MVAU's input vector (through shape-only nodes), else ``None``."""
@@ -81,10 +89,8 @@ def _feeding_kwinners(model, node):
 
     if int(np.prod(getCustomOp(node).get_nodeattr("numInputVectors"))) != 1:
         return None  # one vector per frame only (not a convolution's windows)
-    producer = model.find_producer(node.input[0])
-    while producer is not None and producer.op_type in SHAPE_ONLY_OPS:
-        producer = model.find_producer(producer.input[0])
-    if producer is None or producer.op_type != "KWinnersHW":
+    producer = _kwinners_before(model, node.input[0])
+    if producer is None:
         return None
     inst = getCustomOp(producer)
     shape = inst.get_normal_input_shape()
@@ -107,10 +113,8 @@ def _conv_fed_by_kwinners(model, node):
     if (list(window.get_nodeattr("Stride")) != [1, 1] or list(window.get_nodeattr("Dilation")) != [1, 1]
             or kernel[0] != kernel[1] or window.get_nodeattr("depthwise")):
         return None
-    producer = model.find_producer(swg.input[0])
-    while producer is not None and producer.op_type in SHAPE_ONLY_OPS:
-        producer = model.find_producer(producer.input[0])
-    if producer is None or producer.op_type != "KWinnersHW":
+    producer = _kwinners_before(model, swg.input[0])
+    if producer is None:
         return None
     inst = getCustomOp(producer)
     shape = inst.get_normal_input_shape()

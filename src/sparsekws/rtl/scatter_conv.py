@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sparsekws.rtl.text import Text, const, pack_lanes
-from sparsekws.rtl.verilog import activation, output_stage, row_address, threshold_words
+from sparsekws.rtl.verilog import activation, output_stage, row_address, scatter_control, threshold_words
 from sparsekws.units.bits import clog2, index_bits
 from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth, row_image
 
@@ -85,13 +85,13 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
     fields = {field: (low, width) for field, low, width in pair_fields(shape)}
     word, value = row_image(weights, pe, steps)  # [K*K, C, steps, PE]
     kb, qyb, qxb = clog2(kk), clog2(block_rows), clog2(block_cols)
-    dcb, kcb, nfb, awb = clog2(steps), clog2(shape.beats), clog2(nf), clog2(words)
+    nfb, awb = clog2(nf), clog2(words)
     oyb, oxb, rab = clog2(shape.out_height), clog2(shape.out_width), clog2(shape.channels * steps)
     t = Text()
     t.header(name, f"scatter conv {shape.height}x{shape.width}x{shape.channels} -> {shape.out_height}x"
              f"{shape.out_width}x{shape.outputs} K={kk} k={shape.active} bank depth {steps} PE={pe} SIMD={simd} "
              f"W{wb}A{ab}->{shape.obits}", simd * pair_bits(shape), pe * shape.obits)
-    _control(t, shape, dcb, kcb)
+    scatter_control(t, shape.bank_depth, shape.beats)
     _drain_counters(t, shape, nfb, kb, qyb, qxb, oyb, oxb, awb)
     for s in range(simd):
         t.add(*(f"  reg [{fields[f][1] - 1}:0] i{f}{s};" for f in ("y", "x", "c", "v")), f"  reg [{ab - 1}:0] sv{s};")
@@ -100,8 +100,7 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
           + " ".join(f"i{f}{s} <= in_data[{s * pair_bits(shape) + fields[f][0]} +: {fields[f][1]}];"
                      for s in range(simd) for f in ("y", "x", "c", "v")) + " end",
           "  always @(posedge clk) if (go) begin s_sel <= isel; s_last <= d_last && kc_last; "
-          + " ".join(f"sv{s} <= iv{s};" for s in range(simd)) + " end",
-          "  wire sc0 = s_v && !s_sel, sc1 = s_v && s_sel;")
+          + " ".join(f"sv{s} <= iv{s};" for s in range(simd)) + " end")
     for s in range(simd):
         rows = []
         for offset in range(kk * kk):
@@ -175,43 +174,6 @@ def _accumulators(t: Text, name: str, acc_bits: int, words: int, ok: str, draine
         t.add(f"  always @(posedge clk) if ({name}_w{c}) {name}_m{c}{at(c)} <= {name}_sum;",
               f"  always @(posedge clk) if ({name}_w{c} || (dc{c} && {drained}) || clearing) "
               f"{name}_v{c}{at(c)} <= {name}_w{c};")
-
-
-def _control(t: Text, shape: ScatterConvShape, dcb: int, kcb: int) -> None:
-    """Issue/drain handshake of the two accumulator copies (as ``verilog.sparse_sparse_scatter_mvu``)."""
-    t.add("  wire adv = !out_valid || out_ready;",
-          "  reg have, isel, dsel, clearing, s_v, s_sel, s_last, v_q;", "  reg [1:0] full;",
-          f"  reg [{dcb - 1}:0] d;", f"  reg [{kcb - 1}:0] kc;",
-          f"  wire d_last = (d == {const(dcb, shape.bank_depth - 1)});",
-          f"  wire kc_last = (kc == {const(kcb, shape.beats - 1)});",
-          "  wire dn_last;",
-          "  wire dfire = adv && !clearing && full[dsel];",
-          "  wire release0 = dfire && dn_last && !dsel;", "  wire release1 = dfire && dn_last && dsel;",
-          "  wire go = have && !clearing && (isel ? (!full[1] || release1) : (!full[0] || release0));",
-          "  assign in_ready = !have || (go && d_last);",
-          "  wire load = in_valid && in_ready;",
-          "  wire clear_last;",
-          "  always @(posedge clk) begin",
-          "    if (!rst_n) begin have <= 1'b0; isel <= 1'b0; dsel <= 1'b0; clearing <= 1'b1; full <= 2'b00;"
-          f" s_v <= 1'b0; v_q <= 1'b0; d <= {dcb}'d0; kc <= {kcb}'d0; end",
-          "    else begin",
-          "      if (load) have <= 1'b1; else if (go && d_last) have <= 1'b0;",
-          "      if (go) begin",
-          f"        d <= d_last ? {dcb}'d0 : d + 1'b1;",
-          "        if (d_last) begin",
-          f"          kc <= kc_last ? {kcb}'d0 : kc + 1'b1;",
-          "          if (kc_last) isel <= !isel;",
-          "        end",
-          "      end",
-          "      s_v <= go;",
-          "      if (clearing && clear_last) clearing <= 1'b0;",
-          "      if (dfire && dn_last) dsel <= !dsel;",
-          "      full[0] <= (full[0] && !release0) || (s_v && s_last && !s_sel);",
-          "      full[1] <= (full[1] && !release1) || (s_v && s_last && s_sel);",
-          "      if (adv) v_q <= dfire;",
-          "    end",
-          "  end",
-          "  wire dc0 = dfire && !dsel, dc1 = dfire && dsel;")
 
 
 def _drain_counters(t: Text, shape: ScatterConvShape, nfb: int, kb: int, qyb: int, qxb: int, oyb: int, oxb: int,

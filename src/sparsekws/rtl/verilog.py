@@ -369,23 +369,16 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
     word, value = sparse_sparse_image(weights.T, pe)  # [cols, depth, PE]
     pad = ((0, 0), (0, steps - word.shape[1]), (0, 0))
     word, value = np.pad(word, pad), np.pad(value, pad)
-    dcb, kcb, nfb, rab = clog2(steps), clog2(beats), clog2(nf), clog2(shape.cols * steps)
+    nfb, rab = clog2(nf), clog2(shape.cols * steps)
     t = Text()
     t.header(name, f"sparse-sparse scatter MVU {shape.rows}x{shape.cols} K={shape.active} bank depth {steps} "
              f"PE={pe} SIMD={simd} W{wb}A{ab}->{shape.obits}", simd * pair, pe * shape.obits)
-    t.add("  wire adv = !out_valid || out_ready;",
-          "  reg have, isel, dsel, clearing, s_v, s_sel, s_last, v_q;", "  reg [1:0] full;",
-          f"  reg [{dcb - 1}:0] d;", f"  reg [{kcb - 1}:0] kc;", f"  reg [{nfb - 1}:0] dn;",
-          f"  wire d_last = (d == {const(dcb, steps - 1)});",
-          f"  wire kc_last = (kc == {const(kcb, beats - 1)});",
-          f"  wire dn_last = (dn == {const(nfb, nf - 1)});",
-          "  // drain: read (and zero) word dn of copy dsel once its frame is complete",
-          "  wire dfire = adv && !clearing && full[dsel];",
-          "  wire release0 = dfire && dn_last && !dsel;", "  wire release1 = dfire && dn_last && dsel;",
-          "  // scatter: issue step d of the held beat into copy isel (free, or freed this cycle)",
-          "  wire go = have && !clearing && (isel ? (!full[1] || release1) : (!full[0] || release0));",
-          "  assign in_ready = !have || (go && d_last);",
-          "  wire load = in_valid && in_ready;")
+    scatter_control(t, steps, beats)
+    t.add(f"  reg [{nfb - 1}:0] dn;", f"  assign dn_last = (dn == {const(nfb, nf - 1)});", "  assign clear_last = dn_last;",
+          "  always @(posedge clk) begin",
+          f"    if (!rst_n) dn <= {nfb}'d0;",
+          f"    else if (clearing || dfire) dn <= dn_last ? {nfb}'d0 : dn + 1'b1;",
+          "  end")
     for s in range(simd):
         t.add(f"  reg [{ixb - 1}:0] ix{s};", f"  reg [{ab - 1}:0] xv{s}, sv{s};")
         row_address(t, f"ra{s}", rab, f"ix{s}", steps, "d")
@@ -393,29 +386,7 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
           + " ".join(f"ix{s} <= in_data[{s * pair + ab} +: {ixb}]; xv{s} <= in_data[{s * pair} +: {ab}];"
                      for s in range(simd)) + " end",
           "  always @(posedge clk) if (go) begin s_sel <= isel; s_last <= d_last && kc_last; "
-          + " ".join(f"sv{s} <= xv{s};" for s in range(simd)) + " end",
-          "  always @(posedge clk) begin",
-          "    if (!rst_n) begin have <= 1'b0; isel <= 1'b0; dsel <= 1'b0; clearing <= 1'b1; full <= 2'b00;"
-          f" s_v <= 1'b0; v_q <= 1'b0; d <= {dcb}'d0; kc <= {kcb}'d0; dn <= {nfb}'d0; end",
-          "    else begin",
-          "      if (load) have <= 1'b1; else if (go && d_last) have <= 1'b0;",
-          "      if (go) begin",
-          f"        d <= d_last ? {dcb}'d0 : d + 1'b1;",
-          "        if (d_last) begin",
-          f"          kc <= kc_last ? {kcb}'d0 : kc + 1'b1;",
-          "          if (kc_last) isel <= !isel;",
-          "        end",
-          "      end",
-          "      s_v <= go;",
-          f"      if (clearing || dfire) dn <= dn_last ? {nfb}'d0 : dn + 1'b1;",
-          "      if (clearing && dn_last) clearing <= 1'b0;",
-          "      if (dfire && dn_last) dsel <= !dsel;",
-          "      full[0] <= (full[0] && !release0) || (s_v && s_last && !s_sel);",
-          "      full[1] <= (full[1] && !release1) || (s_v && s_last && s_sel);",
-          "      if (adv) v_q <= dfire;",
-          "    end",
-          "  end",
-          "  wire sc0 = s_v && !s_sel, sc1 = s_v && s_sel, dc0 = dfire && !dsel, dc1 = dfire && dsel;")
+          + " ".join(f"sv{s} <= xv{s};" for s in range(simd)) + " end")
     for s in range(simd):
         words = [pack_lanes([(int(word[i, step, p]) << wb) | (int(value[i, step, p]) & ((1 << wb) - 1))
                              for p in range(pe)], lane)
@@ -436,6 +407,49 @@ def sparse_sparse_scatter_mvu(name: str, shape: MvuShape, weights: np.ndarray, t
     output_stage(t, shape, "1'b1", totals, [threshold_words(shape, thresholds, p) for p in range(pe)], "dn")
     t.footer()
     return t.text()
+
+
+def scatter_control(t: Text, steps: int, beats: int) -> None:
+    """Issue and drain handshake of a scatter unit's two accumulator copies (``adv``, ``go``,
+    ``load``, ``dfire``, ``sc<c>``/``dc<c>``: copy ``c`` scattered / drained this cycle). A held beat
+    issues ``steps`` steps into copy ``isel`` once that copy is free (or freed this cycle); a copy
+    whose frame (``beats`` beats) is in is drained, one word per ``dfire``. The caller assigns
+    ``dn_last`` (the drain's last word) and ``clear_last`` (the last word of the sweep after reset)."""
+    dcb, kcb = clog2(steps), clog2(beats)
+    t.add("  wire adv = !out_valid || out_ready;",
+          "  reg have, isel, dsel, clearing, s_v, s_sel, s_last, v_q;", "  reg [1:0] full;",
+          f"  reg [{dcb - 1}:0] d;", f"  reg [{kcb - 1}:0] kc;",
+          f"  wire d_last = (d == {const(dcb, steps - 1)});",
+          f"  wire kc_last = (kc == {const(kcb, beats - 1)});",
+          "  wire dn_last, clear_last;",
+          "  // drain: read (and empty) the next word of copy dsel once its frame is complete",
+          "  wire dfire = adv && !clearing && full[dsel];",
+          "  wire release0 = dfire && dn_last && !dsel;", "  wire release1 = dfire && dn_last && dsel;",
+          "  // scatter: issue step d of the held beat into copy isel (free, or freed this cycle)",
+          "  wire go = have && !clearing && (isel ? (!full[1] || release1) : (!full[0] || release0));",
+          "  assign in_ready = !have || (go && d_last);",
+          "  wire load = in_valid && in_ready;",
+          "  always @(posedge clk) begin",
+          "    if (!rst_n) begin have <= 1'b0; isel <= 1'b0; dsel <= 1'b0; clearing <= 1'b1; full <= 2'b00;"
+          f" s_v <= 1'b0; v_q <= 1'b0; d <= {dcb}'d0; kc <= {kcb}'d0; end",
+          "    else begin",
+          "      if (load) have <= 1'b1; else if (go && d_last) have <= 1'b0;",
+          "      if (go) begin",
+          f"        d <= d_last ? {dcb}'d0 : d + 1'b1;",
+          "        if (d_last) begin",
+          f"          kc <= kc_last ? {kcb}'d0 : kc + 1'b1;",
+          "          if (kc_last) isel <= !isel;",
+          "        end",
+          "      end",
+          "      s_v <= go;",
+          "      if (clearing && clear_last) clearing <= 1'b0;",
+          "      if (dfire && dn_last) dsel <= !dsel;",
+          "      full[0] <= (full[0] && !release0) || (s_v && s_last && !s_sel);",
+          "      full[1] <= (full[1] && !release1) || (s_v && s_last && s_sel);",
+          "      if (adv) v_q <= dfire;",
+          "    end",
+          "  end",
+          "  wire sc0 = s_v && !s_sel, sc1 = s_v && s_sel, dc0 = dfire && !dsel, dc1 = dfire && dsel;")
 
 
 def scatter_accumulator(t: Text, name: str, acc_bits: int, words: int, scatter: str, drain: str, word: str,
