@@ -4,9 +4,9 @@ Reads the compile stage's estimates (``results/hw/<dataset>/<model>/<board>/esti
 ``snakemake --cores all`` or the compile rule alone) and prints, per model and board, every layer
 of the chosen (tuned) design — cycles per word, folding (PE, SIMD), LUT, FF, BRAM36, URAM, DSP,
 the layer's share of the chip's binding resource — then the chip-level numbers of the stock and
-tuned designs: cycles, words/s of one network, networks per chip and the resource that binds it,
-words/s of the full chip, the best full-chip design among the search's candidates, and each
-sparse model's ratio to its dense baseline (tuned and stock) on the same board. Every number is
+tuned designs: cycles, words/s of the fastest network, how many copies of it fit and the
+resource that binds it, then the full-chip design (the search's most words/s per chip: its
+cycles, copies, binding resource and words/s), and each sparse model's ratio to its dense baseline (tuned and stock) on the same board. Every number is
 the compile stage's estimate (FINN's analytical model for FINN's layers, the project's cost
 model for its own units), labelled so in the JSON. Writes results/benchmarks/fpga.json (or --out).
 """
@@ -56,10 +56,12 @@ def layer_row(layer: Mapping[str, Any], available: Mapping[str, float], max_cycl
 
 
 def design_row(section: Mapping[str, Any]) -> dict[str, Any]:
-    """The chip-level numbers of one design (stock or tuned) of an estimate."""
+    """The chip-level numbers of one search (stock or tuned) of an estimate: its fastest network and
+    its full-chip design."""
     return {"max_cycles": section.get("max_cycles"), "fps": section.get("fps"), "fits": section.get("fits"),
-            "networks_per_chip": section.get("networks_per_chip"), "binding_resource": section.get("binding_resource"),
-            "full_chip_fps": section.get("full_chip_fps"), "full_chip_optimum": section.get("full_chip_optimum")}
+            "copies_of_fastest": section.get("copies_of_fastest"), "binding_resource": section.get("binding_resource"),
+            "networks_per_chip": section.get("networks_per_chip"), "full_chip_fps": section.get("full_chip_fps"),
+            "full_chip": section.get("full_chip")}
 
 
 def summarise(estimate: Mapping[str, Any], available: Mapping[str, float]) -> dict[str, Any]:
@@ -121,12 +123,11 @@ def print_summary(model: str, board: str, summary: Mapping[str, Any]) -> None:
         print("   " + " ".join(f"{_number(layer[column]):>{widths.get(column, 9)}}" for column in LAYER_COLUMNS) + mark)
     for design in DESIGNS:
         chip = summary[design]
-        optimum = chip["full_chip_optimum"] or {}
-        print(f"   {design:>5}: {_number(chip['max_cycles'])} cycles, {_number(chip['fps'])} words/s, "
-              f"{_number(chip['networks_per_chip'])} per chip ({chip['binding_resource']}), full chip "
-              f"{_number(chip['full_chip_fps'])} words/s; best full-chip candidate "
-              f"{_number(optimum.get('full_chip_fps'))} words/s ({_number(optimum.get('networks_per_chip'))} x "
-              f"{_number(optimum.get('fps'))})")
+        full = chip["full_chip"] or {}
+        print(f"   {design:>5}: fastest network {_number(chip['max_cycles'])} cycles, {_number(chip['fps'])} "
+              f"words/s, {_number(chip['copies_of_fastest'])} per chip ({chip['binding_resource']}); full chip "
+              f"{_number(chip['full_chip_fps'])} words/s = {_number(full.get('networks_per_chip'))} x "
+              f"{_number(full.get('fps'))} ({_number(full.get('max_cycles'))} cycles, {full.get('binding_resource')})")
 
 
 def main(argv=None) -> int:

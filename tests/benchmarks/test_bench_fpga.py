@@ -28,8 +28,9 @@ def layer(name, cycles, **resources):
 
 
 def estimate(fps, copies, fits=True):
-    design = {"max_cycles": 200, "fps": fps, "fits": fits, "networks_per_chip": copies, "binding_resource": "LUT",
-              "full_chip_fps": fps * copies, "full_chip_optimum": None}
+    full = {"max_cycles": 400, "fps": fps / 2, "networks_per_chip": 2 * copies, "binding_resource": "LUT"}
+    design = {"max_cycles": 200, "fps": fps, "fits": fits, "copies_of_fastest": copies, "binding_resource": "LUT",
+              "networks_per_chip": 2 * copies, "full_chip_fps": fps * copies, "full_chip": full if fits else None}
     return {"status": "estimated", "clock_mhz": 200.0, "max_cycles": 200, "bottleneck_layer": "MVAU_1",
             "layers": [layer("MVAU_0", 100, LUT=50, BRAM_18K=40), layer("MVAU_1", 200, DSP=10)],
             "stock": design, "tuned": design}

@@ -65,8 +65,11 @@ def test_estimate_fields_and_positive_numbers(builds):
         assert est["fps"] == pytest.approx(board_cfg["clock_mhz"] * 1e6 / est["max_cycles"])
         assert est["latency"]["cycles"] == sum(layer["cycles"] for layer in est["layers"])
         assert est["latency"]["ms"] == pytest.approx(est["latency"]["cycles"] / (board_cfg["clock_mhz"] * 1e3))
-        assert est["networks_per_chip"] == est["fit"]["networks_per_chip"] >= 1
-        assert est["full_chip_fps"] == pytest.approx(est["networks_per_chip"] * est["fps"])
+        full = est["full_chip"]  # the search's full-chip design: at least as many words/s as copies of the fastest
+        assert est["networks_per_chip"] == full["networks_per_chip"] >= est["fit"]["networks_per_chip"] >= 1
+        assert est["full_chip_fps"] == pytest.approx(full["networks_per_chip"] * full["fps"])
+        assert est["full_chip_fps"] >= est["fit"]["networks_per_chip"] * est["fps"] * (1 - 1e-12)
+        assert full["max_cycles"] >= est["max_cycles"]
         assert est["dataflow_partitions"] == 1
         assert est["python_execution"]["passed"] is True
         assert est["provenance"]["config_hash"] and est["provenance"]["git_revision"]
@@ -74,6 +77,8 @@ def test_estimate_fields_and_positive_numbers(builds):
         if not est["vivado"]["available"]:
             assert est["vivado"]["reason"].startswith("XILINX_VIVADO not set")
         assert (folder / "folding_config.json").is_file()
+        full_folding = json.loads((folder / "folding_config_full_chip.json").read_text())
+        assert {k: v for k, v in full_folding.items() if k != "Defaults"} == full["folding"]
         assert (folder / "finn" / "report" / "estimate_layer_cycles.json").is_file()
         assert not list(folder.parent.glob(".*.tmp"))  # atomic: no staging folder left
 
@@ -110,10 +115,13 @@ def test_search_gives_each_board_its_fastest_fitting_folding(builds):
             assert stock["settings"]["name"] == "stock" and tuned["settings"]["name"] == "tuned"
             assert tuned["max_cycles"] == est["max_cycles"] <= stock["max_cycles"]
             assert tuned["fps"] == pytest.approx(est["fps"])
-            assert tuned["full_chip_fps"] == pytest.approx(tuned["networks_per_chip"] * tuned["fps"])
-            assert stock["full_chip_fps"] == pytest.approx(stock["networks_per_chip"] * stock["fps"])
-            for section in (stock, tuned):  # the full-chip optimum is at least the chosen folding's
-                assert section["full_chip_optimum"]["full_chip_fps"] >= section["full_chip_fps"] * (1 - 1e-12)
+            for section in (stock, tuned):  # the full-chip design beats copies of every fitting candidate
+                full = section["full_chip"]
+                assert section["full_chip_fps"] == pytest.approx(full["networks_per_chip"] * full["fps"])
+                assert section["full_chip_fps"] >= section["copies_of_fastest"] * section["fps"] * (1 - 1e-12)
+                clock = est["clock_mhz"] * 1e6
+                assert all(section["full_chip_fps"] >= c["networks_per_chip"] * clock / c["max_cycles"] * (1 - 1e-12)
+                           for c in section["candidates"] if c["fits"])
             assert {l["name"]: l["PE"] for l in est["layers"]} == {k: v["PE"] for k, v in tuned["folding"].items()}
             # every candidate the search kept is either within the budget or marked as refused / not fitting
             assert all(c["fits"] or c["refused"] or c["networks_per_chip"] == 0 for c in tuned["candidates"])
@@ -224,7 +232,7 @@ def test_dense_cnn_compiles_with_stock_and_tuned_results(cfg, tmp_path):
     assert {n["op_type"] for n in est["host_nodes"]} == {"Transpose", "Mul"}
     assert est["fit"]["fits"] and est["networks_per_chip"] >= 1
     assert est["tuned"]["max_cycles"] <= est["stock"]["max_cycles"]
-    assert est["full_chip_fps"] == pytest.approx(est["networks_per_chip"] * est["fps"])
+    assert est["full_chip_fps"] == pytest.approx(est["networks_per_chip"] * est["full_chip"]["fps"])
     assert json.loads((tmp_path / "out" / "estimate.json").read_text())["tuned"]["fps"] == est["tuned"]["fps"]
 
 

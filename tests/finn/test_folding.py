@@ -125,3 +125,15 @@ def test_embedded_weights_lift_the_stream_cap(dataflow):
     assert inst.get_nodeattr("mem_mode") == "internal_embedded"
     assert not folding.weight_width_violations(model, 2000)
     assert folding.set_mem_mode(model, None) is model
+
+
+def test_full_chip_design_has_the_most_words_per_chip(dataflow):
+    """The full-chip design maximises copies / cycles over the fitting candidates; it may be more
+    folded than the fastest network."""
+    tight = folding.search_folding(dataflow, PART, board(lut=8_000, bram36=1000, dsp=5000), 0.8, folding.STOCK)
+    full = tight.full_chip
+    assert full is not None and full.fits and full.max_cycles >= tight.best.max_cycles
+    fitting = [c for c in tight.candidates if c.fits]
+    assert all(folding.chip_rate(full) >= folding.chip_rate(c) for c in fitting)
+    assert tight.summary()["full_chip"]["max_cycles"] == full.max_cycles
+    assert folding.best_full_chip([c for c in tight.candidates if not c.fits]) is None

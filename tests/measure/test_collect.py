@@ -20,6 +20,15 @@ def test_estimate_rows_are_labelled_estimated():
     assert all(r["source"] == "estimated" and "finn-estimate" in r["method"] for r in rows)
     assert rows[1]["networks"] == 3 and rows[1]["throughput_words_per_s"] == 75000.0
     assert all(math.isnan(r["power_w"]) for r in rows)
+    assert rows[0]["latency_p50_ms"] == rows[1]["latency_p50_ms"] == 0.1
+
+
+def test_the_full_chip_row_is_the_full_chip_design():
+    full_chip = {"fps": 20000.0, "networks_per_chip": 5, "latency": {"cycles": 12000, "ms": 0.12}}
+    rows = estimate_records({**estimate(), "networks_per_chip": 5, "full_chip_fps": 100000.0, "full_chip": full_chip})
+    assert rows[0]["throughput_words_per_s"] == 25000.0 and rows[0]["latency_p99_ms"] == 0.1
+    assert rows[1]["networks"] == 5 and rows[1]["throughput_words_per_s"] == 100000.0
+    assert rows[1]["latency_p99_ms"] == 0.12
 
 
 def test_a_design_that_does_not_fit_is_skipped_with_the_binding_resource():

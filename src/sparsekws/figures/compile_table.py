@@ -10,9 +10,12 @@ import pandas as pd
 NAN = float("nan")
 COMPILE_NOTE = ("tuned: the folding search over PE/SIMD, weight memory and arithmetic style; stock: FINN's "
                 "default settings with only PE/SIMD searched; both within the utilisation budget "
-                "(compile.budget); resources are the estimates of one network")
+                "(compile.budget); fps, cycles and resources: the fastest network; networks per chip and full-chip "
+                "fps: the search's full-chip design (most words/s per chip), whose cycles and binding resource "
+                "are the full_chip_ columns")
 COLUMNS = ["model", "board", "status", "estimator", "fps", "max_cycles", "latency_ms", "LUT", "BRAM36", "URAM",
-           "DSP", "fits", "binding_resource", "networks_per_chip", "full_chip_fps", "stock_fps",
+           "DSP", "fits", "binding_resource", "networks_per_chip", "full_chip_fps", "full_chip_max_cycles",
+           "full_chip_binding_resource", "stock_fps",
            "stock_networks_per_chip", "stock_binding_resource", "stock_full_chip_fps", "tuned_over_stock_full_chip",
            "sparse_calibration", "note"]
 
@@ -28,6 +31,8 @@ def _design(estimate: Mapping[str, Any]) -> dict[str, Any]:
         **{key: used.get(key, NAN) for key in ("LUT", "BRAM36", "URAM", "DSP")},
         "fits": estimate.get("fit", {}).get("fits"), "binding_resource": estimate.get("fit", {}).get("binding_resource"),
         "networks_per_chip": estimate.get("networks_per_chip", 0), "full_chip_fps": full_chip,
+        "full_chip_max_cycles": (estimate.get("full_chip") or {}).get("max_cycles", NAN),
+        "full_chip_binding_resource": (estimate.get("full_chip") or {}).get("binding_resource"),
         "stock_fps": stock.get("fps", NAN), "stock_networks_per_chip": stock.get("networks_per_chip", NAN),
         "stock_binding_resource": stock.get("binding_resource"), "stock_full_chip_fps": stock_full,
         "tuned_over_stock_full_chip": full_chip / stock_full if stock_full else NAN,

@@ -1,16 +1,18 @@
 """FINN dataflow build (estimates) of one exported model for one board (what ``compile`` runs).
 
 Runs the FINN estimate flow (``finn.build``) for the board's FPGA part and clock, searches the
-folding (``finn.folding``: the fastest folding of one network that fits the board within the
-budget ``compile.budget``, with FINN's stock settings and tuned), checks the fit (``finn.fit``)
-and writes, atomically, into the output folder:
+folding (``finn.folding``, with FINN's stock settings and tuned: the fastest folding of one
+network that fits the board within the budget ``compile.budget``, and the folding with the most
+words/s per chip), checks the fit (``finn.fit``) and writes, atomically, into the output folder:
 
 - ``estimate.json``: per-layer folding, cycles and resources (each tagged with its estimator),
-  totals, throughput at the board clock, latency, fit (binding resource) and networks per chip
-  of the chosen (tuned) folding; ``stock`` and ``tuned`` sections side by side; the
-  Python-execution check, what FINN steps ran and which need Vivado, provenance;
-- ``folding_config.json``: the chosen folding in FINN's ``ApplyConfig`` format (reusable as a
-  given folding, and by the Vivado build);
+  totals, throughput at the board clock, latency and fit (binding resource) of the fastest
+  (tuned) network; networks per chip and full-chip throughput of the full-chip design
+  (``full_chip``); ``stock`` and ``tuned`` sections side by side; the Python-execution check,
+  what FINN steps ran and which need Vivado, provenance;
+- ``folding_config.json``: the fastest network's folding in FINN's ``ApplyConfig`` format
+  (reusable as a given folding, and by the Vivado build); ``folding_config_full_chip.json``: the
+  full-chip design's, when searched;
 - ``finn/``: FINN's own reports (``report/``), the graph after the main steps (``onnx/``),
   the dataflow partition and the per-layer HLS/RTL code (``codegen/``, the Vivado hand-off).
 
@@ -72,33 +74,39 @@ def build_target(compile_cfg: dict[str, Any], board: dict[str, Any], folding_con
 
 
 def search_section(search: dict[str, Any], clock_hz: float) -> dict[str, Any]:
-    """The ``stock`` / ``tuned`` record: the chosen folding of one search, its speed and fit."""
+    """The ``stock`` / ``tuned`` record of one search: the fastest fitting network (``fps``, its fit,
+    ``copies_of_fastest``) and the full-chip design (``full_chip``; ``networks_per_chip`` and
+    ``full_chip_fps`` are its)."""
     chosen = search["chosen"]
-    fps = clock_hz / chosen["max_cycles"]
-    networks = chosen["networks_per_chip"]
+    full_chip = full_chip_design(search.get("full_chip"), clock_hz)
     return {"estimator": SEARCH_ESTIMATOR, "settings": search["settings"], "fits": chosen["fits"],
-            "max_cycles": chosen["max_cycles"], "fps": fps, "totals": chosen["totals"],
+            "max_cycles": chosen["max_cycles"], "fps": clock_hz / chosen["max_cycles"], "totals": chosen["totals"],
             "binding_resource": chosen["binding_resource"], "utilisation": chosen["fit"]["utilisation"],
-            "networks_per_chip": networks, "full_chip_fps": networks * fps, "wwidth_max": chosen["wwidth_max"],
-            "refused": chosen["refused"],
-            "folding": {name: {k: v for k, v in attrs.items() if k != "op_type"}
-                        for name, attrs in chosen["folding"].items()},
+            "copies_of_fastest": chosen["networks_per_chip"],
+            "networks_per_chip": full_chip["networks_per_chip"] if full_chip else 0,
+            "full_chip_fps": full_chip["full_chip_fps"] if full_chip else 0.0,
+            "wwidth_max": chosen["wwidth_max"], "refused": chosen["refused"], "folding": _folding(chosen),
             "layer_estimators": {name: layer["estimator"] for name, layer in chosen["layers"].items()},
-            "full_chip_optimum": full_chip_optimum(search["candidates"], clock_hz),
-            "candidates": search["candidates"]}
+            "full_chip": full_chip, "candidates": search["candidates"]}
 
 
-def full_chip_optimum(candidates: list[dict[str, Any]], clock_hz: float) -> dict[str, Any] | None:
-    """The evaluated folding with the highest full-chip throughput (copies x fps), for comparison:
-    the chosen folding maximises one network's throughput, which is not always the same one."""
-    fitting = [c for c in candidates if c["fits"] and c["networks_per_chip"]]
-    if not fitting:
+def _folding(candidate: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: {k: v for k, v in attrs.items() if k != "op_type"} for name, attrs in candidate["folding"].items()}
+
+
+def full_chip_design(candidate: dict[str, Any] | None, clock_hz: float) -> dict[str, Any] | None:
+    """The search's design with the most words/s per chip (copies x fps; ``folding.best_full_chip``):
+    its per-network speed, latency, copies, binding resource and folding; ``None`` if nothing fits."""
+    if not candidate:
         return None
-    best = max(fitting, key=lambda c: (c["networks_per_chip"] / c["max_cycles"], -c["max_cycles"]))
-    fps = clock_hz / best["max_cycles"]
-    return {"max_cycles": best["max_cycles"], "fps": fps, "networks_per_chip": best["networks_per_chip"],
-            "full_chip_fps": best["networks_per_chip"] * fps, "target_cycles": best["target_cycles"],
-            "wwidth_max": best["wwidth_max"], "mem_mode": best.get("mem_mode")}
+    fps = clock_hz / candidate["max_cycles"]
+    latency_cycles = sum(layer["cycles"] for layer in candidate["layers"].values())
+    return {"max_cycles": candidate["max_cycles"], "fps": fps, "networks_per_chip": candidate["networks_per_chip"],
+            "full_chip_fps": candidate["networks_per_chip"] * fps, "binding_resource": candidate["binding_resource"],
+            "utilisation": candidate["fit"]["utilisation"], "totals": candidate["totals"],
+            "latency": {"cycles": latency_cycles, "ms": latency_cycles / clock_hz * 1e3},
+            "target_cycles": candidate["target_cycles"], "wwidth_max": candidate["wwidth_max"],
+            "mem_mode": candidate.get("mem_mode"), "folding": _folding(candidate)}
 
 
 def resource_calibration() -> dict[str, Any]:
@@ -133,10 +141,15 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
     fps = clock_hz / max_cycles
     budget = target.budget
     fit = fit_design(totals, board, budget)
-    networks = (fit["networks_per_chip"] or 0) if fit["fits"] else 0
+    search = result.get("search")
+    tuned = search_section(search["tuned"], clock_hz) if search else None
+    if tuned:  # the full chip runs the search's full-chip design, not copies of the fastest network
+        networks, full_chip_fps = tuned["networks_per_chip"], tuned["full_chip_fps"]
+    else:
+        networks = (fit["networks_per_chip"] or 0) if fit["fits"] else 0
+        full_chip_fps = networks * fps
     estimators = sorted({layer["estimator"] for layer in layers})
     own_layers = [layer["name"] for layer in layers if layer["estimator"] != ESTIMATOR]
-    search = result.get("search")
     method = "folding_config" if target.folding_config else ("search" if search else "SetFolding")
     macs = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("op_")}
     params = {k: v for k, v in result["ops_and_params"].get("total", {}).items() if k.startswith("param_")}
@@ -172,9 +185,10 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "params": params,
         "fit": fit,
         "networks_per_chip": networks,
-        "full_chip_fps": networks * fps,
+        "full_chip_fps": full_chip_fps,
+        "full_chip": tuned["full_chip"] if tuned else None,
         "stock": search_section(search["stock"], clock_hz) if search else None,
-        "tuned": search_section(search["tuned"], clock_hz) if search else None,
+        "tuned": tuned,
         "sources": SOURCES,
         "sparsity": {"weight_zero_fraction": result["weight_zero_fraction"],
                      "visible_to_finn": False, "sparse_hw_layers": own_layers,
@@ -193,6 +207,9 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
         "bitstream": None,
         "notes": [BOARD_NOTE, fit["note"],
                   "full_chip_fps assumes every copy runs at the board clock with its own I/O",
+                  *(["the full chip runs copies of the search's full-chip design ('full_chip': most words/s "
+                     "per chip), which may be more folded than the one-network design ('fps', 'layers')"]
+                    if tuned else []),
                   *([] if fit["fits"] else [NO_FIT_NOTE]),
                   "top-level numbers are the tuned folding's when searched; 'stock' keeps FINN's default "
                   "attributes and weight-width limit (ram_style auto = BRAM, resType default, "
@@ -230,6 +247,8 @@ def compile_model(model_name: str, model_cfg: dict[str, Any], compile_cfg: dict[
             folding = {"Defaults": {}}
             for name, attrs in result["folding"].items():
                 folding[name] = {k: v for k, v in attrs.items() if k != "op_type"}
+            if record.get("full_chip"):
+                write_json(staging / "folding_config_full_chip.json", {"Defaults": {}, **record["full_chip"]["folding"]})
         record["compile_seconds"] = round(time.perf_counter() - start, 3)
         record["provenance"] = provenance
         write_json(staging / "folding_config.json", folding)

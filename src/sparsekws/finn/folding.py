@@ -1,4 +1,4 @@
-"""Folding search: the fastest folding of one network that fits a board within a budget.
+"""Folding search: the fastest folding of one network, and the fastest chip, within a budget.
 
 ``search_folding(model, target, settings)`` works on a specialised FINN dataflow graph (HW
 layers only). It walks down a ladder of cycle targets (halving steps of ``sqrt(2)`` from the
@@ -21,8 +21,10 @@ fully folded network) and, per target:
    weights are FINN's runtime-writeable kind, whose AXI-lite logic the estimates omit);
 5. checks the fit (``finn.fit``) and names the binding resource.
 
-The chosen folding is the one with the fewest cycles per frame (highest throughput) that
-fits; ties go to more copies per chip. The search assumes resources grow with parallelism: a
+Two designs are chosen from the same candidates: ``best``, the one with the fewest cycles per
+frame (one network's throughput) that fits, ties to more copies per chip; and ``full_chip``, the
+one with the most words/s of the whole chip (copies per chip / cycles per frame), ties to fewer
+cycles. The search assumes resources grow with parallelism: a
 ladder stops at the first folding that exceeds the budget (the fastest fitting one is then
 behind it), and also after ``STALL_STEPS`` targets that bring no speed-up; wider weight limits
 are tried only while the narrower ones ended for lack of speed, not of resources; each weight
@@ -440,12 +442,27 @@ def cycle_ladder(slowest: int) -> list[int]:
     return targets if targets[-1] == 1 else targets + [1]
 
 
+def chip_rate(candidate: Candidate) -> float:
+    """Copies per chip / cycles per frame of a fitting candidate (the full-chip objective), else 0."""
+    return (candidate.fit["networks_per_chip"] or 0) / candidate.max_cycles if candidate.fits else 0.0
+
+
+def best_full_chip(candidates: list[Candidate]) -> Candidate | None:
+    """The fitting candidate with the most words/s per chip (ties: fewer cycles), or ``None``."""
+    fitting = [c for c in candidates if chip_rate(c) > 0]
+    return max(fitting, key=lambda c: (chip_rate(c), -c.max_cycles)) if fitting else None
+
+
 @dataclass
 class SearchResult:
+    """``best``: the fastest fitting network (and ``model``, folded so); ``full_chip``: the most
+    words/s per chip (``None`` when nothing fits)."""
+
     settings: Settings
     best: Candidate
     model: Any
     candidates: list[Candidate]
+    full_chip: Candidate | None = None
 
     def summary(self) -> dict[str, Any]:
         return {"settings": {"name": self.settings.name, "wwidth_max": list(self.settings.wwidth_max),
@@ -453,6 +470,7 @@ class SearchResult:
                              "res_types": list(self.settings.res_types) if self.settings.res_types else None,
                              "mem_modes": list(self.settings.mem_modes) if self.settings.mem_modes else None},
                 "fits": self.best.fits, "chosen": self.best.summary(detail=True),
+                "full_chip": self.full_chip.summary(detail=True) if self.full_chip else None,
                 "candidates": [c.summary() for c in self.candidates]}
 
 
@@ -509,7 +527,8 @@ def _search(model, part: str, board: Mapping[str, Any], budget: float, settings:
         best = (fallback, folded)
         log.warning("%s settings: no folding fits at a %.0f%% budget; closest: %s", settings.name, budget * 100,
                     fallback.fit["binding_resource"])
-    return SearchResult(settings=settings, best=best[0], model=best[1], candidates=candidates)
+    return SearchResult(settings=settings, best=best[0], model=best[1], candidates=candidates,
+                        full_chip=best_full_chip(candidates))
 
 
 def _better(a: Candidate, b: Candidate) -> bool:

@@ -29,15 +29,18 @@ def estimate_records(estimate: dict) -> list[dict]:
         "accuracy_on_measured": NAN, "model_accuracy_on_measured": NAN, "outputs_match_model": NAN,
         "n_measured": 0, "timestamp": "", **estimate["provenance"],
     }
-    latency = {"latency_p50_ms": estimate["latency"]["ms"], "latency_p95_ms": estimate["latency"]["ms"],
-               "latency_p99_ms": estimate["latency"]["ms"]}
     rows = [{**common, "scope": "single network", "networks": 1,
-             "throughput_words_per_s": estimate["fps"], **latency}]
+             "throughput_words_per_s": estimate["fps"], **_latency(estimate["latency"]["ms"])}]
     copies = estimate.get("networks_per_chip", 0)
-    if copies:
+    if copies:  # copies of the search's full-chip design where there is one (it may be more folded)
+        full_chip = estimate.get("full_chip") or estimate
         rows.append({**common, "scope": "full chip", "networks": copies,
-                     "throughput_words_per_s": estimate["full_chip_fps"], **latency})
+                     "throughput_words_per_s": estimate["full_chip_fps"], **_latency(full_chip["latency"]["ms"])})
     return rows
+
+
+def _latency(ms: float) -> dict:
+    return {"latency_p50_ms": ms, "latency_p95_ms": ms, "latency_p99_ms": ms}
 
 
 def _fits(estimate: dict) -> bool:
