@@ -203,3 +203,47 @@ def test_memory_list_matches_the_generated_declarations(index, rank_bits):
         assert len(names) == memory.copies
         listed.update({name: (memory.depth, memory.width) for name in names})
     assert listed == declared and declared["fbuf"] == (3 * shape.beats, shape.simd * (shape.bits + rank_bits))
+
+
+def _large_histograms(ram_style):
+    """1-D, 64 channels, PE 2, 1,024 rank bins: each lane's histogram (512 x 12 bits) is over the LUTRAM limit."""
+    table = np.random.default_rng(3).permutation(64 * 16).reshape(64, 16)
+    return RankedKwtaShape(64, 1, 10, 2, 4, bins=1024, ram_style=ram_style), table
+
+
+@pytest.mark.parametrize("ram_style", ["block", "distributed", "ultra"])
+def test_every_memory_is_declared_where_the_cost_model_places_it(ram_style):
+    """RAMs carry ram_style; a ROM in LUTs (logic) none, one in BRAM rom_style block."""
+    import re
+
+    shape, table = _large_histograms(ram_style)
+    text = ranked_kwta("unit", shape, table)
+    styles = {name: style for kind, style, name in
+              re.findall(r'\(\* (ram|rom)_style = "(\w+)" \*\) reg \[\d+:0\] (\w+) \[0:\d+\];', text)}
+    bare = re.findall(r"^\s*reg \[\d+:0\] (\w+) \[0:\d+\];", text, flags=re.M)
+    assert len(styles) + len(bare) == len(re.findall(r"reg \[\d+:0\] \w+ \[0:\d+\];", text))
+    assert styles["hist0_0"] == styles["hist1_1"] == ram_style and styles["thr"] == "distributed"
+    if ram_style == "distributed":  # the 512 x 10-bit rank ROMs: logic
+        assert bare == ["rom0", "rom1"]
+    else:  # URAM has no initial contents: the ROMs stay in BRAM
+        assert not bare and styles["rom0"] == styles["rom1"] == "block"
+
+
+def test_distributed_style_lints_and_synthesises_without_block_ram(tmp_path):
+    try:
+        env = verilator_env()
+        yosys_path()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    results = {}
+    for style in ("block", "distributed"):
+        shape, table = _large_histograms(style)
+        source = tmp_path / style / "unit.v"
+        source.parent.mkdir()
+        source.write_text(ranked_kwta("unit", shape, table))
+        proc = subprocess.run(["verilator", "--lint-only", "-Wall", str(source)], capture_output=True, text=True,
+                              env=os.environ | env)
+        assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr
+        results[style] = synth.synthesize(source.read_text(), "unit", tmp_path / style)
+    assert results["block"].bram18 >= 4  # two histogram sets x two lanes
+    assert results["distributed"].bram18 == 0 and results["distributed"].lut_mem > results["block"].lut_mem

@@ -153,6 +153,19 @@ def test_kwinners_unit_cycles_and_resources():
         KWinnersUnit(channels=10, positions=1, pe=3, input_bits=4, k=1)
 
 
+def test_kwinners_memories_go_where_ram_style_says():
+    from sparsekws.units.kwta import placement
+
+    unit = dict(channels=1000, positions=1, pe=20, input_bits=4, k=150, score_bins=14904, rank_table=True)
+    block, lutram, ultra = (KWinnersUnit(**unit, ram_style=style) for style in ("block", "distributed", "ultra"))
+    assert block.bram18() > 0 and block.uram() == 0
+    assert lutram.bram18() == lutram.uram() == 0 and lutram.luts() > block.luts()
+    assert ultra.uram() > 0 and ultra.bram18() < block.bram18() and ultra.luts() == block.luts()
+    assert block.cycles() == lutram.cycles() == ultra.cycles()  # the placement changes no cycle
+    roms = [m for m in ultra.memories() if m.rom and placement(m, "block") == "bram"]
+    assert roms and all(placement(m, "ultra") == "bram" for m in roms)  # URAM has no initial contents
+
+
 @pytest.mark.parametrize("channels,positions,pe,bins", [(1000, 1, 8, 14833), (64, 196, 8, 1024), (64, 25, 1, 900),
                                                          (32, 1, 4, 481), (8, 6, 4, 16)])
 def test_kwinners_unit_follows_the_rtl_unit(channels, positions, pe, bins):

@@ -79,7 +79,8 @@ streams the frame out with losers zeroed. Two histogram sets alternate, so a fra
 ``max(N, D, ceil((N + D + 2) / 2))`` cycles with ``N = ceil(L/PE)`` and ``D = S + T + 1``. With
 boost the ROM can hold up to ``C x 2^A`` distinct ranks: the scan, not the stream, may then set
 the pace. Memories of up to ``KWTA_LUTRAM_MAX_BITS`` bits are LUTRAM (ROMs: LUT logic), larger ones
-BRAM18. ``local`` (per position over the C channels): each group of C
+go where ``ram_style`` says (``units.kwta.placement``: BRAM18, LUTRAM or URAM; the folding search
+chooses). ``local`` (per position over the C channels): each group of C
 values is ranked by a comparator array (``PE x C`` comparators) while the next group streams
 in: ``H*W*ceil(C/PE)`` cycles.
 """
@@ -91,7 +92,7 @@ from dataclasses import dataclass
 
 from sparsekws.units import constants as K
 from sparsekws.units.bits import index_bits
-from sparsekws.units.kwta import RankedKwtaShape, memories
+from sparsekws.units.kwta import RankedKwtaShape, memories, placement
 
 MODES = ("dense", "sparse_weights", "sparse_sparse")
 
@@ -342,6 +343,7 @@ class KWinnersUnit:
     mode: str = "global"
     score_bins: int = 0           # distinct scores (ranks); 0: 2^input_bits (rank = level)
     rank_table: bool = False      # True when boost/per-channel scale need the rank ROM
+    ram_style: str = "block"      # where the larger memories go (units.kwta.RAM_STYLES)
 
     def __post_init__(self):
         if self.channels % self.pe:
@@ -367,7 +369,7 @@ class KWinnersUnit:
     def rtl_shape(self):
         """The shape of the rank-ROM unit (``units.kwta``, Verilog ``rtl.kwta_ranked``) of the global mode."""
         return RankedKwtaShape(channels=self.channels, positions=self.positions, k=min(self.k, self.values),
-                               simd=self.pe, bits=self.input_bits, bins=self.bins)
+                               simd=self.pe, bits=self.input_bits, bins=self.bins, ram_style=self.ram_style)
 
     def memories(self) -> list:
         """The global unit's memories (``units.kwta.Memory``: name, depth, width, copies, rom)."""
@@ -380,15 +382,16 @@ class KWinnersUnit:
         n, d = shape.beats, shape.decide_cycles
         return int(max(n, d, math.ceil((n + d + 2) / 2)))
 
-    def _in_bram(self, memory) -> bool:
-        return memory.depth * memory.width > K.KWTA_LUTRAM_MAX_BITS
+    def _placed(self, kind: str) -> list:
+        """The global unit's memories that ``placement`` puts in ``kind`` (lutram, bram, uram)."""
+        return [m for m in self.memories() if placement(m, self.ram_style) == kind]
 
     def luts(self) -> int:
         compare = K.KWTA_LUTS_PER_COMPARE_BIT * self.rank_bits
         if self.mode == "local":
             rom = lutram_luts(self.channels * 2 ** self.input_bits, self.rank_bits) if self.rank_table else 0
             return int(K.KWTA_LUT_BASE + self.pe * self.channels * compare + rom)
-        memories = sum(m.copies * lutram_luts(m.depth, m.width) for m in self.memories() if not self._in_bram(m))
+        memories = sum(m.copies * lutram_luts(m.depth, m.width) for m in self._placed("lutram"))
         count_bits = index_bits(self.values + 1)
         scan = self.pe * (self.pe * index_bits(math.ceil(self.values / self.pe) + 1) + 2 * count_bits)
         emit = 2 * self.pe * compare  # rank > t, rank == t per lane
@@ -398,7 +401,7 @@ class KWinnersUnit:
     def bram18(self) -> int:
         if self.mode == "local":
             return 0
-        return sum(m.copies * bram18_count(m.depth, m.width) for m in self.memories() if self._in_bram(m))
+        return sum(m.copies * bram18_count(m.depth, m.width) for m in self._placed("bram"))
 
     def ffs(self) -> int:
         per_lane = self.input_bits + self.rank_bits
@@ -409,7 +412,9 @@ class KWinnersUnit:
         return int(K.FF_BASE + 2 * self.pe * per_lane + reads + 3 * index_bits(self.values + 1))
 
     def uram(self) -> int:
-        return 0  # frame buffers are LUTRAM or BRAM
+        if self.mode == "local":
+            return 0
+        return sum(m.copies * uram_count(m.depth, m.width) for m in self._placed("uram"))
 
     def dsps(self) -> int:
         return 0  # comparisons and counters only

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsekws.units import constants as K
 from sparsekws.units.bits import clog2
 from sparsekws.units.ranking import select_winners
 
@@ -24,6 +25,8 @@ def slot_bits(simd: int) -> int:
 
 FRAME_BUFFERS = 3
 HISTOGRAM_SETS = 2
+#: Where the unit's larger memories go (FINN's ``ram_style`` names): BRAM, LUTRAM, URAM.
+RAM_STYLES = ("block", "distributed", "ultra")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class RankedKwtaShape:
     """k-WTA over frames of ``positions`` x ``channels`` values (channels last), ``simd`` per beat.
 
     ``bins``: distinct ranks of the rank ROM (``rank_table.max() + 1``); 0 means ``2^bits``.
+    ``ram_style``: where memories over ``KWTA_LUTRAM_MAX_BITS`` go (``placement``).
     """
 
     channels: int
@@ -40,6 +44,7 @@ class RankedKwtaShape:
     bits: int
     signed: bool = False
     bins: int = 0
+    ram_style: str = "block"
 
     @property
     def values(self) -> int:
@@ -110,6 +115,8 @@ class RankedKwtaShape:
             raise ValueError(f"ranked_kwta: SIMD={self.simd} must divide the channel count {self.channels}")
         if not 1 <= self.k <= self.values:
             raise ValueError(f"ranked_kwta: k={self.k} must be in 1..{self.values}")
+        if self.ram_style not in RAM_STYLES:
+            raise ValueError(f"ranked_kwta: ram_style must be one of {RAM_STYLES}, got {self.ram_style!r}")
 
 
 def rank_codes(ranks: np.ndarray, simd: int) -> np.ndarray:
@@ -151,6 +158,15 @@ class Memory:
     width: int
     copies: int
     rom: bool = False
+
+
+def placement(memory: Memory, ram_style: str) -> str:
+    """Where ``memory`` goes: ``lutram`` up to ``KWTA_LUTRAM_MAX_BITS`` bits or with ``ram_style``
+    distributed; else ``uram`` with ram_style ultra (ROMs excepted: URAM has no initial contents),
+    else ``bram``."""
+    if ram_style == "distributed" or memory.depth * memory.width <= K.KWTA_LUTRAM_MAX_BITS:
+        return "lutram"
+    return "uram" if ram_style == "ultra" and not memory.rom else "bram"
 
 
 def memories(shape: RankedKwtaShape) -> list[Memory]:

@@ -15,6 +15,8 @@ the layer sits on integers like every FINN HW layer.
 Python execution follows the hardware algorithm (``units.ranking``): a rank ROM maps
 (channel, level) to the rank of its float score, a histogram finds the threshold rank, ties at
 the threshold are admitted in reference order. Cycle and resource model: ``units.cost.KWinnersUnit``.
+``ram_style`` (block / distributed / ultra) places the unit's larger memories in BRAM, LUTRAM or
+URAM (``units.kwta.placement``; the folding search's placement chooses it like a weight memory's).
 ``output_format=pairs`` marks that the output stream carries (index, value) pairs of the
 winners (for a ``sparse_sparse`` ``SparseMVAU``); the ONNX tensor stays dense either way.
 """
@@ -29,6 +31,7 @@ from sparsekws.finn.ops.estimates import CostModelEstimates
 from sparsekws.finn.ops.hdl import HdlBackend
 from sparsekws.units.bits import index_bits
 from sparsekws.units.cost import KWinnersUnit
+from sparsekws.units.kwta import RAM_STYLES
 from sparsekws.units.ranking import score_ranks, select_winners
 
 MAX_RANK_LEVELS = 2 ** 12   # levels per channel the rank ROM supports
@@ -48,6 +51,8 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
             "inputDataType": ("s", True, ""),
             "numInputVectors": ("ints", False, [1]),
             "output_format": ("s", False, "values", {"values", "pairs"}),
+            # where the global unit's larger memories go (units.kwta.placement); the search chooses
+            "ram_style": ("s", False, "block", set(RAM_STYLES)),
         }
         attrs.update(super().get_nodeattr_types())
         return attrs
@@ -154,7 +159,8 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
         return KWinnersUnit(channels=shape[-1], positions=int(np.prod(shape[1:-1])), pe=self.get_nodeattr("PE"),
                             input_bits=self.get_input_datatype().bitwidth(), k=self.get_nodeattr("k"),
                             mode=self.get_nodeattr("mode") if len(shape) > 2 else "global",
-                            score_bins=int(self.rank_table().max()) + 1 if table else 0, rank_table=table)
+                            score_bins=int(self.rank_table().max()) + 1 if table else 0, rank_table=table,
+                            ram_style=self.get_nodeattr("ram_style"))
 
     def get_op_and_param_counts(self):
         return {"op_compare": int(np.prod(self.get_normal_input_shape()))}
