@@ -137,3 +137,47 @@ def test_full_chip_design_has_the_most_words_per_chip(dataflow):
     assert all(folding.chip_rate(full) >= folding.chip_rate(c) for c in fitting)
     assert tight.summary()["full_chip"]["max_cycles"] == full.max_cycles
     assert folding.best_full_chip([c for c in tight.candidates if not c.fits]) is None
+
+
+class _FakeUnit:
+    """SIMD x PE lanes over a 12 x 8 matrix; PE lanes cost DSPs, SIMD lanes LUTs."""
+
+    def __init__(self):
+        self.attrs = {"SIMD": 1, "PE": 1}
+
+    def get_nodeattr_types(self):
+        return {"SIMD": ("i", False, 1), "PE": ("i", False, 1)}
+
+    def get_nodeattr(self, name):
+        return self.attrs[name]
+
+    def set_nodeattr(self, name, value):
+        self.attrs[name] = value
+
+    def get_exp_cycles(self):
+        return (12 // self.attrs["SIMD"]) * (8 // self.attrs["PE"])
+
+    def lut_estimation(self, part):
+        return 1000.0 * self.attrs["SIMD"]
+
+    def bram_estimation(self, part):
+        return 0.0
+
+    def uram_estimation(self, part):
+        return 0.0
+
+    def dsp_estimation(self, part):
+        return 10.0 * self.attrs["PE"]
+
+
+def test_cheapest_folding_meets_the_target_with_the_least_of_the_chip():
+    unit = _FakeUnit()
+    luts_scarce = board(lut=10_000, dsp=10_000)
+    folding.cheapest_folding(unit, 12, {"SIMD": 12, "PE": 8}, PART, luts_scarce)
+    assert unit.get_exp_cycles() <= 12 and unit.attrs == {"SIMD": 1, "PE": 8}  # parallel where DSPs are cheap
+    folding.cheapest_folding(unit, 12, {"SIMD": 12, "PE": 8}, PART, board(lut=10_000_000, dsp=100))
+    assert unit.get_exp_cycles() <= 12 and unit.attrs == {"SIMD": 12, "PE": 1}  # and where LUTs are
+    folding.cheapest_folding(unit, 0, {"SIMD": 12, "PE": 8}, PART, luts_scarce)
+    assert unit.get_exp_cycles() == 1  # nothing meets the target: the fastest pair
+    assert folding.chip_share({"LUT": 5000, "BRAM_18K": 10, "URAM": 0, "DSP": 50}, board()) == pytest.approx(
+        0.05 + 0.05 + 0.5)

@@ -5,8 +5,9 @@ layers only). It walks down a ladder of cycle targets (halving steps of ``sqrt(2
 fully folded network) and, per target:
 
 1. folds every layer to meet the target: FINN's ``SetFolding`` for FINN's own layers, and for
-   any other HW layer (e.g. the project's sparse ops) the smallest ``SIMD`` / ``PE`` (divisors
-   of ``MW``/``MH`` or of the channel count) whose ``get_exp_cycles()`` meets the target, or the
+   any other HW layer (e.g. the project's sparse ops) the ``SIMD`` / ``PE`` pair (divisors of
+   ``MW``/``MH``) whose ``get_exp_cycles()`` meets the target with the least of the chip
+   (``cheapest_folding``; one-sided ops: the smallest ``PE`` that meets it), or the
    op's own ``fold_to(target)`` (``ScatterConv``: the PE/SIMD pair with the fewest LUTs that meets it;
    a constant-coefficient ``SparseMVAU``: its one fully parallel folding);
 2. checks the weight-width limits itself (``SetFolding`` checks them only when a target is
@@ -200,10 +201,12 @@ def _bound(inst, names: tuple[str, ...]) -> int | None:
     return None
 
 
-def fold_other_ops(model, target_cycles: int):
-    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): smallest SIMD, then PE, or
-    the op's own choice where it makes one (``fold_to(target)`` returns True: ``ScatterConv``, a
-    ``SparseMVAU`` in constant mode)."""
+def fold_other_ops(model, target_cycles: int, part: str | None = None, board: Mapping[str, Any] | None = None,
+                   wwidth_max: int | None = None):
+    """Fold HW nodes ``SetFolding`` skips (not FINN's HLS/RTL domains): the op's own choice where it
+    makes one (``fold_to(target)`` returns True: ``ScatterConv``, a ``SparseMVAU`` in constant mode);
+    with a ``board``, the SIMD/PE pair that meets the target with the least of the chip
+    (``cheapest_folding``, within ``wwidth_max``); else the smallest SIMD, then PE."""
     from finn.util.fpgadataflow import is_hls_node, is_rtl_node
     from qonnx.custom_op.registry import getCustomOp
 
@@ -214,15 +217,51 @@ def fold_other_ops(model, target_cycles: int):
         if hasattr(inst, "fold_to") and inst.fold_to(target_cycles):
             continue
         known = inst.get_nodeattr_types()
-        for attr, bounds in (("SIMD", ("MW", "NumChannels", "Channels")), ("PE", ("MH", "NumChannels", "Channels"))):
-            bound = _bound(inst, bounds) if attr in known else None
-            if bound is None:
-                continue
+        bounds = {attr: _bound(inst, names) for attr, names in (("SIMD", ("MW", "NumChannels", "Channels")),
+                                                                ("PE", ("MH", "NumChannels", "Channels")))
+                  if attr in known}
+        bounds = {attr: bound for attr, bound in bounds.items() if bound is not None}
+        if board is not None and set(bounds) == {"SIMD", "PE"}:
+            cheapest_folding(inst, target_cycles, bounds, part, board, wwidth_max)
+            continue
+        for attr, bound in bounds.items():
             for value in _divisors(bound):
                 inst.set_nodeattr(attr, value)
                 if inst.get_exp_cycles() <= target_cycles:
                     break
     return model
+
+
+def chip_share(estimate: Mapping[str, float], board: Mapping[str, Any]) -> float:
+    """Sum over LUT, BRAM, URAM and DSP of the fraction of the chip a layer estimate uses."""
+    available = board["resources"]
+    used = {"LUT": estimate["LUT"], "BRAM36": estimate["BRAM_18K"] / 2, "URAM": estimate["URAM"], "DSP": estimate["DSP"]}
+    return sum(value / float(available[key]) if available.get(key) else (math.inf if value else 0.0)
+               for key, value in used.items())
+
+
+def cheapest_folding(inst, target_cycles: int, bounds: Mapping[str, int], part: str, board: Mapping[str, Any],
+                     wwidth_max: int | None = None) -> None:
+    """Set the (SIMD, PE) divisor pair that meets ``target_cycles`` with the smallest ``chip_share``
+    (ties: fewer lanes) among those within the weight-width limits (``width_problems``); the
+    fastest such pair where none meets it. Per SIMD only the smallest PE that meets the target is
+    a candidate (more PE lanes at the same SIMD only cost more)."""
+    options = []
+    for simd in _divisors(bounds["SIMD"]):
+        inst.set_nodeattr("SIMD", simd)
+        for pe in _divisors(bounds["PE"]):
+            inst.set_nodeattr("PE", pe)
+            if wwidth_max is not None and width_problems("", inst, wwidth_max) and (simd, pe) != (1, 1):
+                break  # wider is wider still
+            cycles = inst.get_exp_cycles()
+            meets = cycles <= target_cycles
+            if meets or pe == bounds["PE"]:
+                cost = chip_share(node_estimate(inst, part), board) if meets else math.inf
+                options.append((not meets, cost, 0 if meets else cycles, simd * pe, simd, pe))
+                break
+    *_, simd, pe = min(options)
+    inst.set_nodeattr("SIMD", simd)
+    inst.set_nodeattr("PE", pe)
 
 
 def _streams_weights(inst) -> bool:
@@ -274,31 +313,37 @@ def set_mem_mode(model, mem_mode: str | None):
     return model
 
 
-def fold(model, target_cycles: int, wwidth_max: int, mem_mode: str | None = None):
-    """A copy of ``model`` folded towards ``target_cycles`` per frame within the width limits."""
+def fold(model, target_cycles: int, wwidth_max: int, mem_mode: str | None = None, part: str | None = None,
+         board: Mapping[str, Any] | None = None):
+    """A copy of ``model`` folded towards ``target_cycles`` per frame within the width limits (the
+    project's SIMD/PE layers at their cheapest on ``board`` when one is given)."""
     model = set_mem_mode(copy.deepcopy(model), mem_mode)
     # no two-pass relaxation: FINN's pass analyses only FINN's layers; the ladder relaxes instead
     folded = set_folding(model, target_cycles, wwidth_max, relax=False)
-    return repair_weight_width(fold_other_ops(folded, target_cycles), target_cycles, wwidth_max)
+    return repair_weight_width(fold_other_ops(folded, target_cycles, part, board, wwidth_max), target_cycles,
+                               wwidth_max)
 
 
 def weight_width_violations(model, wwidth_max: int) -> list[str]:
     """Layers whose weight widths break ``SIMD x wbits <= wwidth_max`` or the stream limit."""
     from qonnx.custom_op.registry import getCustomOp
 
+    return [problem for node in hw_nodes(model) for problem in width_problems(node.name, getCustomOp(node), wwidth_max)]
+
+
+def width_problems(name: str, inst, wwidth_max: int) -> list[str]:
+    """One layer's weight-width problems (none for a layer that streams no weights)."""
+    known = inst.get_nodeattr_types()
+    if "SIMD" not in known or "mem_mode" not in known or not _streams_weights(inst):
+        return []  # only layers that stream weights
     problems = []
-    for node in hw_nodes(model):
-        inst = getCustomOp(node)
-        known = inst.get_nodeattr_types()
-        if "SIMD" not in known or "mem_mode" not in known or not _streams_weights(inst):
-            continue  # only layers that stream weights
-        wbits = inst.get_input_datatype(1).bitwidth()
-        per_pe = inst.get_nodeattr("SIMD") * wbits
-        if per_pe > wwidth_max:
-            problems.append(f"{node.name}: SIMD x weight bits = {per_pe} > mvau_wwidth_max {wwidth_max}")
-        stream = per_pe * (inst.get_nodeattr("PE") if "PE" in known else 1)
-        if inst.get_nodeattr("mem_mode") == "internal_decoupled" and stream > MAX_STREAM_BITS:
-            problems.append(f"{node.name}: weight stream {stream} bits > {MAX_STREAM_BITS}")
+    wbits = inst.get_input_datatype(1).bitwidth()
+    per_pe = inst.get_nodeattr("SIMD") * wbits
+    if per_pe > wwidth_max:
+        problems.append(f"{name}: SIMD x weight bits = {per_pe} > mvau_wwidth_max {wwidth_max}")
+    stream = per_pe * (inst.get_nodeattr("PE") if "PE" in known else 1)
+    if inst.get_nodeattr("mem_mode") == "internal_decoupled" and stream > MAX_STREAM_BITS:
+        problems.append(f"{name}: weight stream {stream} bits > {MAX_STREAM_BITS}")
     return problems
 
 
@@ -417,7 +462,7 @@ def best_placement(base: Mapping[str, dict[str, Any]], options: Mapping[str, lis
 def evaluate(model, part: str, board: Mapping[str, Any], budget: float, settings: Settings,
              target_cycles: int, wwidth_max: int, mem_mode: str | None = None) -> tuple[Candidate, Any]:
     """Fold, place, estimate and fit one candidate; return it and its folded model."""
-    folded = fold(model, target_cycles, wwidth_max, mem_mode)
+    folded = fold(model, target_cycles, wwidth_max, mem_mode, part, board)
     refused = weight_width_violations(folded, wwidth_max)
     base = layer_estimates(folded, part)
     placement = best_placement(base, placement_options(folded, part, settings, board), board, budget)
@@ -522,7 +567,7 @@ def _search(model, part: str, board: Mapping[str, Any], budget: float, settings:
     if best is None:
         fallback = min(candidates, key=lambda c: max((u if u is not None else math.inf)
                                                      for u in c.fit["utilisation"].values()))
-        folded = apply_attrs(fold(model, fallback.target_cycles, fallback.wwidth_max, fallback.mem_mode),
+        folded = apply_attrs(fold(model, fallback.target_cycles, fallback.wwidth_max, fallback.mem_mode, part, board),
                              fallback.attrs)
         best = (fallback, folded)
         log.warning("%s settings: no folding fits at a %.0f%% budget; closest: %s", settings.name, budget * 100,
