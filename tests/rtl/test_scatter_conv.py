@@ -48,6 +48,18 @@ def test_scatter_conv_is_exact_at_the_modelled_cycles(height, width, kernel, out
     assert result.cycles_per_frame_sim == case.cycles_per_frame == shape.cycles()
 
 
+def test_products_in_luts_are_exact_and_marked_for_synthesis(tmp_path):
+    weights = _weights(8, 3, 3, 0.3, seed=7, kernels=2)
+    shape = _shape(weights, 7, 6, 12, 4, 1)
+    lut = sc.ScatterConvShape(**{**shape.__dict__, "res_type": "lut"})
+    assert '(* use_dsp = "no" *) module unit (' in scatter_conv("unit", lut, weights, np.zeros((8, 3), dtype=int))
+    assert "use_dsp" not in scatter_conv("unit", shape, weights, np.zeros((8, 3), dtype=int))
+    case = cases.scatter_conv_case(lut, weights, np.random.default_rng(3), FRAMES)
+    result = simulate_or_skip(case, tmp_path, seed=3)
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == lut.cycles() == shape.cycles()
+
+
 def test_pairs_pack_into_their_fields():
     shape = sc.ScatterConvShape(channels=64, height=14, width=14, kernel=5, outputs=64, active=4, pe=16, simd=1,
                                 wbits=4, abits=4, obits=4, fan_in=320)

@@ -79,6 +79,10 @@ def test_conv2_cycles_are_set_by_k():
     assert shape.cycles() == 1788  # k pairs, one step each; the drain (400 beats) overlaps
     assert sc.ScatterConvShape(**{**shape.__dict__, "simd": 2, "active": 1788}).cycles() == 894
     assert shape.resources()["LUT"] > 0 and shape.calibration_kind == "scatter_conv"
+    lut = sc.ScatterConvShape(**{**shape.__dict__, "res_type": "lut"})
+    assert lut.dsps() == 0 and shape.dsps() == 25 * 16 and lut.cycles() == shape.cycles()
+    assert lut.luts() - shape.luts() == 25 * 16 * 24  # a 4 x 4-bit product in LUTs: 24 (FINN's estimate)
+    assert lut.calibration_kind == "scatter_conv_lut"
 
 
 def test_pairs_of_pads_and_rejects_too_many_winners():
@@ -91,7 +95,7 @@ def test_pairs_of_pads_and_rejects_too_many_winners():
 
 
 @pytest.mark.parametrize("kwargs, message", [({"pe": 3}, "PE=3"), ({"active": 7, "simd": 2}, "SIMD=2"),
-                                             ({"kernel": 9}, "kernel 9")])
+                                             ({"kernel": 9}, "kernel 9"), ({"res_type": "dsp48"}, "res_type")])
 def test_bad_shapes_are_rejected(kwargs, message):
     base = dict(channels=4, height=8, width=8, kernel=3, outputs=8, active=8, pe=4, simd=1, wbits=4, abits=4,
                 obits=2, fan_in=9)

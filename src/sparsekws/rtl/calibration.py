@@ -26,7 +26,9 @@ tables written before them) rebuild the cost unit.
 Scatter-convolution rows (``SCATTER``): the sparse CNN's conv2 as ``units.scatter_conv`` (rows =
 output channels, cols = C x K x K, ``positions`` = the input map's H x W, ``kernel`` = K) with the
 model's complementary masks (packs of ``SCATTER_PACKS`` kernels, bank-balanced, random 4-bit
-values), k = the conv1 k-WTA's, at PE 16 (one step per pair) and PE 8 (two), synthesised whole.
+values), k = the conv1 k-WTA's, at PE 16 (one step per pair) and PE 8 (two), synthesised whole;
+at ``SCATTER_LUT_PES`` also with the products in LUTs (``res_type`` lut, Yosys ``-nodsp``: rows
+with 0 DSP), calibrated as their own kind (``scatter_conv_lut``).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ KWTA_PE = 8
 # Scatter convolutions: (name, channels, input side, kernel, outputs, k, density, PE values).
 SCATTER = (("cnn_conv2", 64, 14, 5, 64, 1788, 0.2, (16, 8)),)
 SCATTER_PACKS = 4
+SCATTER_LUT_PES = (8,)  # PE values also synthesised with the products in LUTs (resType lut, Yosys -nodsp)
 # Constant-coefficient units: layers small enough to compute a whole vector per cycle.
 CONSTANT = ("cnn_conv1",)
 KWTA_BITS = 4
@@ -140,10 +143,10 @@ def scatter_entries(name: str, channels: int, side: int, kernel: int, outputs: i
     # hardware order (kh, kw, c) -> torch [M, C, K, K]
     weights = (values * mask).astype(np.int64).reshape(outputs, kernel, kernel, channels).transpose(0, 3, 1, 2)
     entries = []
-    for pe in pes:
+    for pe, res_type in [(pe, "dsp") for pe in pes] + [(pe, "lut") for pe in pes if pe in SCATTER_LUT_PES]:
         shape = ScatterConvShape(channels=channels, height=side, width=side, kernel=kernel, outputs=outputs, active=k,
                                  pe=pe, simd=1, wbits=4, abits=4, obits=4, fan_in=fan_in,
-                                 bank_depth=bank_depth(weights, pe))
+                                 bank_depth=bank_depth(weights, pe), res_type=res_type)
         lo = -(1 << (shape.acc_bits - 3))
         entries.append({"layer": name, "kind": "scatter_conv", "density": density, "pe": pe, "shape": shape,
                         "weights": weights, "thresholds": golden.random_thresholds(lo, -lo, outputs, 4, rng)})
@@ -255,7 +258,10 @@ def grid() -> list[dict]:
 def _key(row: dict) -> str:
     """A table row's identity (density to 6 digits: a CSV round trip may change its last digit; the
     scatter convolution's PE too)."""
-    pe = f"|pe{int(row['pe'])}" if row["kind"] == "scatter_conv" else ""
+    pe = ""
+    if row["kind"] == "scatter_conv":
+        lut = row["shape"].res_type == "lut" if "shape" in row else row["dsp"] == 0
+        pe = f"|pe{int(row['pe'])}" + ("|lut" if lut else "")
     return f"{row['layer']}|{row['kind']}|{float(row['density']):.6g}{pe}"
 
 
@@ -304,9 +310,11 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
                 verilog = constant_mvu(name, entry["shape"], entry["weights"], entry["thresholds"])
                 counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
             elif entry["kind"] == "scatter_conv":
-                name = f"scatter_conv_{entry['layer']}_pe{entry['pe']}"
-                verilog = scatter_conv(name, entry["shape"], entry["weights"], entry["thresholds"])
-                counts, method = synthesize(verilog, name, work / name).as_dict(), "full"
+                shape = entry["shape"]
+                name = f"scatter_conv_{entry['layer']}_pe{entry['pe']}_{shape.res_type}"
+                verilog = scatter_conv(name, shape, entry["weights"], entry["thresholds"])
+                counts = synthesize(verilog, name, work / name, dsp=shape.res_type == "dsp").as_dict()
+                method = "full"
             elif entry["kind"] == "kwta":
                 shape = entry["shape"]
                 name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
@@ -355,7 +363,8 @@ def model_unit(row: dict):
         return ScatterConvShape(channels=int(row["cols"]) // (kernel * kernel), height=side, width=side, kernel=kernel,
                                 outputs=int(row["rows"]), active=int(row["active"]), pe=int(row["pe"]),
                                 simd=int(row["simd"]), wbits=int(row["wbits"]), abits=int(row["abits"]),
-                                obits=int(row["obits"]), fan_in=int(row["fan_in"]), bank_depth=int(row["bank_depth"]))
+                                obits=int(row["obits"]), fan_in=int(row["fan_in"]), bank_depth=int(row["bank_depth"]),
+                                res_type="dsp" if row["dsp"] > 0 else "lut")
     if row["kind"] == "kwta":
         bins = _count(row, "bins", 0)
         return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),

@@ -90,7 +90,8 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
     t = Text()
     t.header(name, f"scatter conv {shape.height}x{shape.width}x{shape.channels} -> {shape.out_height}x"
              f"{shape.out_width}x{shape.outputs} K={kk} k={shape.active} bank depth {steps} PE={pe} SIMD={simd} "
-             f"W{wb}A{ab}->{shape.obits}", simd * pair_bits(shape), pe * shape.obits)
+             f"W{wb}A{ab}->{shape.obits}, products in {shape.res_type.upper()}s", simd * pair_bits(shape),
+             pe * shape.obits, attributes='(* use_dsp = "no" *)' if shape.res_type == "lut" else "")
     scatter_control(t, shape.bank_depth, shape.beats)
     _drain_counters(t, shape, nfb, kb, qyb, qxb, oyb, oxb, awb)
     for s in range(simd):

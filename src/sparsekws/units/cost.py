@@ -121,6 +121,12 @@ def uram_count(depth: float, width: int) -> int:
     return math.ceil(width / K.URAM_WIDTH) * math.ceil(depth / K.URAM_DEPTH)
 
 
+def lut_multiplier_luts(weight_bits: int, input_bits: int) -> int:
+    """LUTs of one ``weight_bits`` x ``input_bits`` multiplier in LUTs (FINN's MVAU estimate)."""
+    bits = weight_bits + input_bits
+    return (2 * math.ceil(bits / 6) - 1) * bits
+
+
 def lutram_luts(depth: int, width: int) -> int:
     """LUTs of a ``depth`` x ``width`` single-read-port LUTRAM (64-deep RAM64X1S per bit)."""
     return width * math.ceil(depth / K.SPARSE_LUTRAM_DEPTH) if depth > 0 and width > 0 else 0
@@ -282,7 +288,7 @@ class MatrixUnit:
 
     def luts(self) -> int:
         p, q, w, a = self.pe, self.simd, self.weight_bits, self.input_bits
-        mult = 0 if self.res_type == "dsp" else q * (2 * math.ceil((w + a) / 6) - 1) * (w + a)
+        mult = 0 if self.res_type == "dsp" else q * lut_multiplier_luts(w, a)
         adder = (w + a) * (2 * q - 1)
         acc = self.accumulator_bits()
         thr = comp = 0

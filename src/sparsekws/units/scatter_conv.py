@@ -38,6 +38,7 @@ import numpy as np
 
 from sparsekws.units import constants as K
 from sparsekws.units.bits import index_bits
+from sparsekws.units.cost import lut_multiplier_luts
 from sparsekws.units.schedule import sparse_sparse_image
 
 
@@ -46,7 +47,8 @@ class ScatterConvShape:
     """Shape, folding and bit widths of a scatter convolution (input map ``height x width x channels``).
 
     ``active``: pairs per frame (the k-WTA's k, a multiple of ``simd``); ``fan_in``: most non-zero
-    weights of one output channel (bounds the accumulator); ``bank_depth``: steps per pair.
+    weights of one output channel (bounds the accumulator); ``bank_depth``: steps per pair;
+    ``res_type``: the products in DSP slices (``dsp``) or in LUTs (``lut``).
     """
 
     channels: int
@@ -63,8 +65,11 @@ class ScatterConvShape:
     fan_in: int
     bank_depth: int = 1
     in_signed: bool = False
+    res_type: str = "dsp"
 
     def __post_init__(self):
+        if self.res_type not in ("dsp", "lut"):
+            raise ValueError(f"scatter conv: res_type must be dsp or lut, got {self.res_type!r}")
         if self.outputs % self.pe:
             raise ValueError(f"scatter conv: PE={self.pe} must divide the {self.outputs} output channels")
         if self.active % self.simd:
@@ -126,7 +131,8 @@ class ScatterConvShape:
     # -- resources (first-principles primitive counts; calibrated in ``units.calibration``) ----------
     @property
     def calibration_kind(self) -> str:
-        return "scatter_conv"
+        """The DSP and the LUT-multiplier units are calibrated apart (each on its own Yosys rows)."""
+        return "scatter_conv" if self.res_type == "dsp" else "scatter_conv_lut"
 
     def luts(self) -> int:
         """Row ROMs, rotation, per lane the shared adder, the copy select and two copies of data and
@@ -140,7 +146,8 @@ class ScatterConvShape:
         levels = (1 << self.obits) - 1
         drain = (self.simd * self.pe * acc * (K.SPARSE_SCATTER_BUFFERS * _mux_luts(self.offsets) + 1)
                  + self.pe * acc * (self.simd - 1) + self.pe * (levels * acc // 2 + _lutram(self.nf, levels * acc)))
-        return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain)
+        products = lanes * lut_multiplier_luts(self.wbits, self.abits) if self.res_type == "lut" else 0
+        return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain + products)
 
     def ffs(self) -> int:
         """Registered row words and position tables per lane, the held pair, the drain's sums and output."""
@@ -157,8 +164,8 @@ class ScatterConvShape:
         return 0
 
     def dsps(self) -> int:
-        """One DSP slice per multiply-accumulate lane (what Yosys maps the products to)."""
-        return self.simd * self.offsets * self.pe
+        """One DSP slice per multiply-accumulate lane (what Yosys maps the products to); none in LUTs."""
+        return self.simd * self.offsets * self.pe if self.res_type == "dsp" else 0
 
     def resources(self) -> dict[str, int | str]:
         return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),

@@ -44,6 +44,7 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
             "PE": ("i", False, 1),
             "SIMD": ("i", False, 1),
             "pe_bank_depth": ("ints", False, []),
+            "resType": ("s", False, "dsp", {"dsp", "lut"}),  # products in DSPs or LUTs (the placement chooses)
             "ActVal": ("i", False, 0),
             "inputDataType": ("s", True, ""),
             "weightDataType": ("s", True, ""),
@@ -136,7 +137,8 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
             outputs=outputs, active=self.get_nodeattr("active_inputs"), pe=pe, simd=self.get_nodeattr("SIMD"),
             wbits=self.get_input_datatype(1).bitwidth(), abits=self.get_input_datatype().bitwidth(),
             obits=self.get_output_datatype().bitwidth(), fan_in=self.get_nodeattr("fan_in"),
-            bank_depth=depths.get(pe, 1), in_signed=self.get_input_datatype().signed())
+            bank_depth=depths.get(pe, 1), in_signed=self.get_input_datatype().signed(),
+            res_type=self.get_nodeattr("resType"))
 
     def fold_to(self, target_cycles: int) -> bool:
         """Set the PE and SIMD with the fewest LUTs (raw model; then DSPs) that meet ``target_cycles``,
