@@ -23,7 +23,7 @@ def test_sparse_folding_never_slower_than_dense():
 
 def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
-    scatter = sum(len(item[-1]) for item in calibration.SCATTER)
+    scatter = sum(len(item[-1]) + len(set(item[-1]) & set(calibration.SCATTER_LUT_PES)) for item in calibration.SCATTER)
     assert len(keys) == len(set(keys)) == (len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
                                            + scatter + len(calibration.CONSTANT))
     assert keys[0] == "mlp_out|dense|1"
