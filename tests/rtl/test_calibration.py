@@ -186,26 +186,29 @@ def test_a_unit_that_times_out_is_left_for_a_later_run(monkeypatch, tmp_path):
 
 def test_scatter_rows_are_conv2_with_complementary_weights_and_rebuild_their_unit(monkeypatch, tmp_path):
     entries = [entry for entry in calibration.grid() if entry["kind"] == "scatter_conv"]
-    assert [(e["layer"], e["shape"].pe, e["shape"].bank_depth) for e in entries] == [("cnn_conv2", 16, 1),
-                                                                                     ("cnn_conv2", 8, 2)]
+    assert [(e["layer"], e["shape"].pe, e["shape"].bank_depth, e["shape"].res_type) for e in entries] == [
+        ("cnn_conv2", 16, 1, "dsp"), ("cnn_conv2", 8, 2, "dsp"), ("cnn_conv2", 8, 2, "lut")]
     weights = entries[0]["weights"]
     assert weights.shape == (64, 64, 5, 5) and ((weights != 0).reshape(64, -1).sum(axis=1) == 320).all()
     seen = []
 
-    def fake(verilog, top, work_dir, family="xcup"):
-        seen.append(top)
+    def fake(verilog, top, work_dir, family="xcup", dsp=True):
+        seen.append((top, dsp))
         return type("R", (), {"as_dict": lambda self: dict.fromkeys(calibration.METRICS, 1) | {
-            "depth": 3, "seconds": 0.5}})()
+            "dsp": int(dsp), "depth": 3, "seconds": 0.5}})()
 
     monkeypatch.setattr(calibration, "synthesize", fake)
     monkeypatch.setattr(calibration, "yosys_version", lambda: "Yosys test")
     monkeypatch.setattr(calibration, "SCATTER", (("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,)),))
+    monkeypatch.setattr(calibration, "SCATTER_LUT_PES", (4,))
     calibration.run(tmp_path / "cal.csv", tmp_path / "w", only="cnn_small", log=lambda m: None)
-    assert seen == ["scatter_conv_cnn_small_pe4"]
-    row = pd.read_csv(tmp_path / "cal.csv").iloc[0].to_dict()
-    unit = calibration.model_unit(row)
-    small = calibration.scatter_entries("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,))[0]["shape"]
-    assert unit == small and row["cycles_model"] == unit.cycles() and unit.calibration_kind == "scatter_conv"
+    assert seen == [("scatter_conv_cnn_small_pe4_dsp", True), ("scatter_conv_cnn_small_pe4_lut", False)]
+    rows = pd.read_csv(tmp_path / "cal.csv").to_dict("records")
+    small = [entry["shape"] for entry in calibration.scatter_entries("cnn_small", 4, 6, 3, 8, 6, 0.12, (4,))]
+    units = [calibration.model_unit(row) for row in rows]
+    assert units == small and all(row["cycles_model"] == unit.cycles() for row, unit in zip(rows, units))
+    assert [unit.calibration_kind for unit in units] == ["scatter_conv", "scatter_conv_lut"]
+    assert len({calibration._key(row) for row in rows}) == 2  # resumable: the two rows have their own keys
 
 
 def test_constant_rows_are_the_fully_parallel_layer_and_rebuild_their_unit():
