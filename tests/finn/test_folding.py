@@ -181,3 +181,23 @@ def test_cheapest_folding_meets_the_target_with_the_least_of_the_chip():
     assert unit.get_exp_cycles() == 1  # nothing meets the target: the fastest pair
     assert folding.chip_share({"LUT": 5000, "BRAM_18K": 10, "URAM": 0, "DSP": 50}, board()) == pytest.approx(
         0.05 + 0.05 + 0.5)
+
+
+def test_cheapest_folding_within_width_limits_keeps_the_fastest_allowed_pair():
+    """Where no allowed pair meets the target, the fastest allowed one (not the widest pair)."""
+
+    class Streaming(_FakeUnit):
+        def get_nodeattr_types(self):
+            return {**super().get_nodeattr_types(), "mem_mode": ("s", False, "internal_decoupled")}
+
+        def get_nodeattr(self, name):
+            return "internal_decoupled" if name == "mem_mode" else super().get_nodeattr(name)
+
+        def get_input_datatype(self, ind=0):
+            return type("D", (), {"bitwidth": lambda self: 1000})()
+
+    unit = Streaming()
+    folding.cheapest_folding(unit, 1, {"SIMD": 12, "PE": 8}, PART, board(), wwidth_max=8191)
+    assert unit.attrs["SIMD"] * unit.attrs["PE"] * 1000 <= folding.MAX_STREAM_BITS
+    assert unit.get_exp_cycles() == min((12 // s) * (8 // p) for s in (1, 2, 3, 4, 6, 12) for p in (1, 2, 4, 8)
+                                        if s * p * 1000 <= folding.MAX_STREAM_BITS)

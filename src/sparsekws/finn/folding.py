@@ -249,16 +249,19 @@ def cheapest_folding(inst, target_cycles: int, bounds: Mapping[str, int], part: 
     options = []
     for simd in _divisors(bounds["SIMD"]):
         inst.set_nodeattr("SIMD", simd)
+        fastest = None  # this SIMD's widest allowed PE, kept when no PE meets the target
         for pe in _divisors(bounds["PE"]):
             inst.set_nodeattr("PE", pe)
             if wwidth_max is not None and width_problems("", inst, wwidth_max) and (simd, pe) != (1, 1):
                 break  # wider is wider still
             cycles = inst.get_exp_cycles()
-            meets = cycles <= target_cycles
-            if meets or pe == bounds["PE"]:
-                cost = chip_share(node_estimate(inst, part), board) if meets else math.inf
-                options.append((not meets, cost, 0 if meets else cycles, simd * pe, simd, pe))
+            if cycles <= target_cycles:
+                options.append((False, chip_share(node_estimate(inst, part), board), 0, simd * pe, simd, pe))
+                fastest = None
                 break
+            fastest = (True, math.inf, cycles, simd * pe, simd, pe)
+        if fastest:
+            options.append(fastest)
     *_, simd, pe = min(options)
     inst.set_nodeattr("SIMD", simd)
     inst.set_nodeattr("PE", pe)
