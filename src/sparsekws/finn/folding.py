@@ -16,10 +16,12 @@ fully folded network) and, per target:
 3. estimates every layer with its own methods (``get_exp_cycles``, ``lut_estimation``,
    ``bram_estimation``, ``uram_estimation``, ``dsp_estimation``), so any op that implements
    them plugs in;
-4. places resources (tuned settings only): per weight-holding layer, the weight memory
-   (``ram_style`` block / ultra / distributed, i.e. BRAM / URAM / LUTRAM) and the arithmetic
-   (``resType`` lut / dsp), chosen to maximise the copies per chip under the budget (URAM
-   weights are FINN's runtime-writeable kind, whose AXI-lite logic the estimates omit);
+4. places resources (tuned settings only): per layer with a ``ram_style`` or ``resType``
+   attribute, its memories (block / ultra / distributed, i.e. BRAM / URAM / LUTRAM: FINN's
+   weight memories, the k-WTA's histograms and buffers) and its arithmetic (lut / dsp: FINN's
+   and the project's matrix units, the scatter convolution), chosen to maximise the copies per
+   chip under the budget (URAM weights are FINN's runtime-writeable kind, whose AXI-lite logic
+   the estimates omit);
 5. checks the fit (``finn.fit``) and names the binding resource.
 
 Two designs are chosen from the same candidates: ``best``, the one with the fewest cycles per
