@@ -43,6 +43,14 @@ def test_a_model_that_does_not_fit_gets_zero_never_dropped():
     assert table.loc[(table["model"] == "dense") & (table["platform"] == "cpu"), "throughput_words_per_s"].item() == 300
 
 
+def test_networks_per_chip_name_the_full_chip_designs_binding_resource():
+    searched = {**estimate("sparse", "u250", True, 18, binding="DSP", util=0.07),
+                "full_chip": {"binding_resource": "LUT", "utilisation": {"LUT": 0.044, "DSP": 0.05}}}
+    row = fit_status([searched]).iloc[0]
+    assert row["networks_per_chip"] == 18 and row["binding_resource"] == "LUT"
+    assert row["binding_utilisation"] == 0.044 and row["fits"]
+
+
 def test_best_configuration_prefers_full_chip_and_keeps_zero():
     fits = fit_status([estimate("dense", "zu3eg", False, 0), estimate("sparse", "zu3eg", True, 2)])
     best = best_configuration(configurations(throughput(), fits)).set_index(["model", "platform"])

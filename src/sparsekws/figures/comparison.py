@@ -59,16 +59,18 @@ def pair_label(pair: tuple[str, str]) -> str:
 
 
 def fit_status(estimates: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per (model, board) estimate: does one network fit, and how many fit a chip."""
+    """One row per (model, board) estimate: does one network fit, and how many fit a chip (binding
+    resource and its utilisation: the full-chip design's where the search made one)."""
     rows = []
     for est in estimates:
         if "fit" not in est:  # FINN could not build the model: no estimate to fit (see skipped.csv)
             continue
         fit = est["fit"]
-        binding = fit["binding_resource"]
+        chip = est.get("full_chip") or fit  # what bounds the networks per chip: the full-chip design's
+        binding = chip["binding_resource"]
         rows.append({"model": est["model"], "platform": est["board"], "fits": bool(fit["fits"]),
                      "networks_per_chip": int(est.get("networks_per_chip") or 0), "binding_resource": binding,
-                     "binding_utilisation": fit["utilisation"].get(binding), "budget": fit["budget"]})
+                     "binding_utilisation": chip["utilisation"].get(binding), "budget": fit["budget"]})
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
 
