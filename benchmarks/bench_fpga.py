@@ -123,11 +123,12 @@ def print_summary(model: str, board: str, summary: Mapping[str, Any]) -> None:
         print("   " + " ".join(f"{_number(layer[column]):>{widths.get(column, 9)}}" for column in LAYER_COLUMNS) + mark)
     for design in DESIGNS:
         chip = summary[design]
-        full = chip["full_chip"] or {}
+        full = chip["full_chip"]
+        chip_text = (f"full chip {_number(chip['full_chip_fps'])} words/s = {_number(full['networks_per_chip'])} x "
+                     f"{_number(full['fps'])} ({_number(full['max_cycles'])} cycles, {full['binding_resource']})"
+                     if full else "no design fits the chip")
         print(f"   {design:>5}: fastest network {_number(chip['max_cycles'])} cycles, {_number(chip['fps'])} "
-              f"words/s, {_number(chip['copies_of_fastest'])} per chip ({chip['binding_resource']}); full chip "
-              f"{_number(chip['full_chip_fps'])} words/s = {_number(full.get('networks_per_chip'))} x "
-              f"{_number(full.get('fps'))} ({_number(full.get('max_cycles'))} cycles, {full.get('binding_resource')})")
+              f"words/s, {_number(chip['copies_of_fastest'])} per chip ({chip['binding_resource']}); {chip_text}")
 
 
 def main(argv=None) -> int:
