@@ -48,6 +48,18 @@ def test_scatter_conv_is_exact_at_the_modelled_cycles(height, width, kernel, out
     assert result.cycles_per_frame_sim == case.cycles_per_frame == shape.cycles()
 
 
+def test_packed_products_are_exact_at_the_extreme_weights_and_activations(tmp_path):
+    """Two products per DSP: every weight -8 or 7 and 4-bit activations up to 15 (the borrow of a
+    negative low product into the high one)."""
+    weights = _weights(8, 3, 3, 0.4, seed=11, kernels=2)
+    weights = np.where(weights != 0, np.where(weights > 0, 7, -8), 0)
+    shape = _shape(weights, 6, 6, 8, 4, 1, abits=4)
+    assert '_pk * ' in scatter_conv("unit", shape, weights, np.zeros((8, 3), dtype=int))
+    case = cases.scatter_conv_case(shape, weights, np.random.default_rng(11), FRAMES)
+    result = simulate_or_skip(case, tmp_path, seed=11)
+    assert result.passed, result.first_mismatch
+
+
 def test_products_in_luts_are_exact_and_marked_for_synthesis(tmp_path):
     weights = _weights(8, 3, 3, 0.3, seed=7, kernels=2)
     shape = _shape(weights, 7, 6, 12, 4, 1)

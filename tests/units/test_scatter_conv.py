@@ -80,8 +80,9 @@ def test_conv2_cycles_are_set_by_k():
     assert sc.ScatterConvShape(**{**shape.__dict__, "simd": 2, "active": 1788}).cycles() == 894
     assert shape.resources()["LUT"] > 0 and shape.calibration_kind == "scatter_conv"
     lut = sc.ScatterConvShape(**{**shape.__dict__, "res_type": "lut"})
-    assert lut.dsps() == 0 and shape.dsps() == 25 * 16 and lut.cycles() == shape.cycles()
-    assert lut.luts() - shape.luts() == 25 * 16 * 24  # a 4 x 4-bit product in LUTs: 24 (FINN's estimate)
+    assert lut.dsps() == 0 and shape.dsps() == 25 * 8 and lut.cycles() == shape.cycles()  # two products per DSP
+    assert lut.product_luts() == 25 * 16 * 24  # a 4 x 4-bit product in LUTs: 24 (FINN's estimate)
+    assert shape.packed_pairs == 25 * 8 and sc.ScatterConvShape(**{**shape.__dict__, "pe": 1, "outputs": 63}).dsps() == 25
     assert lut.calibration_kind == "scatter_conv_lut"
 
 

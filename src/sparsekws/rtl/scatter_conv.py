@@ -128,8 +128,15 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
                       f"  wire [{awb - 1}:0] base{bank} = (ty{s}_{by}_q[0 +: {qyb}] * {const(awb, block_cols)}"
                       f" + tx{s}_{bx}_q[0 +: {qxb}]) * {const(awb, nf)};",
                       "  /* verilator lint_on WIDTHEXPAND */")
+                act = activation(f"sv{s}", ab, shape.in_signed)
+                for p in range(0, pe, 2):
+                    if shape.res_type == "dsp" and p + 1 < pe:  # two products in one DSP slice
+                        packed_products(t, f"pr{bank}_{p}", f"pr{bank}_{p + 1}", accb, f"rw{bank}[{p * lane} +: {wb}]",
+                                        f"rw{bank}[{(p + 1) * lane} +: {wb}]", act, wb, ab)
+                    else:
+                        for q in range(p, min(p + 2, pe)):
+                            t.dot(f"pr{bank}_{q}", accb, [(f"rw{bank}[{q * lane} +: {wb}]", act)])
                 for p in range(pe):
-                    t.dot(f"pr{bank}_{p}", accb, [(f"rw{bank}[{p * lane} +: {wb}]", activation(f"sv{s}", ab, shape.in_signed))])
                     address = f"base{bank} + rw{bank}[{p * lane + wb} +: {owb}]" if owb else f"base{bank}"
                     t.add("  /* verilator lint_off WIDTHEXPAND */",
                           f"  wire [{awb - 1}:0] aw{bank}_{p} = {address};",
@@ -149,6 +156,30 @@ def scatter_conv(name: str, shape: ScatterConvShape, weights: np.ndarray, thresh
     output_stage(t, shape, "1'b1", totals, [threshold_words(shape, thresholds, p) for p in range(pe)], "dnf")
     t.footer()
     return t.text()
+
+
+def packed_products(t: Text, low: str, high: str, acc_bits: int, w_low: str, w_high: str, x: str, wbits: int,
+                    abits: int) -> None:
+    """``low`` = ``w_low * x`` and ``high`` = ``w_high * x`` (signed weights, ``x`` the activation as a
+    signed ``abits + 1``-bit expression) from one multiplier: ``x * (w_high * 2^S + w_low)`` with
+    ``S = packed_shift`` bits for each product; the low product is the low ``S`` bits (signed),
+    the high one the bits above plus the low one's sign (the borrow)."""
+    shift = packed_shift(wbits, abits)
+    width = wbits + shift + 1
+    product = width + abits + 1
+    t.add("  /* verilator lint_off WIDTHEXPAND */",
+          f"  wire signed [{width - 1}:0] {low}_pk = ($signed({w_high}) <<< {shift}) + $signed({w_low});",
+          f"  wire signed [{product - 1}:0] {low}_pp = {low}_pk * $signed({x});",
+          f"  wire signed [{shift - 1}:0] {low}_lo = {low}_pp[{shift - 1}:0];",
+          f"  wire signed [{product - shift - 1}:0] {low}_hi = {low}_pp[{product - 1}:{shift}];",
+          f"  wire signed [{acc_bits - 1}:0] {low} = {low}_lo;",
+          f"  wire signed [{acc_bits - 1}:0] {high} = {low}_hi + $signed({{1'b0, {low}_lo[{shift - 1}]}});",
+          "  /* verilator lint_on WIDTHEXPAND */")
+
+
+def packed_shift(wbits: int, abits: int) -> int:
+    """Bits one packed product takes: a signed ``wbits`` weight times a signed ``abits + 1`` activation."""
+    return wbits + abits + 1
 
 
 def _accumulators(t: Text, name: str, acc_bits: int, words: int, ok: str, drained: str, word: str,

@@ -48,7 +48,7 @@ class ScatterConvShape:
 
     ``active``: pairs per frame (the k-WTA's k, a multiple of ``simd``); ``fan_in``: most non-zero
     weights of one output channel (bounds the accumulator); ``bank_depth``: steps per pair;
-    ``res_type``: the products in DSP slices (``dsp``) or in LUTs (``lut``).
+    ``res_type``: the products in DSP slices, two per slice (``dsp``), or in LUTs (``lut``).
     """
 
     channels: int
@@ -146,8 +146,19 @@ class ScatterConvShape:
         levels = (1 << self.obits) - 1
         drain = (self.simd * self.pe * acc * (K.SPARSE_SCATTER_BUFFERS * _mux_luts(self.offsets) + 1)
                  + self.pe * acc * (self.simd - 1) + self.pe * (levels * acc // 2 + _lutram(self.nf, levels * acc)))
-        products = lanes * lut_multiplier_luts(self.wbits, self.abits) if self.res_type == "lut" else 0
-        return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain + products)
+        return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain + self.product_luts())
+
+    @property
+    def packed_pairs(self) -> int:
+        """Pairs of PE lanes whose two products share one DSP slice (``rtl.scatter_conv.packed_products``)."""
+        return self.simd * self.offsets * (self.pe // 2) if self.res_type == "dsp" else 0
+
+    def product_luts(self) -> int:
+        """LUT multipliers (``lut``), or per packed pair the weight packing and the high product's borrow."""
+        if self.res_type == "lut":
+            return self.simd * self.offsets * self.pe * lut_multiplier_luts(self.wbits, self.abits)
+        shift = self.wbits + self.abits + 1
+        return self.packed_pairs * ((self.wbits + shift + 1) + (self.wbits + self.abits + 2))
 
     def ffs(self) -> int:
         """Registered row words and position tables per lane, the held pair, the drain's sums and output."""
@@ -164,8 +175,8 @@ class ScatterConvShape:
         return 0
 
     def dsps(self) -> int:
-        """One DSP slice per multiply-accumulate lane (what Yosys maps the products to); none in LUTs."""
-        return self.simd * self.offsets * self.pe if self.res_type == "dsp" else 0
+        """One DSP slice per two PE lanes (two products packed, one left over at an odd PE); none in LUTs."""
+        return self.simd * self.offsets * math.ceil(self.pe / 2) if self.res_type == "dsp" else 0
 
     def resources(self) -> dict[str, int | str]:
         return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),
