@@ -364,7 +364,7 @@ def model_unit(row: dict):
                                 outputs=int(row["rows"]), active=int(row["active"]), pe=int(row["pe"]),
                                 simd=int(row["simd"]), wbits=int(row["wbits"]), abits=int(row["abits"]),
                                 obits=int(row["obits"]), fan_in=int(row["fan_in"]), bank_depth=int(row["bank_depth"]),
-                                res_type="dsp" if row["dsp"] > 0 else "lut")
+                                res_type="lut" if row.get("dsp", 1) == 0 else "dsp")  # Yosys: 0 DSP = -nodsp
     if row["kind"] == "kwta":
         bins = _count(row, "bins", 0)
         return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),
