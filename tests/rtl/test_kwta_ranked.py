@@ -211,7 +211,7 @@ def _large_histograms(ram_style):
     return RankedKwtaShape(64, 1, 10, 2, 4, bins=1024, ram_style=ram_style), table
 
 
-@pytest.mark.parametrize("ram_style", ["block", "distributed", "ultra"])
+@pytest.mark.parametrize("ram_style", ["block", "distributed", "ultra", "split"])
 def test_every_memory_is_declared_where_the_cost_model_places_it(ram_style):
     """RAMs carry ram_style; a ROM in LUTs (logic) none, one in BRAM rom_style block."""
     import re
@@ -222,7 +222,11 @@ def test_every_memory_is_declared_where_the_cost_model_places_it(ram_style):
               re.findall(r'\(\* (ram|rom)_style = "(\w+)" \*\) reg \[\d+:0\] (\w+) \[0:\d+\];', text)}
     bare = re.findall(r"^\s*reg \[\d+:0\] (\w+) \[0:\d+\];", text, flags=re.M)
     assert len(styles) + len(bare) == len(re.findall(r"reg \[\d+:0\] \w+ \[0:\d+\];", text))
-    assert styles["hist0_0"] == styles["hist1_1"] == ram_style and styles["thr"] == "distributed"
+    if ram_style == "split":  # the first histogram set in URAM, the second in BRAM
+        assert styles["hist0_0"] == styles["hist0_1"] == "ultra" and styles["hist1_1"] == "block"
+    else:
+        assert styles["hist0_0"] == styles["hist1_1"] == ram_style
+    assert styles["thr"] == "distributed"
     if ram_style == "distributed":  # the 512 x 10-bit rank ROMs: logic
         assert bare == ["rom0", "rom1"]
     else:  # URAM has no initial contents: the ROMs stay in BRAM

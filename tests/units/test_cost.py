@@ -162,6 +162,8 @@ def test_kwinners_memories_go_where_ram_style_says():
     assert lutram.bram18() == lutram.uram() == 0 and lutram.luts() > block.luts()
     assert ultra.uram() > 0 and ultra.bram18() < block.bram18() and ultra.luts() == block.luts()
     assert block.cycles() == lutram.cycles() == ultra.cycles()  # the placement changes no cycle
+    split = KWinnersUnit(**unit, ram_style="split")  # the first histogram set in URAM, the rest in BRAM
+    assert 0 < split.uram() < ultra.uram() and ultra.bram18() < split.bram18() < block.bram18()
     roms = [m for m in ultra.memories() if m.rom and placement(m, "block") == "bram"]
     assert roms and all(placement(m, "ultra") == "bram" for m in roms)  # URAM has no initial contents
 

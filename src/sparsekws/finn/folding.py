@@ -85,7 +85,10 @@ class Settings:
 
 
 STOCK = Settings("stock")
-TUNED = Settings("tuned", wwidth_max=(36, 72, 144, 288, 576), ram_styles=("block", "ultra", "distributed"),
+#: ``ram_style`` values that put memories in URAM (``split``: the k-WTA's, part of them).
+URAM_STYLES = ("ultra", "split")
+TUNED = Settings("tuned", wwidth_max=(36, 72, 144, 288, 576),
+                 ram_styles=("block", "ultra", "distributed", "split"),
                  res_types=("lut", "dsp"), mem_modes=("internal_decoupled", "internal_embedded"))
 
 
@@ -393,7 +396,7 @@ def placement_options(model, part: str, settings: Settings, board: Mapping[str, 
     options: dict[str, list] = {}
     for node in hw_nodes(model):
         inst = getCustomOp(node)
-        styles = [s for s in _allowed(inst, "ram_style", settings.ram_styles) if has_uram or s != "ultra"]
+        styles = [s for s in _allowed(inst, "ram_style", settings.ram_styles) if has_uram or s not in URAM_STYLES]
         # FINN's RTL MVU is DSP-only: its resType is not a choice
         types = [] if is_rtl_node(node) else _allowed(inst, "resType", settings.res_types)
         if not styles and not types:

@@ -25,8 +25,9 @@ def slot_bits(simd: int) -> int:
 
 FRAME_BUFFERS = 3
 HISTOGRAM_SETS = 2
-#: Where the unit's larger memories go (FINN's ``ram_style`` names): BRAM, LUTRAM, URAM.
-RAM_STYLES = ("block", "distributed", "ultra")
+#: Where the unit's larger memories go (FINN's ``ram_style`` names: BRAM, LUTRAM, URAM), and
+#: ``split``: the first rank-histogram set in URAM, the rest as ``block`` (both kinds of RAM in use).
+RAM_STYLES = ("block", "distributed", "ultra", "split")
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,13 @@ class Memory:
 
 def placement(memory: Memory, ram_style: str) -> str:
     """Where ``memory`` goes: ``lutram`` up to ``KWTA_LUTRAM_MAX_BITS`` bits or with ``ram_style``
-    distributed; else ``uram`` with ram_style ultra (ROMs excepted: URAM has no initial contents),
-    else ``bram``."""
+    distributed; else ``uram`` with ram_style ultra (ROMs excepted: URAM has no initial contents) or,
+    with ``split``, for the first histogram set; else ``bram``."""
     if ram_style == "distributed" or memory.depth * memory.width <= K.KWTA_LUTRAM_MAX_BITS:
         return "lutram"
-    return "uram" if ram_style == "ultra" and not memory.rom else "bram"
+    if memory.rom:
+        return "bram"
+    return "uram" if ram_style == "ultra" or (ram_style == "split" and memory.name.startswith("hist0")) else "bram"
 
 
 def memories(shape: RankedKwtaShape) -> list[Memory]:
@@ -174,7 +177,7 @@ def memories(shape: RankedKwtaShape) -> list[Memory]:
     pe, cb, lv, rb = shape.simd, shape.channel_beats, shape.levels, shape.rank_code_bits
     out = [Memory("rom<s>", cb * lv, rb, pe, rom=True),
            Memory("fbuf", shape.frame_depth, pe * (rb + shape.bits), 1),
-           Memory("hist<h>_<s>", shape.scan_words, pe * shape.rank_count_bits, HISTOGRAM_SETS * pe),
+           *(Memory(f"hist{h}_<s>", shape.scan_words, pe * shape.rank_count_bits, pe) for h in range(HISTOGRAM_SETS)),
            Memory("thr", FRAME_BUFFERS, rb, 1)]
     if shape.positions > 1:
         cw = shape.level_count_bits
