@@ -251,3 +251,18 @@ def test_distributed_style_lints_and_synthesises_without_block_ram(tmp_path):
         results[style] = synth.synthesize(source.read_text(), "unit", tmp_path / style)
     assert results["block"].bram18 >= 4  # two histogram sets x two lanes
     assert results["distributed"].bram18 == 0 and results["distributed"].lut_mem > results["block"].lut_mem
+
+
+def test_split_style_puts_one_histogram_set_in_uram_as_the_model_counts(tmp_path):
+    try:
+        yosys_path()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    from sparsekws.units.cost import KWinnersUnit
+
+    shape, table = _large_histograms("split")
+    result = synth.synthesize(ranked_kwta("unit", shape, table), "unit", tmp_path)
+    model = KWinnersUnit(channels=64, positions=1, pe=2, input_bits=4, k=10, score_bins=1024, rank_table=True,
+                         ram_style="split")
+    assert model.uram() == result.uram == 2  # histogram set 0, one URAM per lane
+    assert model.bram18() == result.bram18 == 4  # set 1 and the two rank ROMs
