@@ -148,7 +148,7 @@ class ScatterConv(HdlBackend, CostModelEstimates, HWCustomOp):
             for simd in divisors(self.get_nodeattr("active_inputs")):
                 self.set_nodeattr("PE", pe)
                 self.set_nodeattr("SIMD", simd)
-                unit = self.cost_unit()
+                unit = self.unit()
                 cycles = unit.cycles()
                 options.append((cycles > target_cycles, cycles if cycles > target_cycles else 0, unit.luts(),
                                 unit.dsps(), pe, simd))
