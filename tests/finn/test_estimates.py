@@ -14,11 +14,19 @@ class _Base:
 class _Op(CostModelEstimates, _Base):
     kind = None
 
+    def __init__(self, pe=2):
+        from onnx import helper
+
+        self.onnx_node = helper.make_node("KWinnersHW", ["x"], ["y"], name="kw", PE=pe)
+        self.built = 0
+
     def calibration_kind(self):
         return self.kind
 
     def cost_unit(self):
-        return KWinnersUnit(channels=8, positions=4, pe=2, input_bits=4, k=3, mode="global", score_bins=0,
+        self.built += 1
+        pe = next(a.i for a in self.onnx_node.attribute if a.name == "PE")
+        return KWinnersUnit(channels=8, positions=4, pe=pe, input_bits=4, k=3, mode="global", score_bins=0,
                             rank_table=None)
 
 
@@ -29,6 +37,14 @@ def test_every_estimate_comes_from_the_cost_unit_and_ff_joins_the_summary():
                                                                                          unit.bram18())
     assert op.uram_estimation("p") == 0 and op.dsp_estimation("p") == 0
     assert op.node_res_estimation("p") == {"LUT": unit.luts(), "BRAM_18K": unit.bram18(), "FF": unit.ffs()}
+
+
+def test_the_unit_is_built_once_per_node_state():
+    op = _Op(pe=2)
+    first = op.unit()
+    assert op.unit() is first and op.get_exp_cycles() == first.cycles() and op.built <= 1
+    op.onnx_node.attribute[0].i = 4  # a new folding: a new unit
+    assert op.unit().pe == 4 and op.unit() is not first
 
 
 def test_calibration_factors_scale_lut_and_ff_of_their_kind_only():
