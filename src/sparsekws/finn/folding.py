@@ -47,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sparsekws.finn.fit import fit_design
+from sparsekws.finn.fit import fit_design, to_bram36
 from sparsekws.finn.ops.analysis import estimate_source
 
 log = logging.getLogger(__name__)
@@ -240,9 +240,8 @@ def fold_other_ops(model, target_cycles: int, part: str | None = None, board: Ma
 def chip_share(estimate: Mapping[str, float], board: Mapping[str, Any]) -> float:
     """Sum over LUT, BRAM, URAM and DSP of the fraction of the chip a layer estimate uses."""
     available = board["resources"]
-    used = {"LUT": estimate["LUT"], "BRAM36": estimate["BRAM_18K"] / 2, "URAM": estimate["URAM"], "DSP": estimate["DSP"]}
     return sum(value / float(available[key]) if available.get(key) else (math.inf if value else 0.0)
-               for key, value in used.items())
+               for key, value in to_bram36(estimate).items())
 
 
 def cheapest_folding(inst, target_cycles: int, bounds: Mapping[str, int], part: str, board: Mapping[str, Any],
