@@ -9,6 +9,7 @@ import numpy as np
 
 from sparsekws.rtl import cycles
 from sparsekws.rtl.constant_mvu import constant_mvu
+from sparsekws.rtl.kwta_pairs import kwta_pairs
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import pack_pair, pair_bits, scatter_conv
 from sparsekws.rtl.text import pack_lanes
@@ -17,6 +18,7 @@ from sparsekws.units import golden
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import RankedKwtaShape
 from sparsekws.units.kwta import reference as ranked_reference
+from sparsekws.units import kwta_pairs as pairs_model
 from sparsekws.units.scatter_conv import ScatterConvShape, pairs_of
 
 
@@ -30,7 +32,7 @@ class Case:
     out_beats: list[int]
     frames: int
     cycles_per_frame: int  # from the cycle formula
-    shape: MvuShape | RankedKwtaShape | ScatterConvShape | None = None
+    shape: MvuShape | RankedKwtaShape | ScatterConvShape | pairs_model.PairsShape | None = None
 
 
 def pack_frames(frames: np.ndarray, lanes: int, width: int) -> list[int]:
@@ -96,17 +98,35 @@ def mvu_case(kind: str, shape: MvuShape, rng: np.random.Generator, frames: int,
     return Case(name, text, beats, pack_frames(y, shape.pe, shape.obits), frames, model, shape)
 
 
+def kwta_inputs(shape: RankedKwtaShape, rng: np.random.Generator, frames: int, levels: int = 0) -> np.ndarray:
+    """Random k-WTA input frames ``[frames, P*C]`` (the lowest ``levels`` levels only when given, so
+    that ties are common)."""
+    lo = -(1 << (shape.bits - 1)) if shape.signed else 0
+    return lo + rng.integers(0, levels or shape.levels, size=(frames, shape.values))
+
+
 def ranked_kwta_case(shape: RankedKwtaShape, rank_table: np.ndarray, rng: np.random.Generator, frames: int,
                      x: np.ndarray | None = None, levels: int = 0) -> Case:
-    """A rank-ROM k-WTA case over ``frames`` frames (``x`` [frames, P*C], channels last, or random
-    levels, the lowest ``levels`` of them only when given so that ties are common)."""
-    lo = -(1 << (shape.bits - 1)) if shape.signed else 0
-    if x is None:
-        x = lo + rng.integers(0, levels or shape.levels, size=(frames, shape.values))
+    """A rank-ROM k-WTA case over ``frames`` frames (``x`` [frames, P*C], channels last, or ``kwta_inputs``)."""
+    x = kwta_inputs(shape, rng, frames, levels) if x is None else x
     y = ranked_reference(x, shape, rank_table)
     name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
     return Case(name, ranked_kwta(name, shape, rank_table), pack_frames(x, shape.simd, shape.bits),
                 pack_frames(y, shape.simd, shape.bits), frames, cycles.ranked_kwta(shape), shape)
+
+
+def kwta_pairs_case(shape: RankedKwtaShape, rank_table: np.ndarray, pairs: pairs_model.PairsShape,
+                    rng: np.random.Generator, frames: int, x: np.ndarray | None = None, levels: int = 0) -> Case:
+    """A k-WTA with the pairs output (``rtl.kwta_pairs``): inputs as ``ranked_kwta_case``, outputs the
+    winners' pairs (``units.kwta_pairs.reference``), ``pairs.simd`` per beat."""
+    x = kwta_inputs(shape, rng, frames, levels) if x is None else x
+    winners = pairs_model.reference(ranked_reference(x, shape, rank_table), pairs)
+    layout = pairs_model.pair_layout(pairs.height, pairs.width, pairs.channels, pairs.bits)
+    packed = np.array([[pairs_model.pack_pair(layout, *pair) for pair in frame] for frame in winners])
+    name = f"kwta_pairs_{shape.positions}x{shape.channels}_k{shape.k}_s{pairs.simd}"
+    return Case(name, kwta_pairs(name, shape, rank_table, pairs), pack_frames(x, shape.simd, shape.bits),
+                pack_frames(packed, pairs.simd, pairs.pair_bits), len(x),
+                pairs_model.cycles(pairs, cycles.ranked_kwta(shape)), pairs)
 
 
 def scatter_conv_case(shape: ScatterConvShape, weights: np.ndarray, rng: np.random.Generator, frames: int,

@@ -23,17 +23,14 @@ import numpy as np
 from sparsekws.rtl.text import Text, const, pack_lanes
 from sparsekws.rtl.verilog import activation, output_stage, row_address, scatter_control, threshold_words
 from sparsekws.units.bits import clog2, index_bits
+from sparsekws.units.kwta_pairs import pack_pair as pack_layout
+from sparsekws.units.kwta_pairs import pair_layout
 from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth, row_image
 
 
 def pair_fields(shape: ScatterConvShape) -> list[tuple[str, int, int]]:
-    """``(field, low bit, width)`` of one input pair: value, channel, column, row."""
-    widths = [("v", shape.abits), ("c", clog2(shape.channels)), ("x", clog2(shape.width)), ("y", clog2(shape.height))]
-    fields, low = [], 0
-    for name, width in widths:
-        fields.append((name, low, width))
-        low += width
-    return fields
+    """``(field, low bit, width)`` of one input pair: value, channel, column, row (``units.kwta_pairs``)."""
+    return pair_layout(shape.height, shape.width, shape.channels, shape.abits)
 
 
 def pair_bits(shape: ScatterConvShape) -> int:
@@ -41,8 +38,7 @@ def pair_bits(shape: ScatterConvShape) -> int:
 
 
 def pack_pair(shape: ScatterConvShape, y: int, x: int, c: int, value: int) -> int:
-    fields = {"y": y, "x": x, "c": c, "v": value}
-    return sum((int(fields[name]) & ((1 << width) - 1)) << low for name, low, width in pair_fields(shape))
+    return pack_layout(pair_fields(shape), y, x, c, value)
 
 
 def _position_table(size: int, out_size: int, kernel: int, bank: int) -> list[tuple[int, int, int]]:

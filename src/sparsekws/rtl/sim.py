@@ -1,7 +1,8 @@
 """Cycle-accurate simulation of a :class:`~sparsekws.rtl.cases.Case` with cocotb + Verilator.
 
 The case's frames are streamed twice: first back to back with the output always ready (cycles
-per frame measured from the output beat that ends each frame), then with random input gaps
+per frame measured from the output beat that ends each frame: the mean from the second frame on,
+and the longest interval between two frame ends), then with random input gaps
 and random output back-pressure. Every output beat is compared with the golden model.
 """
 
@@ -26,6 +27,7 @@ class SimResult:
     cycles_per_frame_sim: float
     cycles_per_frame_model: int
     first_frame_latency: int  # cycles from the first input beat offered to the frame's last output beat
+    cycles_per_frame_worst: float = float("nan")  # the longest interval between two frame ends (steady state)
 
     @property
     def passed(self) -> bool:
@@ -87,5 +89,6 @@ def compare(case: Case, result: dict) -> SimResult:
     ends = [result["out_cycles"][(f + 1) * per_frame - 1] for f in range(case.frames)
             if (f + 1) * per_frame - 1 < len(result["out_cycles"])]
     rate = (ends[-1] - ends[1]) / (len(ends) - 2) if len(ends) >= 3 else float("nan")
+    worst = max(b - a for a, b in zip(ends[1:], ends[2:])) if len(ends) >= 3 else float("nan")
     return SimResult(case.name, case.frames, len(got), mismatches, first, rate, case.cycles_per_frame,
-                     ends[0] if ends else -1)
+                     ends[0] if ends else -1, worst)
