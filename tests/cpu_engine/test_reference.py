@@ -68,3 +68,27 @@ def test_kwinners_ties_go_to_the_lower_index_as_in_torch():
     want = kwinners(torch.from_numpy(x), torch.ones(6), 3, "global").numpy()
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got[1], [1, 1, 1, 0, 0, 0])
+
+
+def test_kwta_inputs_are_the_levels_the_hardware_k_wta_ranks():
+    from support.fixtures import cnn_config
+
+    from sparsekws.units.kwta import RankedKwtaShape, reference
+    from sparsekws.units.ranking import score_ranks
+
+    model = _model(cnn_config(), (1, 32, 32))
+    x = _inputs((1, 32, 32), n=4)
+    net = compile_network(model, (1, 32, 32))
+    found = net.kwta_inputs(x)
+    assert len(found) == net.describe().count("kwta") and found
+    levels, scale, op = found[0]
+    n, channels, height, width = levels.shape
+    assert np.array_equal(levels, np.round(levels)) and 0 <= levels.min() and levels.max() < 16
+    frames = levels.transpose(0, 2, 3, 1).reshape(n, -1).astype(np.int64)  # the stream: channels last
+    table = score_ranks(np.arange(16), np.full(channels, scale), op.boost)
+    from sparsekws.models.spec import k_winners_count
+
+    k = k_winners_count(channels * height * width, op.fraction)
+    shape = RankedKwtaShape(channels, height * width, k, 1, 4, bins=int(table.max()) + 1)
+    engine = op(levels).transpose(0, 2, 3, 1).reshape(n, -1)
+    assert np.array_equal(reference(frames, shape, table) != 0, engine != 0)

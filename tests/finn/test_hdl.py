@@ -162,6 +162,33 @@ def test_2d_kwta_verilog_admits_ties_in_channel_major_order(tmp_path):
     assert result.cycles_per_frame_sim == inst.get_exp_cycles()
 
 
+def test_2d_kwta_with_pairs_output_generates_the_packer_and_streams_the_winners(tmp_path):
+    from sparsekws.rtl.sim import simulate
+    from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
+    from sparsekws.units.kwta_pairs import pack_pair, pair_layout, reference
+
+    try:
+        apply_verilator_env()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    model, inst = _kwta_model(channels=8, k=8, pe=4, scale=(1.0,), positions=(3, 2))
+    inst.set_nodeattr("output_format", "pairs")
+    inst.set_nodeattr("pairs_per_beat", 2)
+    frames = np.random.default_rng(11).integers(0, 4, size=(FRAMES, 48))
+    assert generate_sparse_hdl(model, tmp_path / "codegen") == {"kw": "generated"}
+    verilog = (tmp_path / "codegen" / "kw" / "kw.v").read_text()
+    assert "module kw_pack" in verilog and "module kw_values" in verilog
+    winners = reference(_execute(model, frames).astype(np.int64), inst.pairs_shape())
+    layout = pair_layout(3, 2, 8, 4)
+    pairs = np.array([[pack_pair(layout, *pair) for pair in frame] for frame in winners])
+    assert inst.get_outstream_width() == 2 * (4 + 3 + 1 + 2)
+    case = Case("kw", verilog, pack_frames(frames, 4, 4), pack_frames(pairs, 2, 10), FRAMES,
+                int(inst.get_exp_cycles()))
+    result = simulate(case, tmp_path / "sim")
+    assert result.passed, result.first_mismatch
+    assert result.cycles_per_frame_sim == inst.get_exp_cycles()
+
+
 def test_hooks_name_finn_interfaces_and_tcl(tmp_path):
     model, inst = _matrix_model()
     inst.set_nodeattr("runtime_writeable_weights", 1)  # weights are baked: no AXI-lite port

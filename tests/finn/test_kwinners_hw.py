@@ -80,10 +80,14 @@ def test_attributes_estimates_and_validation():
     assert not inst.needs_rank_table() and inst.get_exp_cycles() == 32  # 32 values, one per cycle (load-bound: the 16-bin scan hides behind the load)
     res = inst.node_res_estimation("xczu7ev-ffvc1156-2-e")
     assert res["LUT"] > 0 and res["FF"] > 0 and res["DSP"] == 0
-    inst.set_nodeattr("output_format", "pairs")
-    assert inst.get_outstream_width() == 4 + 5
     boosted = getCustomOp(_model((1, 32), 4, boost=list(np.linspace(0.5, 2, 32))).graph.node[0])
     assert boosted.needs_rank_table() and boosted.lut_estimation("") > inst.lut_estimation("")
+    values_luts = inst.lut_estimation("")
+    inst.set_nodeattr("output_format", "pairs")  # the packer behind the unit: k/2 beats of 2 (index, value) pairs
+    inst.set_nodeattr("pairs_per_beat", 2)
+    assert inst.get_outstream_width() == 2 * (4 + 5) and inst.get_folded_output_shape() == (1, 2, 2)
+    assert inst.lut_estimation("") > values_luts and inst.get_exp_cycles() == 32
+    assert [kind for kind, _, _ in inst.cost_unit().parts()] == ["kwta", "kwta_pairs"]
     bad = getCustomOp(_model((1, 32), 4, scale=[-1.0]).graph.node[0])
     assert any("positive" in m for m in bad.verify_node())
     with pytest.raises(ValueError, match="integer inputs"):

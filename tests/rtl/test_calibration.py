@@ -25,7 +25,8 @@ def test_grid_covers_every_layer_and_density_once():
     keys = [calibration._key(entry) for entry in calibration.grid()]
     scatter = sum(len(item[-1]) + len(set(item[-1]) & set(calibration.SCATTER_LUT_PES)) for item in calibration.SCATTER)
     assert len(keys) == len(set(keys)) == (len(LAYERS) * (1 + len(calibration.DENSITIES)) + 1 + len(calibration.KWTA)
-                                           + scatter + len(calibration.CONSTANT))
+                                           + scatter + len(calibration.CONSTANT)
+                                           + sum(len(item[-1]) for item in calibration.PAIRS))
     assert keys[0] == "mlp_out|dense|1"
     assert calibration._key({"layer": "a", "kind": "kwta", "density": 1788 / 12544}) == calibration._key(
         {"layer": "a", "kind": "kwta", "density": 0.1425382653061224})  # as read back from the CSV
@@ -63,7 +64,7 @@ def test_rows_written_before_the_kwta_columns_still_rebuild_their_unit():
         assert (unit.positions, unit.score_bins, unit.rank_table) == (1, 0, False)
 
 
-def test_run_synthesises_the_ranked_kwta_unit(monkeypatch, tmp_path):
+def test_run_synthesises_the_ranked_kwta_unit_and_its_pairs_packer(monkeypatch, tmp_path):
     seen = []
 
     def fake(verilog, top, work_dir, family="xcup"):
@@ -74,12 +75,18 @@ def test_run_synthesises_the_ranked_kwta_unit(monkeypatch, tmp_path):
     monkeypatch.setattr(calibration, "synthesize", fake)
     monkeypatch.setattr(calibration, "yosys_version", lambda: "Yosys test")
     monkeypatch.setattr(calibration, "KWTA", (("cnn_kwta_small", 16, 4, 9),))
+    monkeypatch.setattr(calibration, "PAIRS", (("cnn_kwta_small", 16, 2, 9, ((8, 3),)),))
     table = calibration.run(tmp_path / "cal.csv", tmp_path / "w", only="cnn_kwta", log=lambda m: None)
-    (top, verilog), = seen
+    (top, verilog), (packer_top, packer) = seen
     assert top == "ranked_kwta_4x16_k9" and "ranked k-WTA 2-D 4x16 k=9 SIMD=8" in verilog
-    row = pd.read_csv(tmp_path / "cal.csv").iloc[0]
-    assert len(table) == 1 and (row.kind, row.rows, row.cols, row.positions, row.simd) == ("kwta", 16, 64, 4, 8)
+    assert packer_top == "kwta_pairs_2x2x16_pe8_s3" and f"module {packer_top}" in packer
+    rows = pd.read_csv(tmp_path / "cal.csv")
+    row = rows.iloc[0]
+    assert len(table) == 2 and (row.kind, row.rows, row.cols, row.positions, row.simd) == ("kwta", 16, 64, 4, 8)
     assert row.bins > 16 and row.method == "full"
+    unit = calibration.model_unit(rows.iloc[1].to_dict())  # the packer's row rebuilds its cost unit
+    assert (unit.shape.pe, unit.shape.simd, unit.shape.k, unit.shape.height) == (8, 3, 9, 2)
+    assert unit.calibration_kind == "kwta_pairs" and unit.cycles() == rows.iloc[1].cycles_model == 64 // 8
 
 
 def test_pe_slices_extrapolate_linearly(monkeypatch, tmp_path):

@@ -51,6 +51,17 @@ def test_winners_leave_as_pairs_at_the_modelled_rate(k, simd, capacity, levels, 
     assert result.cycles_per_frame_worst <= case.cycles_per_frame + 1
 
 
+def test_one_d_frame_pads_its_last_beat_and_sends_index_value_pairs(tmp_path):
+    shape = RankedKwtaShape(channels=32, positions=1, k=7, simd=4, bits=3)
+    pairs = pairs_shape(shape, 1, 1, 3)
+    assert pairs.out_beats == 3 and pairs.pair_bits == 3 + 5  # value, channel index: no row, no column
+    case = cases.kwta_pairs_case(shape, np.tile(np.arange(8), (32, 1)), pairs, np.random.default_rng(5), FRAMES,
+                                 levels=4)
+    assert len(case.out_beats) == FRAMES * 3
+    result = _simulate(case, tmp_path)
+    assert result.cycles_per_frame_sim == case.cycles_per_frame == shape.beats
+
+
 def test_pairs_follow_the_stream_order_and_pad_with_zero_pairs():
     shape, pairs = _unit(6, 2)
     frame = np.zeros(96, dtype=np.int64)
@@ -60,8 +71,8 @@ def test_pairs_follow_the_stream_order_and_pad_with_zero_pairs():
 
 
 def test_shape_errors_are_clear():
-    with pytest.raises(ValueError, match="must divide k"):
-        PairsShape(height=3, width=4, channels=8, pe=4, simd=5, k=12, bits=3).check()
+    with pytest.raises(ValueError, match="pairs per beat"):
+        PairsShape(height=3, width=4, channels=8, pe=4, simd=0, k=12, bits=3).check()
     with pytest.raises(ValueError, match="under banks"):
         PairsShape(height=3, width=4, channels=8, pe=4, simd=2, k=12, bits=3, capacity=4).check()
     with pytest.raises(ValueError, match="positions"):

@@ -9,7 +9,8 @@ import pytest
 from onnx import helper
 
 from sparsekws.finn.ops import DOMAIN
-from sparsekws.units.cost import KWinnersUnit, MatrixUnit, bram18_count, index_bits
+from sparsekws.units.cost import KWinnersUnit, MatrixUnit, PairsPackerUnit, bram18_count, index_bits
+from sparsekws.units.kwta_pairs import PairsShape
 from sparsekws.finn.ops.sparse_mvau import bank_depths, divisors
 from sparsekws.units.schedule import weight_structure
 
@@ -151,6 +152,20 @@ def test_kwinners_unit_cycles_and_resources():
     assert table.luts() > local.luts()
     with pytest.raises(ValueError, match="must divide"):
         KWinnersUnit(channels=10, positions=1, pe=3, input_bits=4, k=1)
+
+
+def test_pairs_output_adds_the_packer_as_its_own_calibrated_part():
+    pairs = PairsShape(height=14, width=14, channels=64, pe=16, simd=2, k=1788, bits=4)
+    values = KWinnersUnit(channels=64, positions=196, pe=16, input_bits=4, k=1788)
+    unit = KWinnersUnit(channels=64, positions=196, pe=16, input_bits=4, k=1788, pairs=pairs)
+    packer = PairsPackerUnit(pairs)
+    assert values.cycles() == 784 and unit.cycles() == 894 == pairs.out_beats  # 2 pairs per beat bound it
+    assert unit.luts() == values.luts() + packer.luts() and unit.ffs() == values.ffs() + packer.ffs()
+    assert unit.parts() == [("kwta", values.luts(), values.ffs()), ("kwta_pairs", packer.luts(), packer.ffs())]
+    assert packer.bram18() == 0 and packer.luts() > 16 * 18 * 4  # a 16 x 226-word ring fits LUTRAM
+    wide = PairsShape(height=14, width=14, channels=64, pe=16, simd=2, k=1788, bits=4, capacity=16 * 512)
+    assert PairsPackerUnit(wide).bram18() == 16 and PairsPackerUnit(wide, "ultra").uram() == 16
+    assert PairsPackerUnit(wide, "distributed").bram18() == 0
 
 
 def test_kwinners_memories_go_where_ram_style_says():

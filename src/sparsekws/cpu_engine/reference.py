@@ -193,6 +193,16 @@ class SparseNetwork:
         self.input_shape = input_shape
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.run(x)
+
+    def kwta_inputs(self, x: np.ndarray) -> list[tuple[np.ndarray, float, KWinners]]:
+        """Per k-WTA step: its input levels (integers as float32, NCHW or NC), their scale and the step."""
+        found = []
+        self.run(x, lambda levels, scale, op: found.append((levels, scale, op)))
+        return found
+
+    def run(self, x: np.ndarray, before_kwta=None) -> np.ndarray:
+        """The network on ``x``; ``before_kwta(levels, scale, op)`` sees each k-WTA step's input."""
         x = np.asarray(x, dtype=np.float32)
         scale = 1.0  # inputs are integer features: scale 1 (the model sees the integers themselves)
         pending = None
@@ -207,6 +217,8 @@ class SparseNetwork:
             elif kind == "pool":
                 x = _maxpool2(x)
             elif kind == "kwta":
+                if before_kwta is not None:
+                    before_kwta(x, scale, op)
                 x = op(x)
             elif kind == "flatten":
                 x = x.reshape(len(x), -1)

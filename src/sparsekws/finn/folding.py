@@ -53,7 +53,8 @@ from sparsekws.finn.ops.analysis import estimate_source
 log = logging.getLogger(__name__)
 
 #: Per-layer attributes written to the folding config (FINN's ``ApplyConfig`` format).
-FOLDING_ATTRS = ("PE", "SIMD", "parallel_window", "ram_style", "resType", "mem_mode", "runtime_writeable_weights")
+FOLDING_ATTRS = ("PE", "SIMD", "parallel_window", "ram_style", "resType", "mem_mode", "runtime_writeable_weights",
+                 "pairs_per_beat")
 #: Widest weight stream an HLS layer can take (``ap_int`` limit, FINN's ``MAX_ALLOWED_AP_INT_W``).
 MAX_STREAM_BITS = 8191
 FINN_LOGGER = "finn_logger"
@@ -327,8 +328,21 @@ def fold(model, target_cycles: int, wwidth_max: int, mem_mode: str | None = None
     model = set_mem_mode(copy.deepcopy(model), mem_mode)
     # no two-pass relaxation: FINN's pass analyses only FINN's layers; the ladder relaxes instead
     folded = set_folding(model, target_cycles, wwidth_max, relax=False)
-    return repair_weight_width(fold_other_ops(folded, target_cycles, part, board, wwidth_max), target_cycles,
-                               wwidth_max)
+    return match_pair_streams(repair_weight_width(fold_other_ops(folded, target_cycles, part, board, wwidth_max),
+                                                  target_cycles, wwidth_max))
+
+
+def match_pair_streams(model):
+    """A k-WTA that streams pairs sends as many per beat as its consumer takes (its SIMD)."""
+    from qonnx.custom_op.registry import getCustomOp
+
+    for node in hw_nodes(model):
+        inst = getCustomOp(node)
+        if "pairs_per_beat" in inst.get_nodeattr_types() and inst.get_nodeattr("output_format") == "pairs":
+            consumer = model.find_consumer(node.output[0])
+            if consumer is not None:
+                inst.set_nodeattr("pairs_per_beat", getCustomOp(consumer).get_nodeattr("SIMD"))
+    return model
 
 
 def weight_width_violations(model, wwidth_max: int) -> list[str]:

@@ -29,6 +29,11 @@ model's complementary masks (packs of ``SCATTER_PACKS`` kernels, bank-balanced, 
 values), k = the conv1 k-WTA's, at PE 16 (one step per pair) and PE 8 (two), synthesised whole;
 at ``SCATTER_LUT_PES`` also with the products in LUTs (``res_type`` lut, Yosys ``-nodsp``: rows
 with 0 DSP), calibrated as their own kind (``scatter_conv_lut``).
+
+Pairs-packer rows (``PAIRS``, kind ``kwta_pairs``): the packer behind the conv1 k-WTA that feeds
+the scatter convolution (``units.kwta_pairs``, ``rtl.kwta_pairs``: rows = channels, cols = values
+per frame, ``simd`` = values per input beat, ``pe`` = pairs per output beat, ``positions`` = H x W,
+``active`` = k), its ring at the default capacity, synthesised whole; its own calibration kind.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from sparsekws.core.files import write_csv, write_json
 from sparsekws.rtl import cycles
 from sparsekws.models.sparse_weights import complementary_fan_in_mask
 from sparsekws.rtl.constant_mvu import constant_mvu
+from sparsekws.rtl.kwta_pairs import pairs_packer
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.synth import SynthTimeout, synthesize
@@ -53,8 +59,9 @@ from sparsekws.rtl.tools import yosys_path
 from sparsekws.rtl.verilog import MvuShape, dense_mvu, sparse_mvu, sparse_sparse_mvu
 from sparsekws.units import calibration, golden
 from sparsekws.units.constant import ConstantUnit, csd_terms
-from sparsekws.units.cost import KWinnersUnit, MatrixUnit
+from sparsekws.units.cost import KWinnersUnit, MatrixUnit, PairsPackerUnit
 from sparsekws.units.kwta import RankedKwtaShape
+from sparsekws.units.kwta_pairs import PairsShape
 from sparsekws.units.ranking import score_ranks
 from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth
 
@@ -104,6 +111,8 @@ SCATTER_PACKS = 4
 SCATTER_LUT_PES = (8,)  # PE values also synthesised with the products in LUTs (resType lut, Yosys -nodsp)
 # Constant-coefficient units: layers small enough to compute a whole vector per cycle.
 CONSTANT = ("cnn_conv1",)
+# Pairs packers behind a k-WTA: (name, channels, side, k, ((values per beat, pairs per beat), ...)).
+PAIRS = (("cnn_kwta_conv1", 64, 14, 1788, ((16, 2), (KWTA_PE, 1))),)
 KWTA_BITS = 4
 KWTA_INFERENCE_FACTOR = 1.5  # inference k / training k (the target duty cycle)
 KWTA_BOOST_STRENGTH = 1.5  # beta of the boost (``models.kwinners`` default)
@@ -151,6 +160,13 @@ def scatter_entries(name: str, channels: int, side: int, kernel: int, outputs: i
         entries.append({"layer": name, "kind": "scatter_conv", "density": density, "pe": pe, "shape": shape,
                         "weights": weights, "thresholds": golden.random_thresholds(lo, -lo, outputs, 4, rng)})
     return entries
+
+
+def pairs_entries(name: str, channels: int, side: int, k: int, foldings: tuple) -> list[dict]:
+    """Grid entries of the pairs packer behind a k-WTA, one per (values per beat, pairs per beat)."""
+    return [{"layer": name, "kind": "kwta_pairs", "density": k / (channels * side * side), "pe": simd, "simd": pe,
+             "shape": PairsShape(height=side, width=side, channels=channels, pe=pe, simd=simd, k=k, bits=KWTA_BITS)}
+            for pe, simd in foldings]
 
 
 def constant_entry(layer: Layer, seed: int = 0) -> dict:
@@ -251,6 +267,7 @@ def grid() -> list[dict]:
                   "shape": out.shape(active=152)})  # k-WTA K=150 padded to SIMD 8
     first += [kwta_entry(*item) for item in KWTA]
     first += [entry for item in SCATTER for entry in scatter_entries(*item)]
+    first += [entry for item in PAIRS for entry in pairs_entries(*item)]
     first += [constant_entry(layer) for layer in LAYERS if layer.name in CONSTANT]
     return first + rest
 
@@ -262,6 +279,8 @@ def _key(row: dict) -> str:
     if row["kind"] == "scatter_conv":
         lut = row["shape"].res_type == "lut" if "shape" in row else row["dsp"] == 0
         pe = f"|pe{int(row['pe'])}" + ("|lut" if lut else "")
+    if row["kind"] == "kwta_pairs":
+        pe = f"|simd{int(row['simd'])}|pe{int(row['pe'])}"
     return f"{row['layer']}|{row['kind']}|{float(row['density']):.6g}{pe}"
 
 
@@ -274,6 +293,11 @@ def describe(entry: dict) -> dict:
                 "active": shape.active, "pe": shape.pe, "simd": shape.simd, "wbits": shape.wbits, "abits": shape.abits,
                 "obits": shape.obits, "positions": shape.height * shape.width, "bins": 0, "kernel": shape.kernel,
                 "cycles_model": shape.cycles()}
+    if kind == "kwta_pairs":  # simd = values per input beat, pe = pairs per output beat
+        return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.channels,
+                "cols": shape.values, "fan_in": 0, "bank_depth": 0, "active": shape.k, "pe": shape.simd,
+                "simd": shape.pe, "wbits": 0, "abits": shape.bits, "obits": shape.bits,
+                "positions": shape.height * shape.width, "bins": 0, "cycles_model": PairsPackerUnit(shape).cycles()}
     if kind == "kwta":  # rows = channels, cols = values per frame, simd = lanes
         return {"layer": entry["layer"], "kind": kind, "density": entry["density"], "rows": shape.channels,
                 "cols": shape.values, "fan_in": 0, "bank_depth": 0, "active": shape.k, "pe": 1, "simd": shape.simd,
@@ -315,6 +339,10 @@ def run(out_csv: str | os.PathLike, work_dir: str | os.PathLike, only: str | Non
                 verilog = scatter_conv(name, shape, entry["weights"], entry["thresholds"])
                 counts = synthesize(verilog, name, work / name, dsp=shape.res_type == "dsp").as_dict()
                 method = "full"
+            elif entry["kind"] == "kwta_pairs":
+                shape = entry["shape"]
+                name = f"kwta_pairs_{shape.height}x{shape.width}x{shape.channels}_pe{shape.pe}_s{shape.simd}"
+                counts, method = synthesize(pairs_packer(name, shape), name, work / name).as_dict(), "full"
             elif entry["kind"] == "kwta":
                 shape = entry["shape"]
                 name = f"ranked_kwta_{shape.positions}x{shape.channels}_k{shape.k}"
@@ -365,6 +393,10 @@ def model_unit(row: dict):
                                 simd=int(row["simd"]), wbits=int(row["wbits"]), abits=int(row["abits"]),
                                 obits=int(row["obits"]), fan_in=int(row["fan_in"]), bank_depth=int(row["bank_depth"]),
                                 res_type="lut" if row.get("dsp", 1) == 0 else "dsp")  # Yosys: 0 DSP = -nodsp
+    if row["kind"] == "kwta_pairs":
+        side = math.isqrt(int(row["positions"]))
+        return PairsPackerUnit(PairsShape(height=side, width=side, channels=int(row["rows"]), pe=int(row["simd"]),
+                                          simd=int(row["pe"]), k=int(row["active"]), bits=int(row["abits"])))
     if row["kind"] == "kwta":
         bins = _count(row, "bins", 0)
         return KWinnersUnit(channels=int(row["rows"]), positions=_count(row, "positions", 1), pe=int(row["simd"]),
@@ -416,6 +448,5 @@ def model_counts(row: dict) -> dict:
     """The compile stage's estimate of a row's unit: cycles per vector, LUT and FF with the
     calibration in force (``units.calibration``), BRAM18 and DSP."""
     unit = model_unit(row)
-    kind = unit.calibration_kind
-    return {"cycles": unit.cycles(), "lut": calibration.calibrated(kind, "LUT", unit.luts()),
-            "ff": calibration.calibrated(kind, "FF", unit.ffs()), "bram18": unit.bram18(), "dsp": unit.dsps()}
+    return {"cycles": unit.cycles(), "lut": calibration.unit_estimate(unit, "LUT"),
+            "ff": calibration.unit_estimate(unit, "FF"), "bram18": unit.bram18(), "dsp": unit.dsps()}

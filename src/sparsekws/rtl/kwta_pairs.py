@@ -9,7 +9,7 @@ port. The non-zero count of each finished frame goes to a small FIFO (``FRAME_CO
 
 Per output beat (``SIMD`` pairs): while the frame's count is unknown (the frame still loads) the
 reader sends ``SIMD`` pairs once the ring holds them; once it is known, the rest of the frame's
-non-zeros, then zero pairs up to ``k``. Each bank is read at its row with a registered read, and
+non-zeros, then zero pairs to the frame's last beat. Each bank is read at its row with a registered read, and
 output lane ``j`` takes bank ``(read pointer + j) mod banks``. The input waits when the ring has
 under ``PE`` free positions or the count FIFO is full at a frame's last beat.
 """
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sparsekws.rtl.kwta_ranked import ranked_kwta
+from sparsekws.rtl.kwta_ranked import RAM_STYLE_ATTRIBUTE, ranked_kwta
 from sparsekws.rtl.text import Text, const
 from sparsekws.units.bits import clog2
-from sparsekws.units.kwta import RankedKwtaShape
+from sparsekws.units.kwta import RankedKwtaShape, placement
 from sparsekws.units.kwta_pairs import FRAME_COUNTS, PairsShape, pair_layout
 
 
@@ -39,6 +39,7 @@ def kwta_pairs(name: str, shape: RankedKwtaShape, rank_table: np.ndarray, pairs:
     if (pairs.channels, pairs.pe, pairs.k, pairs.bits) != (shape.channels, shape.simd, shape.k, shape.bits):
         raise ValueError(f"k-WTA pairs: packer {pairs} does not match the k-WTA unit {shape}")
     values = ranked_kwta(f"{name}_values", shape, rank_table)
+    packer = pairs_packer(f"{name}_pack", pairs, shape.ram_style)
     t = Text()
     t.header(name, f"ranked k-WTA with a pairs output: {pairs.simd} (y, x, c, value) pairs per beat, "
              f"{pairs.out_beats} beats per frame", shape.simd * shape.bits, pairs.simd * pairs.pair_bits,
@@ -49,19 +50,22 @@ def kwta_pairs(name: str, shape: RankedKwtaShape, rank_table: np.ndarray, pairs:
           f"  {name}_pack u_pack (.clk(clk), .rst_n(rst_n), .in_data(v_data), .in_valid(v_valid),"
           " .in_ready(v_ready), .out_data(out_data), .out_valid(out_valid), .out_ready(out_ready));")
     t.footer()
-    return values + pairs_packer(f"{name}_pack", pairs) + t.text()
+    return values + packer + t.text()
 
 
-def pairs_packer(name: str, p: PairsShape) -> str:
-    """The packer alone: values in (``PE`` per beat, losers zero), pairs out (see the module docstring)."""
+def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
+    """The packer alone: values in (``PE`` per beat, losers zero), pairs out (see the module docstring);
+    the ring declared where ``units.kwta.placement`` puts it under ``ram_style``."""
     p.check()
     t = Text()
+    ring_style = RAM_STYLE_ATTRIBUTE[placement(p.memories()[0], ram_style)]
     b, pe, nb, simd, pw = p.bits, p.pe, p.banks, p.simd, p.pair_bits
     cbeats = p.channels // pe
-    fields = {name: width for name, _, width in pair_layout(p.height, p.width, p.channels, p.bits)}
-    cb_b, xb, yb, cw = clog2(cbeats), fields["x"], fields["y"], fields["c"]
+    layout = [name for name, _, _ in pair_layout(p.height, p.width, p.channels, p.bits)]
+    cb_b, xb, yb, cw = clog2(cbeats), clog2(p.width), clog2(p.height), clog2(p.channels)
     rb, bb, tb = clog2(p.depth), clog2(nb), clog2(2 * nb)
-    kb, cntb, lb, sb = clog2(p.k + 1), clog2(p.positions + 1), clog2(pe + 1), clog2(simd + 1)
+    per_frame = p.out_beats * simd  # pairs out per frame (k, padded to whole beats)
+    kb, cntb, lb, sb = clog2(per_frame + 1), clog2(p.positions + 1), clog2(pe + 1), clog2(simd + 1)
     fb, nfb = clog2(FRAME_COUNTS), clog2(FRAME_COUNTS + 1)
     t.header(name, f"pairs packer {p.height}x{p.width}x{p.channels} PE={pe} -> {simd} pairs/beat, k={p.k}, "
              f"ring {nb} banks x {p.depth}", pe * b, simd * pw, out_reg=False)
@@ -84,20 +88,21 @@ def pairs_packer(name: str, p: PairsShape) -> str:
           f"  wire [{rb - 1}:0] rrow_n = {wrap('rrow', rb, p.depth)};")
     for s in range(pe):
         value = f"in_data[{s * b} +: {b}]"
+        fields = {"v": value, "c": f"wc{s}_", "x": "wx", "y": "wy"}
         t.add(f"  wire nz{s} = |{value};", f"  wire [{lb - 1}:0] pre{s + 1} = pre{s} + {{{const(lb - 1, 0)}, nz{s}}};"
               if lb > 1 else f"  wire [0:0] pre{s + 1} = pre{s} + nz{s};",
               f"  wire [{cw - 1}:0] wc{s}_ = wc0 + {const(cw, s)};",
-              f"  wire [{pw - 1}:0] pr{s} = {{wy, wx, wc{s}_, {value}}};",
+              f"  wire [{pw - 1}:0] pr{s} = {{{', '.join(fields[name] for name in reversed(layout))}}};",
               f"  wire [{tb - 1}:0] ts{s} = {_zext('wbank', bb, tb)} + {_zext(f'pre{s}', lb, tb)};",
               f"  wire [{tb - 1}:0] tg{s} = (ts{s} >= {const(tb, nb)}) ? ts{s} - {const(tb, nb)} : ts{s};")
     t.add(f"  wire [{lb - 1}:0] wn = pre{pe};")
-    t.add("  // read side: SIMD pairs per beat; the frame's non-zeros, then zero pairs up to k",
+    t.add("  // read side: SIMD pairs per beat; the frame's non-zeros, then zero pairs to the beat's end",
           f"  reg [{kb - 1}:0] outc;", "  reg ev;", f"  reg [{bb - 1}:0] rbank_q;", f"  reg [{sb - 1}:0] take_q;",
           "  wire known = (cf_n != 0);", f"  wire [{kb - 1}:0] nnz = cf[cf_r];",
           f"  wire [{kb - 1}:0] rem = (nnz > outc) ? nnz - outc : {const(kb, 0)};",
           f"  wire [{sb - 1}:0] take = !known ? {const(sb, simd)} : ((rem < {const(kb, simd)}) ?"
           f" rem[{sb - 1}:0] : {const(sb, simd)});",
-          f"  wire frame_end = (outc == {const(kb, p.k - simd)});",
+          f"  wire frame_end = (outc == {const(kb, per_frame - simd)});",
           f"  wire can = known || (!frame_end && count >= {const(cntb, simd)});",
           "  wire adv = !ev || out_ready;", "  wire issue = adv && can;",
           f"  wire [{tb - 1}:0] wnext = {_zext('wbank', bb, tb)} + {_zext('wn', lb, tb)};",
@@ -115,7 +120,7 @@ def pairs_packer(name: str, p: PairsShape) -> str:
               "  /* verilator lint_on UNUSEDSIGNAL */")
     for k in range(nb):
         hits = [f"(nz{s} && tg{s} == {const(tb, k)})" for s in range(pe)]
-        t.add(f"  reg [{pw - 1}:0] ring{k} [0:{p.depth - 1}];", f"  reg [{pw - 1}:0] rq{k};",
+        t.add(f'  (* ram_style = "{ring_style}" *) reg [{pw - 1}:0] ring{k} [0:{p.depth - 1}];', f"  reg [{pw - 1}:0] rq{k};",
               f"  wire we{k} = load && ({' || '.join(hits)});",
               f"  wire [{pw - 1}:0] wd{k} = " + " | ".join(f"({{{pw}{{{h}}}}} & pr{s})" for s, h in enumerate(hits)) + ";",
               f"  wire [{rb - 1}:0] wa{k} = " + (f"(wbank <= {const(bb, k)}) ? wrow : wrow_n;" if k < nb - 1 else "wrow;"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sparsekws.rtl.cases import Case
@@ -28,6 +28,7 @@ class SimResult:
     cycles_per_frame_model: int
     first_frame_latency: int  # cycles from the first input beat offered to the frame's last output beat
     cycles_per_frame_worst: float = float("nan")  # the longest interval between two frame ends (steady state)
+    intervals: list[int] = field(default_factory=list, repr=False)  # between frame ends, from the second frame
 
     @property
     def passed(self) -> bool:
@@ -39,13 +40,17 @@ class SimResult:
         return abs(self.cycles_per_frame_sim - self.cycles_per_frame_model) / self.cycles_per_frame_model
 
     def as_dict(self) -> dict:
-        return asdict(self) | {"passed": self.passed, "cycle_error": self.cycle_error}
+        """The summary fields (without the intervals)."""
+        return {key: value for key, value in asdict(self).items() if key != "intervals"} | {
+            "passed": self.passed, "cycle_error": self.cycle_error}
 
 
-def simulate(case: Case, work_dir: str | os.PathLike, seed: int = 0) -> SimResult:
-    """Build ``case`` with Verilator in ``work_dir`` and run the cocotb bench; compare every beat."""
+def simulate(case: Case, work_dir: str | os.PathLike, seed: int = 0, back_pressure: bool = True) -> SimResult:
+    """Build ``case`` with Verilator in ``work_dir`` and run the cocotb bench; compare every beat
+    (``back_pressure=False``: the free-running pass only, e.g. for a long run of frames)."""
     if case.frames < 3:
         raise ValueError("simulate needs at least 3 frames to measure a steady-state rate")
+    passes = 2 if back_pressure else 1
     apply_verilator_env()
     from cocotb_tools.runner import get_runner
 
@@ -53,10 +58,10 @@ def simulate(case: Case, work_dir: str | os.PathLike, seed: int = 0) -> SimResul
     work.mkdir(parents=True, exist_ok=True)
     source = work / f"{case.name}.v"
     source.write_text(case.verilog)
-    expected = case.out_beats * 2
-    spec = {"in_beats": [format(b, "x") for b in case.in_beats * 2], "n_out": len(expected),
+    expected = case.out_beats * passes
+    spec = {"in_beats": [format(b, "x") for b in case.in_beats * passes], "n_out": len(expected),
             "free_in": len(case.in_beats), "free_out": len(case.out_beats), "seed": seed,
-            "max_cycles": 20 * (case.frames * case.cycles_per_frame + 100) * 2}
+            "max_cycles": 20 * (case.frames * case.cycles_per_frame + 100) * passes}
     (work / "case.json").write_text(json.dumps(spec))
     result_path = work / "result.json"
     result_path.unlink(missing_ok=True)
@@ -71,12 +76,12 @@ def simulate(case: Case, work_dir: str | os.PathLike, seed: int = 0) -> SimResul
                 log_file=work / "sim.log")
     if not result_path.is_file():
         raise RuntimeError(f"simulation of {case.name} wrote no result; see {work / 'sim.log'}")
-    return compare(case, json.loads(result_path.read_text()))
+    return compare(case, json.loads(result_path.read_text()), passes)
 
 
-def compare(case: Case, result: dict) -> SimResult:
+def compare(case: Case, result: dict, passes: int = 2) -> SimResult:
     """Check the simulated beats against the expected ones and measure cycles per frame."""
-    expected = case.out_beats * 2
+    expected = case.out_beats * passes
     got = [int(b, 16) for b in result["outputs"]]
     bad = [i for i, (g, e) in enumerate(zip(got, expected)) if g != e]
     mismatches = len(bad) + abs(len(expected) - len(got))
@@ -89,6 +94,6 @@ def compare(case: Case, result: dict) -> SimResult:
     ends = [result["out_cycles"][(f + 1) * per_frame - 1] for f in range(case.frames)
             if (f + 1) * per_frame - 1 < len(result["out_cycles"])]
     rate = (ends[-1] - ends[1]) / (len(ends) - 2) if len(ends) >= 3 else float("nan")
-    worst = max(b - a for a, b in zip(ends[1:], ends[2:])) if len(ends) >= 3 else float("nan")
+    intervals = [b - a for a, b in zip(ends[1:], ends[2:])]
     return SimResult(case.name, case.frames, len(got), mismatches, first, rate, case.cycles_per_frame,
-                     ends[0] if ends else -1, worst)
+                     ends[0] if ends else -1, max(intervals, default=float("nan")), intervals)

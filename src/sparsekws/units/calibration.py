@@ -73,3 +73,10 @@ def factors() -> dict[str, dict[str, float]]:
 def calibrated(kind: str | None, resource: str, value: float) -> int:
     """``value`` (a LUT or FF estimate of a unit of ``kind``) times its calibration factor in force."""
     return int(round(value * _state["factors"].get(kind or "", {}).get(resource, 1.0)))
+
+
+def unit_estimate(unit, resource: str) -> int:
+    """A cost unit's LUT or FF estimate, each of its parts (``unit.parts()``: calibration kind, LUT, FF;
+    else the unit whole, of ``unit.calibration_kind``) with its own factor in force."""
+    parts = unit.parts() if hasattr(unit, "parts") else [(unit.calibration_kind, unit.luts(), unit.ffs())]
+    return sum(calibrated(kind, resource, luts if resource == "LUT" else ffs) for kind, luts, ffs in parts)

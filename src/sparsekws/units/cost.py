@@ -88,11 +88,13 @@ in: ``H*W*ceil(C/PE)`` cycles.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sparsekws.units import constants as K
-from sparsekws.units.bits import index_bits
+from sparsekws.units.bits import clog2, index_bits
 from sparsekws.units.kwta import RankedKwtaShape, memories, placement
+from sparsekws.units.kwta_pairs import FRAME_COUNTS, PairsShape
+from sparsekws.units.kwta_pairs import cycles as pairs_cycles
 
 MODES = ("dense", "sparse_weights", "sparse_sparse")
 
@@ -130,6 +132,15 @@ def lut_multiplier_luts(weight_bits: int, input_bits: int) -> int:
 def lutram_luts(depth: int, width: int) -> int:
     """LUTs of a ``depth`` x ``width`` single-read-port LUTRAM (64-deep RAM64X1S per bit)."""
     return width * math.ceil(depth / K.SPARSE_LUTRAM_DEPTH) if depth > 0 and width > 0 else 0
+
+
+def mux_luts(ways: int) -> int:
+    """LUT6 per bit of a ``ways``:1 multiplexer (a LUT6 selects among 4, a tree of them beyond)."""
+    luts, inputs = 0, ways
+    while inputs > 1:
+        step = math.ceil(inputs / 4)
+        luts, inputs = luts + step, step
+    return luts
 
 
 @dataclass(frozen=True)
@@ -350,10 +361,13 @@ class KWinnersUnit:
     score_bins: int = 0           # distinct scores (ranks); 0: 2^input_bits (rank = level)
     rank_table: bool = False      # True when boost/per-channel scale need the rank ROM
     ram_style: str = "block"      # where the larger memories go (units.kwta.RAM_STYLES)
+    pairs: PairsShape | None = None  # the pairs output's packer (units.kwta_pairs); None: values out
 
     def __post_init__(self):
         if self.channels % self.pe:
             raise ValueError(f"k-WTA PE={self.pe} must divide the channel count {self.channels}")
+        if self.pairs is not None:
+            self.pairs.check()
 
     @property
     def calibration_kind(self) -> str:
@@ -381,12 +395,24 @@ class KWinnersUnit:
         """The global unit's memories (``units.kwta.Memory``: name, depth, width, copies, rom)."""
         return memories(self.rtl_shape())
 
+    @property
+    def packer(self) -> PairsPackerUnit | None:
+        """The pairs packer behind the unit (a pairs output), placed like the unit's memories."""
+        return PairsPackerUnit(self.pairs, self.ram_style) if self.pairs else None
+
     def cycles(self) -> int:
         if self.mode == "local":
             return self.positions * (self.channels // self.pe)
         shape = self.rtl_shape()
         n, d = shape.beats, shape.decide_cycles
-        return int(max(n, d, math.ceil((n + d + 2) / 2)))
+        values = int(max(n, d, math.ceil((n + d + 2) / 2)))
+        return pairs_cycles(self.pairs, values) if self.pairs else values
+
+    def parts(self) -> list[tuple[str, int, int]]:
+        """``(calibration kind, LUT, FF)`` of the unit's parts: the k-WTA, and the packer on its own."""
+        values = replace(self, pairs=None)
+        packer = [(self.packer.calibration_kind, self.packer.luts(), self.packer.ffs())] if self.pairs else []
+        return [(values.calibration_kind, values.luts(), values.ffs()), *packer]
 
     def _placed(self, kind: str) -> list:
         """The global unit's memories that ``placement`` puts in ``kind`` (lutram, bram, uram)."""
@@ -402,12 +428,14 @@ class KWinnersUnit:
         scan = self.pe * (self.pe * index_bits(math.ceil(self.values / self.pe) + 1) + 2 * count_bits)
         emit = 2 * self.pe * compare  # rank > t, rank == t per lane
         ties = self.pe * 2 ** self.input_bits * compare if self.positions > 1 else 0
-        return int(K.KWTA_LUT_BASE + memories + scan + emit + ties)
+        packer = self.packer.luts() if self.pairs else 0
+        return int(K.KWTA_LUT_BASE + memories + scan + emit + ties + packer)
 
     def bram18(self) -> int:
         if self.mode == "local":
             return 0
-        return sum(m.copies * bram18_count(m.depth, m.width) for m in self._placed("bram"))
+        packer = self.packer.bram18() if self.pairs else 0
+        return sum(m.copies * bram18_count(m.depth, m.width) for m in self._placed("bram")) + packer
 
     def ffs(self) -> int:
         per_lane = self.input_bits + self.rank_bits
@@ -415,15 +443,64 @@ class KWinnersUnit:
             group = K.KWTA_GROUP_BUFFERS * self.channels * self.input_bits
             return int(K.FF_BASE + self.pe * (per_lane + index_bits(self.channels + 1)) + group)
         reads = sum(m.width * m.copies for m in self.memories())  # registered read ports
-        return int(K.FF_BASE + 2 * self.pe * per_lane + reads + 3 * index_bits(self.values + 1))
+        packer = self.packer.ffs() if self.pairs else 0
+        return int(K.FF_BASE + 2 * self.pe * per_lane + reads + 3 * index_bits(self.values + 1) + packer)
 
     def uram(self) -> int:
         if self.mode == "local":
             return 0
-        return sum(m.copies * uram_count(m.depth, m.width) for m in self._placed("uram"))
+        packer = self.packer.uram() if self.pairs else 0
+        return sum(m.copies * uram_count(m.depth, m.width) for m in self._placed("uram")) + packer
 
     def dsps(self) -> int:
         return 0  # comparisons and counters only
+
+    def resources(self) -> dict[str, int | str]:
+        return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),
+                "DSP": self.dsps(), "model": "sparsekws-model"}
+
+
+@dataclass(frozen=True)
+class PairsPackerUnit:
+    """The pairs packer behind a k-WTA (``units.kwta_pairs``, Verilog ``rtl.kwta_pairs``); its ring
+    placed by ``units.kwta.placement`` under the k-WTA's ``ram_style``."""
+
+    shape: PairsShape
+    ram_style: str = "block"
+    calibration_kind = "kwta_pairs"
+
+    def cycles(self) -> int:
+        """The packer alone: one input beat per cycle, ``out_beats`` output beats per frame."""
+        return max(self.shape.beats, self.shape.out_beats)
+
+    def _placed(self, kind: str) -> list:
+        return [m for m in self.shape.memories() if placement(m, self.ram_style) == kind]
+
+    def luts(self) -> int:
+        """The lanes' prefix count and ring bank, per bank the lane select (a compare per lane) and the
+        AND-OR of the lanes' pairs, the bank rows, per output lane a ``banks``:1 select; the ring's LUTRAM."""
+        p = self.shape
+        lanes = p.pe * (2 * clog2(p.pe + 1) + 2 * clog2(2 * p.banks))
+        select = p.banks * p.pe * math.ceil((clog2(2 * p.banks) + 1) / 6)
+        data = p.banks * p.pair_bits * math.ceil(p.pe / 3)
+        rows = 2 * p.banks * clog2(p.depth)
+        ring = sum(m.copies * lutram_luts(m.depth, m.width) for m in self._placed("lutram"))
+        return int(K.KWTA_LUT_BASE + lanes + select + data + rows + p.simd * p.pair_bits * mux_luts(p.banks) + ring)
+
+    def ffs(self) -> int:
+        """Registered bank reads, pointers, counts and the frame-count FIFO."""
+        p = self.shape
+        counts = (FRAME_COUNTS + 2) * clog2(p.k + 1) + clog2(p.positions + 1)
+        return int(K.FF_BASE + p.banks * p.pair_bits + 4 * (clog2(p.depth) + clog2(p.banks)) + counts)
+
+    def bram18(self) -> int:
+        return sum(m.copies * bram18_count(m.depth, m.width) for m in self._placed("bram"))
+
+    def uram(self) -> int:
+        return sum(m.copies * uram_count(m.depth, m.width) for m in self._placed("uram"))
+
+    def dsps(self) -> int:
+        return 0
 
     def resources(self) -> dict[str, int | str]:
         return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),

@@ -4,13 +4,13 @@ A scatter convolution (``units.scatter_conv``) takes only the winners of the k-W
 k-WTA unit (``units.kwta``) streams its frame ``PE`` values per beat with the losers zeroed; the
 pairs packer behind it (Verilog ``rtl.kwta_pairs``) compacts each beat's non-zeros into a ring of
 ``banks`` memories (a beat's non-zeros go to consecutive ring positions, so to distinct banks) and
-reads ``simd`` consecutive positions per output beat. A frame leaves as exactly ``k / simd``
-beats: its non-zeros in stream order, then zero pairs (y = x = c = value = 0) up to ``k``. A winner
+reads ``simd`` consecutive positions per output beat. A frame leaves as exactly ``ceil(k / simd)``
+beats: its non-zeros in stream order, then zero pairs (y = x = c = value = 0) to the last beat's end. A winner
 of value 0 adds nothing to a convolution, so it travels as padding.
 
 How many non-zeros a beat holds depends on the data; the ring absorbs the bursts. With the
 default capacity (``ring_capacity``) neither side waits on the other for lack of ring space or
-pairs at steady state: the unit then takes ``max(values unit cycles, k / simd)`` cycles per frame
+pairs at steady state: the unit then takes ``max(values unit cycles, ceil(k / simd))`` cycles per frame
 (``cycles``), whatever the data; the simulation measures every frame's interval over the test
 frames (mean, worst) to show it.
 """
@@ -29,16 +29,18 @@ FRAME_COUNTS = 4  # frames whose non-zero count the packer holds (written, not y
 
 
 def pair_layout(height: int, width: int, channels: int, abits: int) -> list[tuple[str, int, int]]:
-    """``(field, low bit, width)`` of one pair: value, channel, column, row (value in the low bits)."""
+    """``(field, low bit, width)`` of one pair: value, channel, column, row (value in the low bits); a
+    1-D frame (1 x 1 x C) has no column or row: its pairs are ``index << abits | value``."""
     fields, low = [], 0
-    for name, bits in (("v", abits), ("c", clog2(channels)), ("x", clog2(width)), ("y", clog2(height))):
-        fields.append((name, low, bits))
-        low += bits
+    for name, size in (("v", 1 << abits), ("c", channels), ("x", width), ("y", height)):
+        if size > 1 or name == "v":
+            fields.append((name, low, clog2(size)))
+            low += clog2(size)
     return fields
 
 
 def pack_pair(layout: list[tuple[str, int, int]], y: int, x: int, c: int, value: int) -> int:
-    fields = {"y": y, "x": x, "c": c, "v": value}
+    fields = {"y": y, "x": x, "c": c, "v": value}  # a field the layout lacks is 0
     return sum((int(fields[name]) & ((1 << bits) - 1)) << low for name, low, bits in layout)
 
 
@@ -60,8 +62,8 @@ class PairsShape:
     def check(self) -> None:
         if self.channels % self.pe:
             raise ValueError(f"k-WTA pairs: PE={self.pe} must divide the channel count {self.channels}")
-        if self.simd < 1 or self.k % self.simd:
-            raise ValueError(f"k-WTA pairs: pairs per beat {self.simd} must divide k = {self.k}")
+        if self.simd < 1:
+            raise ValueError(f"k-WTA pairs: pairs per beat must be >= 1, got {self.simd}")
         if not 1 <= self.k <= self.values:
             raise ValueError(f"k-WTA pairs: k={self.k} must be in 1..{self.values}")
         if self.positions < self.banks + self.pe:
@@ -79,7 +81,8 @@ class PairsShape:
 
     @property
     def out_beats(self) -> int:
-        return self.k // self.simd
+        """Output beats per frame: k pairs, padded to whole beats."""
+        return math.ceil(self.k / self.simd)
 
     @property
     def banks(self) -> int:
@@ -117,10 +120,10 @@ def cycles(shape: PairsShape, values_cycles: int) -> int:
 
 
 def reference(frames: np.ndarray, shape: PairsShape) -> np.ndarray:
-    """The pairs ``[n, k, 4]`` = (y, x, c, value) the packer sends for ``frames`` ``[n, H*W*C]``
-    (channels last, losers zero): the non-zeros in stream order, then zero pairs."""
+    """The pairs ``[n, out_beats x simd, 4]`` = (y, x, c, value) the packer sends for ``frames``
+    ``[n, H*W*C]`` (channels last, losers zero): the non-zeros in stream order, then zero pairs."""
     frames = np.asarray(frames, dtype=np.int64).reshape(-1, shape.values)
-    out = np.zeros((len(frames), shape.k, 4), dtype=np.int64)
+    out = np.zeros((len(frames), shape.out_beats * shape.simd, 4), dtype=np.int64)
     for f, frame in enumerate(frames):
         index = np.flatnonzero(frame)
         if index.size > shape.k:

@@ -38,7 +38,7 @@ import numpy as np
 
 from sparsekws.units import constants as K
 from sparsekws.units.bits import index_bits
-from sparsekws.units.cost import lut_multiplier_luts
+from sparsekws.units.cost import lut_multiplier_luts, lutram_luts, mux_luts
 from sparsekws.units.schedule import sparse_sparse_image
 
 
@@ -139,13 +139,13 @@ class ScatterConvShape:
         valid LUTRAM with their address select, the drain's bank select, lane sum and thresholds."""
         acc, lanes = self.acc_bits, self.simd * self.offsets * self.pe
         words = self.acc_words
-        per_lane = acc + acc + K.SPARSE_SCATTER_BUFFERS * (_lutram(words, acc) + _lutram(words, 1) + index_bits(words))
-        rom = self.simd * self.offsets * _lutram(self.channels * self.bank_depth, self.pe * self.word_bits)
-        rotate = self.simd * 2 * self.offsets * self.pe * self.word_bits * _mux_luts(self.kernel)
+        per_lane = acc + acc + K.SPARSE_SCATTER_BUFFERS * (lutram_luts(words, acc) + lutram_luts(words, 1) + index_bits(words))
+        rom = self.simd * self.offsets * lutram_luts(self.channels * self.bank_depth, self.pe * self.word_bits)
+        rotate = self.simd * 2 * self.offsets * self.pe * self.word_bits * mux_luts(self.kernel)
         positions = self.simd * self.offsets * K.SCATTER_POSITION_LUTS
         levels = (1 << self.obits) - 1
-        drain = (self.simd * self.pe * acc * (K.SPARSE_SCATTER_BUFFERS * _mux_luts(self.offsets) + 1)
-                 + self.pe * acc * (self.simd - 1) + self.pe * (levels * acc // 2 + _lutram(self.nf, levels * acc)))
+        drain = (self.simd * self.pe * acc * (K.SPARSE_SCATTER_BUFFERS * mux_luts(self.offsets) + 1)
+                 + self.pe * acc * (self.simd - 1) + self.pe * (levels * acc // 2 + lutram_luts(self.nf, levels * acc)))
         return int(K.FINN_LUT_BASE + lanes * per_lane + rom + rotate + positions + drain + self.product_luts())
 
     @property
@@ -181,20 +181,6 @@ class ScatterConvShape:
     def resources(self) -> dict[str, int | str]:
         return {"LUT": self.luts(), "FF": self.ffs(), "BRAM_18K": self.bram18(), "URAM": self.uram(),
                 "DSP": self.dsps(), "model": "sparsekws-model"}
-
-
-def _lutram(depth: int, width: int) -> int:
-    """LUTs of a ``depth`` x ``width`` LUTRAM / LUT ROM (64 deep per LUT6)."""
-    return width * math.ceil(depth / K.SPARSE_LUTRAM_DEPTH) if depth > 0 and width > 0 else 0
-
-
-def _mux_luts(ways: int) -> int:
-    """LUT6 per bit of a ``ways``:1 multiplexer (a LUT6 selects among 4, a tree of them beyond)."""
-    luts, inputs = 0, ways
-    while inputs > 1:
-        step = math.ceil(inputs / 4)
-        luts, inputs = luts + step, step
-    return luts
 
 
 def conv_rows(weights: np.ndarray) -> np.ndarray:

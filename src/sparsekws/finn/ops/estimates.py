@@ -25,18 +25,14 @@ class CostModelEstimates:
             found = _UNITS[key] = self.cost_unit()
         return found
 
-    def calibration_kind(self) -> str | None:
-        """Unit kind whose calibration factors apply (None: none, e.g. a unit in its dense limit)."""
-        return self.unit().calibration_kind
-
     def get_exp_cycles(self):
         return self.unit().cycles()
 
     def lut_estimation(self, fpgapart):
-        return calibration.calibrated(self.calibration_kind(), "LUT", self.unit().luts())
+        return calibration.unit_estimate(self.unit(), "LUT")
 
     def ff_estimation(self, fpgapart):
-        return calibration.calibrated(self.calibration_kind(), "FF", self.unit().ffs())
+        return calibration.unit_estimate(self.unit(), "FF")
 
     def bram_estimation(self, fpgapart):
         return self.unit().bram18()

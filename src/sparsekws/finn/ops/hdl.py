@@ -35,6 +35,7 @@ import numpy as np
 from sparsekws.core.files import write_text
 from sparsekws.rtl import verilog
 from sparsekws.rtl.constant_mvu import constant_mvu
+from sparsekws.rtl.kwta_pairs import kwta_pairs
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import scatter_conv
 from sparsekws.rtl.verilog import MvuShape
@@ -96,22 +97,20 @@ def mvu_unit(inst, model):
 
 
 def kwta_unit(inst):
-    """``(RankedKwtaShape, rank table)`` of a ``KWinnersHW`` node (``rtl.kwta_ranked``)."""
+    """``(RankedKwtaShape, rank table)`` of a ``KWinnersHW`` node (``rtl.kwta_ranked``), with its
+    ``PairsShape`` (``rtl.kwta_pairs``) when it streams pairs."""
     unit = inst.cost_unit()
-    reasons = []
     if unit.mode != "global":
-        reasons.append("the local (per position) k-WTA has no RTL unit")
-    if inst.get_nodeattr("output_format") != "values":
-        reasons.append("the RTL unit streams values, not (index, value) pairs")
-    if reasons:
-        raise HdlUnsupported("; ".join(reasons))
-    return replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed()), inst.rank_table()
+        raise HdlUnsupported("the local (per position) k-WTA has no RTL unit")
+    shape = replace(unit.rtl_shape(), signed=inst.get_input_datatype().signed())
+    return (shape, inst.rank_table()) + ((unit.pairs,) if unit.pairs else ())
 
 
 def unit_generator(inst, model):
     """``(generator, arguments after the module name)`` of the node's unit (raises ``HdlUnsupported``)."""
     if inst.onnx_node.op_type.startswith("KWinnersHW"):
-        return ranked_kwta, kwta_unit(inst)
+        arguments = kwta_unit(inst)
+        return (kwta_pairs if len(arguments) == 3 else ranked_kwta), arguments
     if inst.onnx_node.op_type.startswith("ScatterConv"):
         shape = inst.cost_unit()
         weights = inst.torch_weights(_integers(model.get_initializer(inst.onnx_node.input[1]), "weights"))

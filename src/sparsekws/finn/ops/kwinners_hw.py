@@ -17,8 +17,11 @@ Python execution follows the hardware algorithm (``units.ranking``): a rank ROM 
 the threshold are admitted in reference order. Cycle and resource model: ``units.cost.KWinnersUnit``.
 ``ram_style`` (block / distributed / ultra) places the unit's larger memories in BRAM, LUTRAM or
 URAM (``units.kwta.placement``; the folding search's placement chooses it like a weight memory's).
-``output_format=pairs`` marks that the output stream carries (index, value) pairs of the
-winners (for a ``sparse_sparse`` ``SparseMVAU``); the ONNX tensor stays dense either way.
+``output_format=pairs`` marks that the output stream carries the winners as (y, x, c, value)
+pairs, ``pairs_per_beat`` per beat and ``k / pairs_per_beat`` beats per frame (for a
+``ScatterConv`` or a ``sparse_sparse`` ``SparseMVAU``; the folding sets it to the consumer's SIMD):
+the unit then has the pairs packer behind it (``units.kwta_pairs``). The ONNX tensor stays dense
+either way.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from qonnx.core.datatype import DataType
 
 from sparsekws.finn.ops.estimates import CostModelEstimates
 from sparsekws.finn.ops.hdl import HdlBackend
-from sparsekws.units.bits import index_bits
 from sparsekws.units.cost import KWinnersUnit
 from sparsekws.units.kwta import RAM_STYLES
+from sparsekws.units.kwta_pairs import PairsShape
 from sparsekws.units.ranking import score_ranks, select_winners
 
 MAX_RANK_LEVELS = 2 ** 12   # levels per channel the rank ROM supports
@@ -51,6 +54,7 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
             "inputDataType": ("s", True, ""),
             "numInputVectors": ("ints", False, [1]),
             "output_format": ("s", False, "values", {"values", "pairs"}),
+            "pairs_per_beat": ("i", False, 1),  # pairs output: the consumer's SIMD
             # where the global unit's larger memories go (units.kwta.placement); the search chooses
             "ram_style": ("s", False, "block", set(RAM_STYLES)),
         }
@@ -69,6 +73,9 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
         return tuple(list(self.get_nodeattr("numInputVectors")) + [self.get_nodeattr("NumChannels") // pe, pe])
 
     def get_folded_output_shape(self, ind=0):
+        if self.pairs_shape() is not None:
+            per_beat = self.get_nodeattr("pairs_per_beat")
+            return (1, self.get_nodeattr("k") // per_beat, per_beat)
         return self.get_folded_input_shape()
 
     def get_input_datatype(self, ind=0):
@@ -81,10 +88,20 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
         return self.get_input_datatype().bitwidth() * self.get_nodeattr("PE")
 
     def get_outstream_width(self, ind=0):
-        width = self.get_input_datatype().bitwidth()
-        if self.get_nodeattr("output_format") == "pairs":
-            width += index_bits(int(np.prod(self.get_normal_input_shape()[1:])))
-        return width * self.get_nodeattr("PE")
+        pairs = self.pairs_shape()
+        if pairs is not None:
+            return pairs.simd * pairs.pair_bits
+        return self.get_input_datatype().bitwidth() * self.get_nodeattr("PE")
+
+    def pairs_shape(self) -> PairsShape | None:
+        """The pairs packer of the pairs output (``units.kwta_pairs``; a 1-D frame is 1 x 1 x C), else None."""
+        if self.get_nodeattr("output_format") != "pairs":
+            return None
+        shape = self.get_normal_input_shape()
+        height, width = (shape[1], shape[2]) if len(shape) == 4 else (1, 1)
+        return PairsShape(height=height, width=width, channels=shape[-1], pe=self.get_nodeattr("PE"),
+                          simd=self.get_nodeattr("pairs_per_beat"), k=self.get_nodeattr("k"),
+                          bits=self.get_input_datatype().bitwidth())
 
     def get_number_output_values(self):
         return int(np.prod(self.get_folded_output_shape()[:-1]))
@@ -160,7 +177,7 @@ class KWinnersHW(HdlBackend, CostModelEstimates, HWCustomOp):
                             input_bits=self.get_input_datatype().bitwidth(), k=self.get_nodeattr("k"),
                             mode=self.get_nodeattr("mode") if len(shape) > 2 else "global",
                             score_bins=int(self.rank_table().max()) + 1 if table else 0, rank_table=table,
-                            ram_style=self.get_nodeattr("ram_style"))
+                            ram_style=self.get_nodeattr("ram_style"), pairs=self.pairs_shape())
 
     def get_op_and_param_counts(self):
         return {"op_compare": int(np.prod(self.get_normal_input_shape()))}
