@@ -2,7 +2,8 @@
 
 The k-WTA that feeds a scatter convolution (``sparse_hw`` mode ``scatter_conv``) streams its
 winners as (y, x, c, value) pairs; how many winners a beat holds depends on the word. This script
-takes the trained model (``results/models/<dataset>/<model>/model.pt``) and its test words, runs
+takes the trained model (``results/models/<dataset>/<model>/model.pt``) and ``--words`` words (the
+whole test split first, then validation and training words when the test split is smaller), runs
 the sparse-aware engine (``cpu_engine.reference``) to the k-WTA's input levels, builds the unit at
 its full shape with the trained rank ROM (activation scale, boost) and the folding given (PE,
 pairs per beat), and simulates every word once, back to back, in Verilator (cocotb), the output
@@ -51,11 +52,21 @@ def scatter_feeder(mcfg: dict) -> int:
     return min(scatter) - 1  # conv i is fed by the k-WTA after conv i - 1
 
 
-def word_levels(checkpoint: Path, features: Path, mcfg: dict, words: int, feeder: int):
-    """The k-WTA's input levels ``[words, C, H, W]``, their scale, the engine's k-WTA step."""
+def words_of(features: Path, words: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Up to ``words`` feature words: the test split, then validation, then training; words per split."""
+    data = read_npz(features, ("x_test", "x_validation", "x_train"), "features file")
+    parts, counts = [], {}
+    for split in ("test", "validation", "train"):
+        taken = data[f"x_{split}"][: words - sum(counts.values())]
+        parts.append(taken)
+        counts[split] = len(taken)
+    return np.concatenate(parts), counts
+
+
+def word_levels(checkpoint: Path, x: np.ndarray, mcfg: dict, feeder: int):
+    """The k-WTA's input levels ``[words, C, H, W]`` for feature words ``x``, their scale, the engine's k-WTA step."""
     model, saved = load_trained_model(checkpoint, mcfg)
     shape = saved_input_shape(saved)
-    x = read_npz(features, ("x_test",), "features file")["x_test"][:words]
     net = compile_network(model, shape)
     levels, scale, op = net.kwta_inputs(x.reshape(len(x), *shape).astype(np.float32))[feeder]
     return levels.astype(np.int64), scale, op
@@ -82,7 +93,8 @@ def main(argv=None) -> int:
     for path in (checkpoint, features):
         if not path.is_file():
             raise SystemExit(f"{path} not found: run the workflow with {args.config} first")
-    levels, scale, op = word_levels(checkpoint, features, mcfg, args.words, scatter_feeder(mcfg))
+    x, splits = words_of(features, args.words)
+    levels, scale, op = word_levels(checkpoint, x, mcfg, scatter_feeder(mcfg))
     n, channels, height, width = levels.shape
     frames = levels.transpose(0, 2, 3, 1).reshape(n, -1)  # the stream: channels last
     table = score_ranks(np.arange(16), np.full(channels, scale, dtype=np.float32), op.boost)
@@ -105,6 +117,7 @@ def main(argv=None) -> int:
     record = {
         "what": __doc__.splitlines()[0], "source": "simulated (Verilator, cocotb)", "created": utc_now(),
         "provenance": stamp(mcfg), "model": args.model, "checkpoint": str(checkpoint), "words": n,
+        "words_per_split": splits,
         "unit": {"height": height, "width": width, "channels": channels, "k": k, "pe": args.pe,
                  "pairs_per_beat": args.pairs_per_beat, "rank_bins": shape.rank_bins,
                  "ring_positions": pairs.positions, "ring_banks": pairs.banks},

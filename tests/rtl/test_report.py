@@ -110,8 +110,12 @@ def test_the_config_s_constant_and_scatter_units_are_reported_and_simulated(tmp_
     from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
 
     spec = model_spec(cnn_config(), (1, 32, 32), 12)
-    conv1, conv2 = [item for item in rtl_layers.model_layers(spec, {"0": "constant", 1: "scatter_conv"})
-                    if item.layer][:2]
+    layers = rtl_layers.model_layers(spec, {"0": "constant", 1: "scatter_conv"})
+    conv1, conv2 = [item for item in layers if item.layer][:2]
+    kwta1 = layers[layers.index(conv2) - 1]
+    assert [kind for kind, _ in rtl_report.units(kwta1, feeds=conv2)] == ["kwta", "kwta_pairs"]
+    pairs = rtl_report.units(kwta1, feeds=conv2)[-1][1]
+    assert (pairs.height, pairs.width, pairs.channels, pairs.k, pairs.simd) == (14, 14, 8, 223, 1)
     assert (conv1.hw_mode, conv2.hw_mode, conv2.conv) == ("constant", "scatter_conv", (8, 14, 14, 5, 223))
     assert [kind for kind, _ in rtl_report.units(conv1)] == ["dense", "sparse", "constant"]
     kind, scatter = rtl_report.units(conv2)[-1]
@@ -123,7 +127,9 @@ def test_the_config_s_constant_and_scatter_units_are_reported_and_simulated(tmp_
     except ToolMissing as exc:
         pytest.skip(str(exc))
     rng = np.random.default_rng(0)
-    for item, (kind, shape) in ((conv1, rtl_report.units(conv1)[-1]), (conv2, (kind, scatter))):
-        out = rtl_report._simulate(kind, shape, item.name, None, False, rng, 3, tmp_path / kind, simulate, "")
+    table = rtl_report.kwta_entry(kwta1.name, 8, 196, 223)["rank_table"]
+    for item, (kind, shape), weights in ((conv1, rtl_report.units(conv1)[-1], None), (conv2, (kind, scatter), None),
+                                         (kwta1, ("kwta_pairs", pairs), table)):
+        out = rtl_report._simulate(kind, shape, item.name, weights, False, rng, 3, tmp_path / kind, simulate, "")
         assert out["sim_status"] == "passed", out["sim_status"]
         assert out["sim_cycles"] == out["sim_cycles_model"] and out["sim_beats_checked"] > 0

@@ -8,7 +8,8 @@ fixed k, the unit the model config's ``sparse_hw`` mode names where it is ``cons
 fully parallel constant-coefficient unit, simulated on a 4-row slice) or ``scatter_conv`` (the
 scatter convolution at PE ``SCATTER_PE``, bank depth from the weights, simulated on a slice of
 PE output channels with every input channel, kernel offset and the layer's k), and every k-WTA layer as the rank-ROM unit (``kwta_ranked``, global mode, PE
-``calibration.KWTA_PE``). Simulation (cocotb + Verilator) runs on a two-fold slice of each matrix
+``calibration.KWTA_PE``), with, where it feeds a scatter convolution, the whole unit again with its
+pairs packer (``kwta_pairs``: ``SCATTER_SIMD`` pairs per beat; resources of the packer alone). Simulation (cocotb + Verilator) runs on a two-fold slice of each matrix
 unit (PE=2, 4 rows, the layer's real columns, fan-in and SIMD) with the trained weights of the
 QONNX export when given (random fixed fan-in weights otherwise), and on the whole k-WTA unit
 with the trained layer's rank ROM (its boost and activation scale, ``layers.trained_kwta``) when
@@ -39,6 +40,7 @@ from sparsekws.core.errors import UserError
 from sparsekws.models.spec import ModelSpec
 from sparsekws.rtl import cases
 from sparsekws.rtl.calibration import describe, kwta_entry, model_counts, sparse_shape
+from sparsekws.rtl.kwta_pairs import pairs_shape
 from sparsekws.rtl.layers import ModelLayer, TrainedKwta, model_layers, trained_kwta, trained_weights
 from sparsekws.rtl.sim import simulate as run_sim
 from sparsekws.rtl.tools import missing_tools
@@ -46,20 +48,29 @@ from sparsekws.rtl.verilog import MvuShape
 from sparsekws.units import golden
 from sparsekws.units.calibration import source as calibration_source
 from sparsekws.units.constant import csd_terms
+from sparsekws.units.kwta import RankedKwtaShape
 from sparsekws.units.scatter_conv import ScatterConvShape, bank_depth
 
 log = logging.getLogger(__name__)
 SLICE_PE = 2
 SCATTER_PE = 16  # output banks of the scatter convolution (one step per winner with packs of M/16 kernels)
+SCATTER_SIMD = 1  # pairs per beat into the scatter convolution (and out of the k-WTA's packer)
 RESOURCES = ("lut", "ff", "bram18", "dsp")
 
 
-def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str, object]]:
+def units(item: ModelLayer, weights: np.ndarray | None = None,
+          feeds: ModelLayer | None = None) -> list[tuple[str, object]]:
     """(unit kind, full-size shape) pairs to report for one model layer; ``weights``: the matrix
-    layer's weights in hardware column order, or the k-WTA layer's rank ROM."""
+    layer's weights in hardware column order, or the k-WTA layer's rank ROM; ``feeds``: the layer
+    after it (a k-WTA before a scatter convolution streams pairs: its packer is reported too)."""
     if item.kwta:
         name, channels, k = item.kwta
-        return [("kwta", kwta_entry(name, channels, item.positions, k, weights)["shape"])]
+        shape = kwta_entry(name, channels, item.positions, k, weights)["shape"]
+        out = [("kwta", shape)]
+        if feeds is not None and feeds.hw_mode == "scatter_conv" and feeds.conv is not None:
+            _, height, width, _, _ = feeds.conv
+            out.append(("kwta_pairs", pairs_shape(shape, height, width, SCATTER_SIMD)))
+        return out
     layer = item.layer
     out = [("dense", layer.shape())]
     if item.density < 1.0:
@@ -81,7 +92,7 @@ def units(item: ModelLayer, weights: np.ndarray | None = None) -> list[tuple[str
         depth = bank_depth(conv_weights(weights, item.conv), pe) if weights is not None else 1
         out.append(("scatter_conv", ScatterConvShape(
             channels=channels, height=height, width=width, kernel=kernel, outputs=layer.rows, active=k,
-            pe=pe, simd=1, wbits=layer.wbits, abits=layer.abits, obits=layer.obits, fan_in=fan_in,
+            pe=pe, simd=SCATTER_SIMD, wbits=layer.wbits, abits=layer.abits, obits=layer.obits, fan_in=fan_in,
             bank_depth=depth)))
     return out
 
@@ -97,6 +108,10 @@ def slice_case(kind: str, shape, weights: np.ndarray | None, rng: np.random.Gene
     module docstring); ``case.shape`` is the slice's shape."""
     if kind == "kwta":
         return cases.ranked_kwta_case(shape, weights, rng, frames)
+    if kind == "kwta_pairs":  # the whole k-WTA with its packer
+        ranked = RankedKwtaShape(shape.channels, shape.height * shape.width, shape.k, shape.pe, shape.bits,
+                                 bins=int(weights.max()) + 1)
+        return cases.kwta_pairs_case(ranked, weights, shape, rng, frames)
     if kind == "scatter_conv":  # one output word per bank: every bank, offset and input channel
         if weights is None:
             weights = golden.random_fixed_fan_in(shape.pe, shape.channels * shape.offsets, shape.fan_in, shape.wbits, rng)
@@ -124,6 +139,8 @@ def calibrated(table: pd.DataFrame, layer: str, kind: str, density: float, colum
         match = match[match.pe == (columns or {}).get("pe")]
     if kind == "kwta":
         match = _ranked_kwta_rows(match, columns or {})
+    if kind == "kwta_pairs":
+        match = match[(match.pe == (columns or {}).get("pe")) & (match.simd == (columns or {}).get("simd"))]
     if match.empty:
         return {f"{m}_yosys": np.nan for m in RESOURCES} | {
             "depth_yosys": np.nan, "yosys_method": "not in calibration table (run scripts/rtl_calibrate.py)"}
@@ -198,13 +215,13 @@ def report(spec: ModelSpec, model: str, qonnx: Path | None, yosys_table: Path, s
         log.warning("rtl: simulation skipped: %s", "; ".join(missing))
     rng = np.random.default_rng(seed)
     rows, index = [], 0
-    for item in layers:
+    for position, item in enumerate(layers):
         if item.layer:
             layer_weights = item.hardware_columns(weights[index]) if weights else None
             index += 1
         else:  # a k-WTA layer: its rank ROM
             layer_weights = next(tables)
-        for kind, shape in units(item, layer_weights):
+        for kind, shape in units(item, layer_weights, layers[position + 1] if position + 1 < len(layers) else None):
             columns = unit_columns(kind, shape, item.name, layer_weights if item.layer else None)
             row = {"model": model, "layer": item.name, "unit": kind, "density": item.density}
             row |= {key: columns.get(key, 0)
@@ -212,7 +229,7 @@ def report(spec: ModelSpec, model: str, qonnx: Path | None, yosys_table: Path, s
             row["positions"] = item.positions
             yosys = calibrated(table, item.name, kind, item.density, columns)
             row |= modelled(columns, yosys["dsp_yosys"])
-            per_frame = kind in ("kwta", "scatter_conv")  # their model counts a whole frame
+            per_frame = kind in ("kwta", "kwta_pairs", "scatter_conv")  # their model counts a whole frame
             row["cycles_model_frame"] = row["cycles_model_vector"] * (1 if per_frame else item.positions)
             row |= yosys | {"resource_model": f"sparsekws.units.cost; {calibration_note()}"}
             row |= _simulate(kind, shape, item.name, layer_weights, qonnx is not None, rng, frames,
@@ -232,7 +249,7 @@ def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, 
     source = "trained" if weights is not None else "random fixed fan-in"
     if kind == "scatter_conv":
         source += f", k-WTA-like maps of k = {shape.active} winners"
-    if kind == "kwta":
+    if kind in ("kwta", "kwta_pairs"):
         source = ("trained rank ROM (boost, activation scale)" if trained
                   else "seeded boost of the calibration grid (calibration.kwta_boost)") + ", random inputs"
     if skip_reason:
@@ -240,7 +257,10 @@ def _simulate(kind, shape, layer, weights, trained, rng, frames, work, run_sim, 
                 "sim_cycles": np.nan, "sim_beats_checked": 0, "sim_mismatches": np.nan}
     case = slice_case(kind, shape, weights, rng, frames)
     slice_weights = weights if kind not in ("kwta", "scatter_conv") else None
-    model = model_counts(unit_columns(kind, case.shape, layer, slice_weights))["cycles"]  # the model of the slice
+    if kind == "kwta_pairs":  # the k-WTA and its packer: units.cost.KWinnersUnit with pairs
+        model = case.cycles_per_frame
+    else:
+        model = model_counts(unit_columns(kind, case.shape, layer, slice_weights))["cycles"]  # the model of the slice
     result = run_sim(case, work)
     status = "passed" if result.passed else f"FAILED: {result.first_mismatch}"
     if result.passed and abs(result.cycles_per_frame_sim - model) > 0.05 * model:
@@ -270,7 +290,11 @@ def html_notes(yosys_table: Path) -> list[str]:
         "k-WTA rows: the rank-ROM unit (rtl.kwta_ranked, global, rows = channels, positions = H x W, active = k, "
         "bins = distinct ranks of its ROM), simulated whole against units.kwta.reference; its ROM holds the "
         "trained layer's ranks (boost, activation scale) with --qonnx, else the calibration grid's seeded boost "
-        "(see sim_weights); cycles are per frame."]
+        "(see sim_weights); cycles are per frame.",
+        "kwta_pairs rows: the k-WTA before a scatter convolution with its pairs packer (rtl.kwta_pairs: "
+        "simd = values per input beat, pe = pairs per output beat), simulated whole against "
+        "units.kwta_pairs.reference at max(k-WTA cycles, ceil(k / pairs per beat)) per frame; resources: the "
+        "packer alone (units.cost.PairsPackerUnit, calibration kind kwta_pairs)."]
 
 
 def provenance(yosys_table: Path) -> dict[str, str]:
