@@ -292,8 +292,8 @@ def run_test(config_file: Path, work: Path, reference: Path | None = None) -> li
         reference = copy_workflow(work / "local", config_file)
         snakemake(reference, ["--cores", str(os.cpu_count() or 1), *targets])
     remote = copy_workflow(work / "slurm", config_file)
-    with single_node_cluster(work / "cluster") as cluster:
-        snakemake(remote, [*slurm_args(cluster)], env=cluster.env)
+    with single_node_cluster(work / "cluster") as cluster:  # the compared files: every job but figures and timings
+        snakemake(remote, [*slurm_args(cluster), *targets], env=cluster.env)
     return differences(reference, remote, config)
 
 
