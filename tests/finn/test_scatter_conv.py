@@ -36,6 +36,12 @@ def test_the_second_conv_becomes_one_scatter_unit_that_computes_the_same(flow):
     unit = getCustomOp(model.graph.node[at])
     kwta = getCustomOp(model.graph.node[at - 1])
     assert kwta.get_nodeattr("output_format") == "pairs"
+    assert kwta.get_nodeattr("pairs_per_beat") == unit.get_nodeattr("SIMD")  # the consumer's SIMD
+    slowest, pe = max(result["layer_cycles"].values()), kwta.get_nodeattr("PE")
+    if pe > 1:  # folded to the smallest PE that keeps up (its pairs per beat known while folding)
+        smaller = max(d for d in range(1, pe) if kwta.get_nodeattr("NumChannels") % d == 0)
+        kwta.set_nodeattr("PE", smaller)
+        assert kwta.get_exp_cycles() > slowest
     assert unit.get_nodeattr("active_inputs") == kwta.get_nodeattr("k") == round(0.095 * 1.5 * 8 * 14 * 14)
     shape = unit.cost_unit()
     assert (shape.height, shape.channels, shape.kernel, shape.outputs) == (14, 8, 5, 8)

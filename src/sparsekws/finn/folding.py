@@ -216,10 +216,11 @@ def fold_other_ops(model, target_cycles: int, part: str | None = None, board: Ma
     from finn.util.fpgadataflow import is_hls_node, is_rtl_node
     from qonnx.custom_op.registry import getCustomOp
 
-    for node in hw_nodes(model):
+    for node in reversed(hw_nodes(model)):  # consumers first: a k-WTA's pairs per beat is its consumer's SIMD
         if is_hls_node(node) or is_rtl_node(node):
             continue
         inst = getCustomOp(node)
+        _match_pairs(model, node, inst)
         if hasattr(inst, "fold_to") and inst.fold_to(target_cycles):
             continue
         known = inst.get_nodeattr_types()
@@ -337,12 +338,17 @@ def match_pair_streams(model):
     from qonnx.custom_op.registry import getCustomOp
 
     for node in hw_nodes(model):
-        inst = getCustomOp(node)
-        if "pairs_per_beat" in inst.get_nodeattr_types() and inst.get_nodeattr("output_format") == "pairs":
-            consumer = model.find_consumer(node.output[0])
-            if consumer is not None:
-                inst.set_nodeattr("pairs_per_beat", getCustomOp(consumer).get_nodeattr("SIMD"))
+        _match_pairs(model, node, getCustomOp(node))
     return model
+
+
+def _match_pairs(model, node, inst) -> None:
+    from qonnx.custom_op.registry import getCustomOp
+
+    if "pairs_per_beat" in inst.get_nodeattr_types() and inst.get_nodeattr("output_format") == "pairs":
+        consumer = model.find_consumer(node.output[0])
+        if consumer is not None:
+            inst.set_nodeattr("pairs_per_beat", getCustomOp(consumer).get_nodeattr("SIMD"))
 
 
 def weight_width_violations(model, wwidth_max: int) -> list[str]:
