@@ -163,14 +163,10 @@ def test_2d_kwta_verilog_admits_ties_in_channel_major_order(tmp_path):
 
 
 def test_2d_kwta_with_pairs_output_generates_the_packer_and_streams_the_winners(tmp_path):
-    from sparsekws.rtl.sim import simulate
-    from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
+    from support.rtl_sim import simulate_or_skip
+
     from sparsekws.units.kwta_pairs import pack_pair, pair_layout, reference
 
-    try:
-        apply_verilator_env()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
     model, inst = _kwta_model(channels=8, k=8, pe=4, scale=(1.0,), positions=(3, 2))
     inst.set_nodeattr("output_format", "pairs")
     inst.set_nodeattr("pairs_per_beat", 2)
@@ -184,7 +180,7 @@ def test_2d_kwta_with_pairs_output_generates_the_packer_and_streams_the_winners(
     assert inst.get_outstream_width() == 2 * (4 + 3 + 1 + 2)
     case = Case("kw", verilog, pack_frames(frames, 4, 4), pack_frames(pairs, 2, 10), FRAMES,
                 int(inst.get_exp_cycles()))
-    result = simulate(case, tmp_path / "sim")
+    result = simulate_or_skip(case, tmp_path / "sim")
     assert result.passed, result.first_mismatch
     assert result.cycles_per_frame_sim == inst.get_exp_cycles()
 

@@ -9,9 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from sparsekws.rtl import cases, sim, synth
+from support.rtl_sim import simulate_or_skip
+
+from sparsekws.rtl import cases, synth
 from sparsekws.rtl.kwta_pairs import kwta_pairs, pairs_packer, pairs_shape
-from sparsekws.rtl.tools import ToolMissing, apply_verilator_env, verilator_env, yosys_path
+from sparsekws.rtl.tools import ToolMissing, verilator_env, yosys_path
 from sparsekws.units.kwta import RankedKwtaShape, reference
 from sparsekws.units.kwta_pairs import PairsShape
 from sparsekws.units.kwta_pairs import reference as pairs_reference
@@ -21,11 +23,7 @@ LEVEL_RANKS = np.tile(np.arange(8), (8, 1))  # 8 channels, 3-bit levels: rank = 
 
 
 def _simulate(case, tmp_path):
-    try:
-        apply_verilator_env()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-    result = sim.simulate(case, tmp_path)
+    result = simulate_or_skip(case, tmp_path)
     assert result.passed, result.first_mismatch
     assert result.beats_checked == 2 * len(case.out_beats)
     return result
