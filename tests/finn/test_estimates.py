@@ -12,16 +12,12 @@ class _Base:
 
 
 class _Op(CostModelEstimates, _Base):
-    kind = None
 
     def __init__(self, pe=2):
         from onnx import helper
 
         self.onnx_node = helper.make_node("KWinnersHW", ["x"], ["y"], name="kw", PE=pe)
         self.built = 0
-
-    def calibration_kind(self):
-        return self.kind
 
     def cost_unit(self):
         self.built += 1
@@ -48,13 +44,12 @@ def test_the_unit_is_built_once_per_node_state():
 
 
 def test_calibration_factors_scale_lut_and_ff_of_their_kind_only():
-    op, unit = _Op(), _Op().cost_unit()
-    op.kind = "kwta"
+    op, unit = _Op(), _Op().cost_unit()  # a k-WTA unit: kind kwta
     try:
         calibration.use({"kwta": {"LUT": 2.0, "FF": 0.5}}, "test table")
         assert op.lut_estimation("p") == round(2 * unit.luts()) and op.ff_estimation("p") == round(0.5 * unit.ffs())
         assert op.bram_estimation("p") == unit.bram18() and calibration.source() == "test table"
-        op.kind = "sparse_weights"  # no factor for this kind: the raw model
+        calibration.use({"sparse_weights": {"LUT": 2.0}}, "test table")  # no factor for its kind: the raw model
         assert op.lut_estimation("p") == unit.luts()
         with pytest.raises(ConfigError, match="unknown resources"):
             calibration.use({"kwta": {"BRAM": 2.0}}, "bad")
@@ -78,3 +73,18 @@ def test_a_calibration_file_is_read_or_refused_clearly(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="not a factors file"):
         calibration.use_file(tmp_path / "bad.json")
+
+
+def test_each_part_of_a_unit_takes_its_own_factor():
+    from sparsekws.units.cost import KWinnersUnit
+    from sparsekws.units.kwta_pairs import PairsShape
+
+    pairs = PairsShape(height=2, width=2, channels=8, pe=2, simd=1, k=3, bits=4)
+    unit = KWinnersUnit(channels=8, positions=4, pe=2, input_bits=4, k=3, pairs=pairs)
+    (_, values, _), (_, packer, _) = unit.parts()
+    try:
+        calibration.use({"kwta_pairs": {"LUT": 2.0}}, "test table")
+        assert calibration.unit_estimate(unit, "LUT") == values + 2 * packer
+    finally:
+        calibration.reset()
+    assert calibration.unit_estimate(unit, "LUT") == unit.luts() == values + packer
