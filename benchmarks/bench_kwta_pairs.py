@@ -33,7 +33,7 @@ from sparsekws.core.provenance import stamp, utc_now  # noqa: E402
 from sparsekws.cpu_engine.reference import compile_network  # noqa: E402
 from sparsekws.models.spec import k_winners_count  # noqa: E402
 from sparsekws.rtl import cases  # noqa: E402
-from sparsekws.rtl.kwta_pairs import pairs_shape  # noqa: E402
+from sparsekws.units.kwta_pairs import pairs_shape  # noqa: E402
 from sparsekws.rtl.sim import simulate  # noqa: E402
 from sparsekws.training.model_file import load_trained_model, saved_input_shape  # noqa: E402
 from sparsekws.units.cost import KWinnersUnit  # noqa: E402

@@ -12,10 +12,10 @@ import pytest
 from support.rtl_sim import simulate_or_skip
 
 from sparsekws.rtl import cases, synth
-from sparsekws.rtl.kwta_pairs import kwta_pairs, pairs_packer, pairs_shape
+from sparsekws.rtl.kwta_pairs import kwta_pairs, pairs_packer
 from sparsekws.rtl.tools import ToolMissing, verilator_env, yosys_path
 from sparsekws.units.kwta import RankedKwtaShape, reference
-from sparsekws.units.kwta_pairs import PairsShape
+from sparsekws.units.kwta_pairs import PairsShape, pairs_shape
 from sparsekws.units.kwta_pairs import reference as pairs_reference
 
 FRAMES = 12

@@ -19,18 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from sparsekws.rtl.kwta_ranked import RAM_STYLE_ATTRIBUTE, ranked_kwta
-from sparsekws.rtl.text import Text, const
+from sparsekws.rtl.text import Text, const, zext
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import RankedKwtaShape, placement
 from sparsekws.units.kwta_pairs import FRAME_COUNTS, PairsShape, pair_layout
-
-
-def pairs_shape(shape: RankedKwtaShape, height: int, width: int, simd: int, capacity: int = 0) -> PairsShape:
-    """The packer behind the k-WTA unit ``shape`` (its ``positions`` = ``height x width``)."""
-    if height * width != shape.positions:
-        raise ValueError(f"k-WTA pairs: {height}x{width} positions, the k-WTA has {shape.positions}")
-    return PairsShape(height=height, width=width, channels=shape.channels, pe=shape.simd, simd=simd, k=shape.k,
-                      bits=shape.bits, capacity=capacity)
 
 
 def kwta_pairs(name: str, shape: RankedKwtaShape, rank_table: np.ndarray, pairs: PairsShape) -> str:
@@ -93,7 +85,7 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
               if lb > 1 else f"  wire [0:0] pre{s + 1} = pre{s} + nz{s};",
               f"  wire [{cw - 1}:0] wc{s}_ = wc0 + {const(cw, s)};",
               f"  wire [{pw - 1}:0] pr{s} = {{{', '.join(fields[name] for name in reversed(layout))}}};",
-              f"  wire [{tb - 1}:0] ts{s} = {_zext('wbank', bb, tb)} + {_zext(f'pre{s}', lb, tb)};",
+              f"  wire [{tb - 1}:0] ts{s} = {zext('wbank', bb, tb)} + {zext(f'pre{s}', lb, tb)};",
               f"  wire [{tb - 1}:0] tg{s} = (ts{s} >= {const(tb, nb)}) ? ts{s} - {const(tb, nb)} : ts{s};")
     t.add(f"  wire [{lb - 1}:0] wn = pre{pe};")
     t.add("  // read side: SIMD pairs per beat; the frame's non-zeros, then zero pairs to the beat's end",
@@ -105,15 +97,15 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
           f"  wire frame_end = (outc == {const(kb, per_frame - simd)});",
           f"  wire can = known || (!frame_end && count >= {const(cntb, simd)});",
           "  wire adv = !ev || out_ready;", "  wire issue = adv && can;",
-          f"  wire [{tb - 1}:0] wnext = {_zext('wbank', bb, tb)} + {_zext('wn', lb, tb)};",
-          f"  wire [{tb - 1}:0] rnext = {_zext('rbank', bb, tb)} + {_zext('take', sb, tb)};",
+          f"  wire [{tb - 1}:0] wnext = {zext('wbank', bb, tb)} + {zext('wn', lb, tb)};",
+          f"  wire [{tb - 1}:0] rnext = {zext('rbank', bb, tb)} + {zext('take', sb, tb)};",
           f"  wire wcarry = (wnext >= {const(tb, nb)}), rcarry = (rnext >= {const(tb, nb)});",
           "  /* verilator lint_off UNUSEDSIGNAL */  // the top bit of a wrapped position is 0",
           f"  wire [{tb - 1}:0] wwrap = wcarry ? wnext - {const(tb, nb)} : wnext;",
           f"  wire [{tb - 1}:0] rwrap = rcarry ? rnext - {const(tb, nb)} : rnext;",
           "  /* verilator lint_on UNUSEDSIGNAL */",
-          f"  wire [{cntb - 1}:0] added = load ? {_zext('wn', lb, cntb)} : {const(cntb, 0)};",
-          f"  wire [{cntb - 1}:0] taken = issue ? {_zext('take', sb, cntb)} : {const(cntb, 0)};",
+          f"  wire [{cntb - 1}:0] added = load ? {zext('wn', lb, cntb)} : {const(cntb, 0)};",
+          f"  wire [{cntb - 1}:0] taken = issue ? {zext('take', sb, cntb)} : {const(cntb, 0)};",
           "  wire push = load && last_beat;", "  wire pop = issue && frame_end;")
     if kb > sb:
         t.add("  /* verilator lint_off UNUSEDSIGNAL */", f"  wire unused_rem = |rem[{kb - 1}:{sb}];",
@@ -128,7 +120,7 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
               f"  always @(posedge clk) if (we{k}) ring{k}[wa{k}] <= wd{k};",
               f"  always @(posedge clk) if (issue) rq{k} <= ring{k}[ra{k}];")
     t.add("  always @(posedge clk) begin",
-          "    if (push) cf[cf_w] <= fcnt + " + _zext("wn", lb, kb) + ";",
+          "    if (push) cf[cf_w] <= fcnt + " + zext("wn", lb, kb) + ";",
           "    if (issue) begin rbank_q <= rbank; take_q <= take; end",
           "    if (!rst_n) begin",
           f"      wcb <= {const(cb_b, 0)}; wc0 <= {const(cw, 0)}; wx <= {const(xb, 0)}; wy <= {const(yb, 0)};",
@@ -137,11 +129,11 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
           f"      cf_n <= {const(nfb, 0)}; outc <= {const(kb, 0)}; ev <= 1'b0;",
           "    end else begin",
           "      count <= count + added - taken;",
-          f"      cf_n <= cf_n + {_zext('push', 1, nfb)} - {_zext('pop', 1, nfb)};",
+          f"      cf_n <= cf_n + {zext('push', 1, nfb)} - {zext('pop', 1, nfb)};",
           "      if (push) cf_w <= cf_w + 1'b1;",
           "      if (pop) cf_r <= cf_r + 1'b1;",
           "      if (load) begin",
-          f"        fcnt <= last_beat ? {const(kb, 0)} : fcnt + {_zext('wn', lb, kb)};",
+          f"        fcnt <= last_beat ? {const(kb, 0)} : fcnt + {zext('wn', lb, kb)};",
           f"        wbank <= wwrap[{bb - 1}:0]; if (wcarry) wrow <= wrow_n;",
           f"        if (wcb == {const(cb_b, cbeats - 1)}) begin",
           f"          wcb <= {const(cb_b, 0)}; wc0 <= {const(cw, 0)};",
@@ -161,7 +153,7 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
     lanes = []
     t.add("  /* verilator lint_off UNUSEDSIGNAL */")
     for j in range(simd):
-        t.add(f"  wire [{tb - 1}:0] os{j} = {_zext('rbank_q', bb, tb)} + {const(tb, j)};",
+        t.add(f"  wire [{tb - 1}:0] os{j} = {zext('rbank_q', bb, tb)} + {const(tb, j)};",
               f"  wire [{tb - 1}:0] og{j} = (os{j} >= {const(tb, nb)}) ? os{j} - {const(tb, nb)} : os{j};",
               f"  wire [{pw - 1}:0] ol{j} = (take_q > {const(sb, j)}) ? rqa[og{j}[{bb - 1}:0]] : {const(pw, 0)};")
         lanes.append(f"ol{j}")
@@ -170,6 +162,3 @@ def pairs_packer(name: str, p: PairsShape, ram_style: str = "block") -> str:
     t.footer()
     return t.text()
 
-
-def _zext(sig: str, width: int, to: int) -> str:
-    return sig if width >= to else f"{{{const(to - width, 0)}, {sig}}}"

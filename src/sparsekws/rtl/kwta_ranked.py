@@ -36,7 +36,7 @@ import re
 
 import numpy as np
 
-from sparsekws.rtl.text import Text, const
+from sparsekws.rtl.text import Text, const, zext
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import (HISTOGRAM_SETS, RankedKwtaShape, check_rank_table, memories, placement, rank_codes,
                                   slot_bits)
@@ -69,9 +69,6 @@ class _Unit:
 
     def add(self, *lines: str) -> None:
         self.t.add(*lines)
-
-    def zext(self, expr: str, width: int, to: int) -> str:
-        return expr if width == to else f"{{{const(to - width, 0)}, {expr}}}"
 
     def cbi(self, sig: str) -> str:
         """``[sig]`` index into a per-channel-beat array, empty when there is one channel beat."""
@@ -259,7 +256,7 @@ def _scan(u: _Unit) -> None:
         u.add(f"  wire [{pe * u.hw - 1}:0] sq{s} = hd ? hist1q_{s} : hist0q_{s};")
     u.add(f"  wire [{kw - 1}:0] ge{pe} = acc;")
     for g in reversed(range(pe)):
-        terms = " + ".join(u.zext(f"sq{s}[{g * u.hw} +: {u.hw}]", u.hw, kw) for s in range(pe))
+        terms = " + ".join(zext(f"sq{s}[{g * u.hw} +: {u.hw}]", u.hw, kw) for s in range(pe))
         u.add(f"  wire [{kw - 1}:0] ge{g} = ge{g + 1} + {terms};")
     u.add(f"  reg [{max(u.sb, 1) - 1}:0] t_slot;", f"  reg [{kw - 1}:0] t_gt;", "  always @* begin",
           f"    t_slot = {const(max(u.sb, 1), 0)}; t_gt = ge1;")
@@ -296,10 +293,10 @@ def _tie_pass(u: _Unit) -> None:
         terms = " + ".join(f"(({row}[{lvl * rb} +: {rb}] == thr_c) ? cq{s}[{lvl * cw} +: {cw}] : {const(cw, 0)})"
                            for lvl in range(lv))
         u.add(f"  wire [{cw - 1}:0] tie{s} = {terms};",
-              f"  wire [{kw - 1}:0] before{s + 1} = before{s} + {u.zext(f'tie{s}', cw, kw)};",
+              f"  wire [{kw - 1}:0] before{s + 1} = before{s} + {zext(f'tie{s}', cw, kw)};",
               f"  wire [{kw - 1}:0] rem{s} = take_c - before{s};",
               f"  wire [{cw - 1}:0] allowed{s} = (before{s} >= take_c) ? {const(cw, 0)} :"
-              f" ((rem{s} < {u.zext(f'tie{s}', cw, kw)}) ? rem{s}[{cw - 1}:0] : tie{s});")
+              f" ((rem{s} < {zext(f'tie{s}', cw, kw)}) ? rem{s}[{cw - 1}:0] : tie{s});")
         if kw > cw:
             u.add("  /* verilator lint_off UNUSEDSIGNAL */", f"  wire unused_rem{s} = |rem{s}[{kw - 1}:{cw}];",
                   "  /* verilator lint_on UNUSEDSIGNAL */")
@@ -333,7 +330,7 @@ def _emit(u: _Unit) -> None:
                   f"  wire [{cw - 1}:0] sn{s} = first_e ? {const(cw, 0)} : seen{s}{at};",
                   f"  wire win{s} = (rk{s} > thr_e) || (tie_e{s} && (sn{s} < al{s}));",
                   f"  always @(posedge clk) if (ev && out_ready) seen{s}{at} <= sn{s} + "
-                  f"{u.zext(f'tie_e{s}', 1, cw)};")
+                  f"{zext(f'tie_e{s}', 1, cw)};")
     else:
         u.add(f"  reg [{kw - 1}:0] take [0:2];", f"  reg [{kw - 1}:0] take_e, taken;", "  reg last_e;",
               f"  always @(posedge clk) if (fin) take[db] <= {const(kw, u.shape.k)} - gt_now;",
@@ -343,7 +340,7 @@ def _emit(u: _Unit) -> None:
             before = " + ".join(["taken"] + ties)
             u.add(f"  wire [{kw - 1}:0] tb{s} = {before};",
                   f"  wire win{s} = (rk{s} > thr_e) || (tie_e{s} && (tb{s} < take_e));")
-            ties.append(u.zext(f"tie_e{s}", 1, kw))
+            ties.append(zext(f"tie_e{s}", 1, kw))
         u.add("  always @(posedge clk) begin",
               f"    if (!rst_n) taken <= {const(kw, 0)};",
               f"    else if (ev && out_ready) taken <= last_e ? {const(kw, 0)} : {' + '.join(['taken'] + ties)};",

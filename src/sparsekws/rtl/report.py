@@ -40,7 +40,7 @@ from sparsekws.core.errors import UserError
 from sparsekws.models.spec import ModelSpec
 from sparsekws.rtl import cases
 from sparsekws.rtl.calibration import describe, kwta_entry, model_counts, sparse_shape
-from sparsekws.rtl.kwta_pairs import pairs_shape
+from sparsekws.units.kwta_pairs import pairs_shape
 from sparsekws.rtl.layers import ModelLayer, TrainedKwta, model_layers, trained_kwta, trained_weights
 from sparsekws.rtl.sim import simulate as run_sim
 from sparsekws.rtl.tools import missing_tools

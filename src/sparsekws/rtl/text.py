@@ -9,6 +9,11 @@ def const(width: int, value: int) -> str:
     return f"{width}'h{int(value) & ((1 << width) - 1):x}"
 
 
+def zext(expr: str, width: int, to: int) -> str:
+    """``expr`` (``width`` bits) zero-extended to ``to`` bits."""
+    return expr if width >= to else f"{{{const(to - width, 0)}, {expr}}}"
+
+
 def pack_lanes(values, width: int) -> int:
     """Lane 0 in the low bits."""
     word = 0

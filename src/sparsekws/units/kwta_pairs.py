@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparsekws.units.bits import clog2
-from sparsekws.units.kwta import Memory
+from sparsekws.units.kwta import Memory, RankedKwtaShape
 
 FRAME_COUNTS = 4  # frames whose non-zero count the packer holds (written, not yet read out)
 
@@ -104,6 +104,14 @@ class PairsShape:
 
     def memories(self) -> list[Memory]:
         return [Memory("ring<b>", self.depth, self.pair_bits, self.banks)]
+
+
+def pairs_shape(shape: RankedKwtaShape, height: int, width: int, simd: int, capacity: int = 0) -> PairsShape:
+    """The packer behind the k-WTA unit ``shape`` (its ``positions`` = ``height x width``)."""
+    if height * width != shape.positions:
+        raise ValueError(f"k-WTA pairs: {height}x{width} positions, the k-WTA has {shape.positions}")
+    return PairsShape(height=height, width=width, channels=shape.channels, pe=shape.simd, simd=simd, k=shape.k,
+                      bits=shape.bits, capacity=capacity)
 
 
 def ring_capacity(shape: PairsShape) -> int:
