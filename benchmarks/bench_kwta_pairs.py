@@ -111,7 +111,7 @@ def main(argv=None) -> int:
              args.pe, args.pairs_per_beat, n)
     start = time.time()
     with tempfile.TemporaryDirectory() as work:
-        result = simulate(case, Path(work), back_pressure=False)
+        result = simulate(case, Path(work), back_pressure=False, optimise=True)
     intervals = np.asarray(result.intervals)
     winners = (hardware != 0).sum(axis=1)
     record = {
