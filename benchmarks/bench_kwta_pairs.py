@@ -74,8 +74,8 @@ def word_levels(checkpoint: Path, x: np.ndarray, mcfg: dict, feeder: int):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="config/scatter.yaml", help="workflow config (default %(default)s)")
-    parser.add_argument("--model", default="sparse-cnn-scatter", help="model name in the config")
+    parser.add_argument("--config", default="config/config.yaml", help="workflow config (default %(default)s)")
+    parser.add_argument("--model", default="sparse-cnn", help="model name in the config")
     parser.add_argument("--results", default=str(REPO_ROOT / "results"), help="the workflow's results folder")
     parser.add_argument("--words", type=int, default=1000, help="test words to stream (default %(default)s)")
     parser.add_argument("--pe", type=int, default=16, help="k-WTA values per input beat (default %(default)s)")

@@ -36,6 +36,15 @@ def test_grid_scales_every_density_and_skips_the_base_point():
     assert config["train"]["per_model"]["sparse-cnn-w2x-a1x"] == {"epochs": 3}
 
 
+def test_complementary_packs_shrink_to_what_a_denser_layer_leaves_room_for():
+    config = validated(_config(base="sparse-cnn", weight_density_scale=[2.0, 0.5]))
+    packs = {name: {int(k): v for k, v in entry["complementary_kernels"].items()}
+             for name, entry in config["models"].items() if name.startswith("sparse-cnn")}
+    assert packs["sparse-cnn"] == {1: 4}  # conv2 at density 0.2
+    assert packs["sparse-cnn-w2x-a1x"] == {1: 2}  # 0.4: two disjoint kernels fit, four do not
+    assert packs["sparse-cnn-w0.5x-a1x"] == {1: 4}
+
+
 def test_expansion_is_idempotent():
     config = validated(_config(base="sparse-cnn", weight_density_scale=[1.0, 0.5]))
     again = validated(copy.deepcopy(config))

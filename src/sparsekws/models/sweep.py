@@ -3,7 +3,9 @@
 ``sweep.base`` names the model to vary; every pair of ``weight_density_scale`` x
 ``activation_density_scale`` factors gives one variant whose weight densities (every layer's)
 and k-WTA activation densities are the base's times the factors, capped at 1. The (1, 1) point
-is the base itself and is not duplicated. Variants are named ``<base>-w<f>x-a<g>x``, inherit the
+is the base itself and is not duplicated. A layer with ``complementary_kernels`` packs of N keeps
+the largest pack size dividing N whose kernels' non-zeros still fit side by side (pack x density
+<= 1). Variants are named ``<base>-w<f>x-a<g>x``, inherit the
 base's ``train.per_model`` overrides, and have ``hardware: false``: they are trained, evaluated
 and exported (accuracy vs MACs), but not compiled or measured.
 """
@@ -27,6 +29,17 @@ def _scaled(value: float | list[float], factor: float) -> float | list[float]:
     return min(1.0, value * factor)
 
 
+def _packs(entry: dict[str, Any]) -> dict[str, int]:
+    """``entry``'s complementary packs, each cut to the largest divisor of its size that its layer's
+    density leaves room for (weight layers: the convolutions, then the hidden linear layer)."""
+    densities = [*entry.get("conv_weight_density", []), entry.get("linear_weight_density", 1.0)]
+    packs = {}
+    for index, size in (entry.get("complementary_kernels") or {}).items():
+        density = densities[int(index)] if int(index) < len(densities) else 1.0
+        packs[index] = max(d for d in range(1, size + 1) if size % d == 0 and d * density <= 1.0)
+    return packs
+
+
 def variants(base_name: str, base: dict[str, Any], weight_scales: list[float],
              activation_scales: list[float]) -> dict[str, dict[str, Any]]:
     """The sweep's model entries by name (the base's own point left out)."""
@@ -46,6 +59,8 @@ def variants(base_name: str, base: dict[str, Any], weight_scales: list[float],
             if activation_scale != 1.0:
                 for key in keys.activation_density_keys:
                     entry[key] = _scaled(entry[key], activation_scale)
+            if entry.get("complementary_kernels"):
+                entry["complementary_kernels"] = _packs(entry)
             entries[variant_name(base_name, weight_scale, activation_scale)] = entry
     return entries
 
