@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from support import CONFIG_DIR
+
 from sparsekws.core.errors import UserError
+from sparsekws.rtl.calibration import dense_scale
 from sparsekws.rtl.handoff_synth import handoff_layers, synth_handoff
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.tools import ToolMissing, yosys_path
 from sparsekws.units.cost import KWinnersUnit
 from sparsekws.units.kwta import RankedKwtaShape
+
+
+TABLE = CONFIG_DIR / "calibration" / "yosys_units.csv"
 
 
 def _compile_folder(tmp_path):
@@ -41,11 +48,12 @@ def test_the_placed_memories_are_what_yosys_infers(tmp_path):
         yosys_path()
     except ToolMissing as exc:
         pytest.skip(str(exc))
-    table = synth_handoff(_compile_folder(tmp_path), tmp_path / "work", log=lambda msg: None)
+    table = synth_handoff(_compile_folder(tmp_path), tmp_path / "work", TABLE, log=lambda msg: None)
     row = table.iloc[0]
     assert list(table.layer) == ["KWinnersHW_0"]
     assert row.uram_estimate == row.uram_yosys == 2 and row.bram18_estimate == row.bram18_yosys == 4
-    assert row.lut_yosys > 0 and row.yosys_seconds > 0
+    assert row.lut_yosys_finn_scale == round(row.lut_yosys / dense_scale(pd.read_csv(TABLE))["LUT"])
+    assert row.lut_yosys > row.lut_yosys_finn_scale > 0 and row.yosys_seconds > 0
 
 
 def test_a_folder_without_an_estimate_or_verilog_is_named(tmp_path):
@@ -53,4 +61,4 @@ def test_a_folder_without_an_estimate_or_verilog_is_named(tmp_path):
         handoff_layers(tmp_path)
     folder = _compile_folder(tmp_path)
     with pytest.raises(UserError, match="no generated Verilog.*'Nope'"):
-        synth_handoff(folder, tmp_path / "work", only="Nope", log=lambda msg: None)
+        synth_handoff(folder, tmp_path / "work", TABLE, only="Nope", log=lambda msg: None)

@@ -411,10 +411,9 @@ def model_unit(row: dict):
                       output_bits=int(row["obits"]), res_type="dsp" if row.get("dsp", 0) > 0 else "lut")
 
 
-def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Calibration factors per unit kind (``units.calibration``): geometric mean of Yosys/model
-    over the kind's rows, divided by the same over the dense rows; rows with a zero count and sparse
-    units at density 1 (which the model treats as FINN's dense unit) are left out."""
+def _log_ratios(table: pd.DataFrame) -> dict[str | None, dict[str, list[float]]]:
+    """log(Yosys / model) per unit kind (None: the dense units) and metric; rows with a zero count
+    and sparse units at density 1 (which the model treats as FINN's dense unit) are left out."""
     groups: dict[str | None, dict[str, list[float]]] = {}
     for row in table.to_dict("records"):
         unit = model_unit(row)
@@ -429,7 +428,20 @@ def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     anchor = groups.get(None)
     if not anchor or not all(anchor.values()):
         raise ValueError("the calibration table has no dense units to anchor the factors; run scripts/rtl_calibrate.py")
-    base = {name: float(np.mean(values)) for name, values in anchor.items()}
+    return groups
+
+
+def dense_scale(table: pd.DataFrame) -> dict[str, float]:
+    """Yosys / model of the dense units (geometric mean) per metric: how much larger Yosys counts
+    than the FINN-scale estimates the factors are relative to."""
+    return {name: round(math.exp(float(np.mean(values))), 4) for name, values in _log_ratios(table)[None].items()}
+
+
+def fit_factors(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Calibration factors per unit kind (``units.calibration``): geometric mean of Yosys/model
+    over the kind's rows, divided by the same over the dense rows (``_log_ratios``)."""
+    groups = _log_ratios(table)
+    base = {name: float(np.mean(values)) for name, values in groups[None].items()}
     return {kind: {name: round(math.exp(np.mean(values) - base[name]), 4) for name, values in ratios.items() if values}
             for kind, ratios in sorted(groups.items(), key=lambda item: str(item[0])) if kind is not None}
 

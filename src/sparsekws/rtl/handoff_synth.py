@@ -5,6 +5,11 @@ trained weights and rank ROMs) to ``<compile folder>/finn/codegen/<layer>/<layer
 hand-off, ``finn.ops.hdl``). This check synthesises those files with ``synth_xilinx`` (``rtl.synth``)
 and sets the counts beside the layer's row of ``estimate.json``: the memories the search placed
 (BRAM, URAM, LUTRAM) and the LUT/DSP it counted, at the real size, not a calibration slice.
+
+Memories and DSPs compare as counts. LUT estimates are on FINN's scale (the calibration factors are
+relative to FINN's dense units, ``rtl.calibration``), and Yosys counts FINN's own dense units about
+3x larger: ``lut_yosys_finn_scale`` divides the Yosys LUTs by that dense-unit ratio of the
+calibration table (``dense_scale``), which makes them comparable with ``lut_estimate``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from sparsekws.core.errors import UserError
+from sparsekws.rtl.calibration import dense_scale
 from sparsekws.rtl.synth import synthesize
 
 # estimate.json's layer columns and the Yosys counts they are compared with
@@ -30,9 +36,11 @@ def handoff_layers(compile_dir: Path) -> list[dict]:
     return [layer for layer in layers if _source(compile_dir, layer["name"]).is_file()]
 
 
-def synth_handoff(compile_dir: Path, work_dir: Path, only: str | None = None, timeout_s: float = 3600,
-                  log=print) -> pd.DataFrame:
-    """One row per generated layer (name containing ``only``): its estimate beside Yosys."""
+def synth_handoff(compile_dir: Path, work_dir: Path, yosys_table: Path, only: str | None = None,
+                  timeout_s: float = 3600, log=print) -> pd.DataFrame:
+    """One row per generated layer (name containing ``only``): its estimate beside Yosys;
+    ``yosys_table``: the calibration table (``config/calibration/yosys_units.csv``)."""
+    lut_scale = dense_scale(pd.read_csv(yosys_table))["LUT"]
     rows = []
     for layer in handoff_layers(compile_dir):
         name = layer["name"]
@@ -45,10 +53,10 @@ def synth_handoff(compile_dir: Path, work_dir: Path, only: str | None = None, ti
         for column, key in COLUMNS.items():
             row[f"{key}_estimate"] = layer[column]
             row[f"{key}_yosys"] = getattr(result, key)
-        row |= {"ff_yosys": result.ff, "lut_mem_yosys": result.lut_mem, "depth_yosys": result.depth,
-                "yosys_seconds": result.seconds}
-        log(f"yosys: {name}: " + ", ".join(f"{key} {row[key + '_estimate']:g} vs {row[key + '_yosys']}"
-                                           for key in COLUMNS.values()))
+        row |= {"lut_yosys_finn_scale": round(result.lut / lut_scale), "ff_yosys": result.ff,
+                "lut_mem_yosys": result.lut_mem, "depth_yosys": result.depth, "yosys_seconds": result.seconds}
+        log(f"yosys: {name}: LUT {row['lut_estimate']:g} vs {row['lut_yosys_finn_scale']} on FINN's scale, "
+            + ", ".join(f"{key} {row[key + '_estimate']:g} vs {row[key + '_yosys']}" for key in ("bram18", "uram", "dsp")))
         rows.append(row)
     if not rows:
         raise UserError(f"no generated Verilog under {compile_dir / 'finn' / 'codegen'}"
