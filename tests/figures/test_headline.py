@@ -6,7 +6,7 @@ import pytest
 
 from sparsekws.figures.comparison import best_configuration, configurations, fit_status
 from sparsekws.core.stats import confidence_summary
-from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, headline_table
+from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, NUMENTA_REPORTED, headline_table, stock_designs
 from sparsekws.measure import RECORD_COLUMNS
 
 
@@ -84,3 +84,24 @@ def test_accuracy_gap_carries_its_interval_over_seeds():
     claim = BLOG_CLAIMS[[c.key for c in BLOG_CLAIMS].index("accuracy")].text
     assert ours[claim] == pytest.approx(-6.0)
     assert "(3 seeds)" in notes[claim] and "difference 95 % CI [" in notes[claim]
+
+
+def test_the_three_dense_baselines_and_numentas_sparse_sparse_side_by_side():
+    configs, best = blog_like()
+    estimates = [{"model": "dense", "board": "u250", "stock": {"fits": True, "fps": 500.0, "full_chip_fps": 2500.0,
+                                                               "networks_per_chip": 5}},
+                 {"model": "sparse", "board": "u250", "stock": {"fits": True, "fps": 9000.0, "full_chip_fps": 9000.0,
+                                                                "networks_per_chip": 1}}]
+    table = headline_table(configs, best, [("dense", "sparse")], {}, stock=stock_designs(estimates))
+    rows = table.set_index("claim")
+    assert rows.loc["U250 one network: sparse / our tuned dense", "our_value"] == pytest.approx(10000 / 1000)
+    assert rows.loc["U250 one network: sparse / FINN's stock dense", "our_value"] == pytest.approx(10000 / 500)
+    assert rows.loc["U250 full chip: sparse / FINN's stock dense", "our_value"] == pytest.approx(205000 / 2500)
+    reported = rows.loc["U250 full chip: sparse / Numenta's reported dense"]
+    assert reported["our_value"] == pytest.approx(205000 / NUMENTA_REPORTED["dense", "U250", "full chip"])
+    assert reported["blog_value"] == pytest.approx(1_369_863 / 12_195)  # Numenta's own sparse-sparse ratio
+    assert "reported" in reported["source"] and "(4 networks)" in reported["note"]
+    ours = rows.loc["ZU3EG one network: sparse / Numenta's reported sparse-sparse", "our_value"]
+    assert ours == pytest.approx(6800 / 45_455)
+    without = headline_table(configs, best, [("dense", "sparse")], {}).set_index("claim")
+    assert math.isnan(without.loc["U250 one network: sparse / FINN's stock dense", "our_value"])

@@ -44,7 +44,8 @@ def headline_table(args):
     accuracy = pd.read_csv(args.accuracy)
     table = headline.headline_table(configs, comparison.best_configuration(configs), pairs,
                                     results.accuracy_summaries(accuracy), args.head_start_s,
-                                    dict(zip(accuracy["model"], accuracy["nonzero_weights"])))
+                                    dict(zip(accuracy["model"], accuracy["nonzero_weights"])),
+                                    headline.stock_designs(read_json(p) for p in args.estimates))
     write_csv(args.csv, table)
     write_table_html(table, args.html, "Headline numbers: ours next to the blog's",
                      [note, f"blog: {headline.BLOG}", footer(args.config_hash, git_revision())])

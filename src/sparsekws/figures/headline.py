@@ -21,14 +21,20 @@ ZCU104 -> ``zcu104``, ZU3EG -> ``ultra96``). How each claim is computed:
 - accuracy: mean test accuracy over seeds, sparse minus dense, percentage points (reference:
   the paper);
 - weights: non-zero weights sparse/dense (reference: nupic.torch's GSCSparseCNN).
-Per-platform speed-ups (every platform of this run) follow, without a blog value.
+
+Then the baselines side by side (``baseline_rows``): the sparse CNN's U250 words/s (one network,
+full chip) over each dense baseline — our tuned dense design, FINN's stock dense design (the compile
+stage's ``stock`` search, ``stock_designs``) and Numenta's reported dense (``NUMENTA_REPORTED``,
+labelled as reported; its ``blog_value`` is Numenta's own sparse-sparse ratio to it) — and over
+Numenta's reported sparse-sparse designs (U250, ZU3EG). Per-platform speed-ups (every platform of
+this run) follow, without a blog value.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -42,6 +48,15 @@ BLOG = ("Numenta blog 'How Sparsity Enables Energy Efficient Deep Learning Netwo
 NUPIC = "nupic.torch GSCSparseCNN: about 194k non-zero weights vs about 1.72M dense parameters"
 PAPER = "Ahmad & Scheinkman, 'How Can We Be So Dense?' (arXiv 1903.11257), GSC test accuracy, 10 seeds"
 BLOG_BOARDS = {"U250": "u250", "ZCU104": "zcu104", "ZU3EG": "ultra96"}
+NUMENTA = ("Hunter, Spracklen & Ahmad, 'Two Sparsities Are Better Than One' (arXiv 2112.13896), GSC at 8 bits, "
+           "as summarised in a secondary source")
+#: Numenta's reported GSC words/s by (design, board, scope), and networks per U250 of its full chips
+NUMENTA_NETWORKS = {"dense": 4, "sparse-sparse": 20}
+NUMENTA_REPORTED = {
+    ("dense", "U250", "single network"): 3_049.0, ("dense", "U250", "full chip"): 12_195.0,
+    ("sparse-sparse", "U250", "single network"): 102_564.0, ("sparse-sparse", "U250", "full chip"): 1_369_863.0,
+    ("sparse-sparse", "ZU3EG", "single network"): 45_455.0,
+}
 HEADLINE_COLUMNS = ["comparison", "claim", "blog_value", "our_value", "unit", "source", "note", "reference"]
 
 
@@ -213,6 +228,59 @@ def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, Mapping[str, 
     raise KeyError(claim.key)
 
 
+def stock_designs(estimates: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
+    """(model, board) -> words/s of the stock FINN design (``single network``, ``full chip``) from
+    the compile stage's estimate records."""
+    designs = {}
+    for est in estimates:
+        stock = est.get("stock") or {}
+        if stock:
+            designs[est["model"], est["board"]] = {
+                "single network": float(stock["fps"]) if stock.get("fits") else 0.0,
+                "full chip": float(stock.get("full_chip_fps") or 0.0) if stock.get("networks_per_chip") else 0.0,
+                "networks": int(stock.get("networks_per_chip") or 0)}
+    return designs
+
+
+def _reported(design: str, board: str, scope: str) -> dict[str, Any]:
+    return {"throughput_words_per_s": NUMENTA_REPORTED[design, board, scope], "source": "reported",
+            "method": NUMENTA, "model": f"Numenta's {design}", "scope": scope,
+            "networks": NUMENTA_NETWORKS[design] if scope == "full chip" else 1}
+
+
+def _stock(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]], board: str, scope: str) -> dict | None:
+    design = stock.get((data.dense, board))
+    if design is None:
+        return None
+    return {"throughput_words_per_s": design[scope], "source": "estimated", "scope": scope,
+            "networks": design["networks"] if scope == "full chip" else 1,
+            "method": "compile stage, FINN's stock folding settings", "model": f"{data.dense} (stock FINN)"}
+
+
+def baseline_rows(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]]) -> list[dict[str, Any]]:
+    """The sparse model on the U250 over each dense baseline, and over Numenta's reported sparse-sparse designs."""
+    u250, zu3eg = BLOG_BOARDS["U250"], BLOG_BOARDS["ZU3EG"]
+    if data.missing_board(u250):
+        return []
+    rows = []
+    for scope, label in (("single network", "one network"), ("full chip", "full chip")):
+        sparse = data.row(data.sparse, u250, scope)
+        paper_ratio = NUMENTA_REPORTED["sparse-sparse", "U250", scope] / NUMENTA_REPORTED["dense", "U250", scope]
+        for what, dense, blog_value in (
+                ("our tuned dense", data.row(data.dense, u250, scope), np.nan),
+                ("FINN's stock dense", _stock(data, stock, u250, scope), np.nan),
+                ("Numenta's reported dense", _reported("dense", "U250", scope), paper_ratio),
+                ("Numenta's reported sparse-sparse", _reported("sparse-sparse", "U250", scope), np.nan)):
+            rows.append({"claim": f"U250 {label}: sparse / {what}", "blog_value": blog_value, "unit": "x",
+                         "reference": NUMENTA if "Numenta" in what else "", **_ratio(sparse, dense, f"U250 {label}")})
+    if not data.missing_board(zu3eg):
+        rows.append({"claim": "ZU3EG one network: sparse / Numenta's reported sparse-sparse", "blog_value": np.nan,
+                     "unit": "x", "reference": NUMENTA,
+                     **_ratio(data.row(data.sparse, zu3eg, "single network"),
+                              _reported("sparse-sparse", "ZU3EG", "single network"), "ZU3EG one network")})
+    return rows
+
+
 def platform_rows(data: _Data) -> list[dict[str, Any]]:
     """Speed-ups sparse/dense on every platform of this run, per configuration kind."""
     rows = []
@@ -242,9 +310,11 @@ def platform_rows(data: _Data) -> list[dict[str, Any]]:
 
 def headline_table(configs: pd.DataFrame, best: pd.DataFrame, pairs: list[tuple[str, str]],
                    accuracy: Mapping[str, Mapping[str, Any]], head_start_s: float = HEAD_START_S,
-                   nonzero_weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The comparison table: blog claims with our values, then per-platform speed-ups, per pair.
-    ``accuracy``: per model the test accuracy over seeds (``core.stats.confidence_summary``)."""
+                   nonzero_weights: Mapping[str, float] | None = None,
+                   stock: Mapping[tuple[str, str], Mapping[str, float]] | None = None) -> pd.DataFrame:
+    """The comparison table: blog claims with our values, the baselines side by side, then
+    per-platform speed-ups, per pair. ``accuracy``: per model the test accuracy over seeds
+    (``core.stats.confidence_summary``); ``stock``: ``stock_designs`` of the compile stage."""
     rows = []
     for dense, sparse in pairs:
         data = _Data(configs, best, dense, sparse)
@@ -252,5 +322,6 @@ def headline_table(configs: pd.DataFrame, best: pd.DataFrame, pairs: list[tuple[
             rows.append({"comparison": pair_label((dense, sparse)), "claim": claim.text,
                          "blog_value": claim.blog_value, "unit": claim.unit, "reference": claim.reference,
                          **claim_values(claim, data, accuracy, head_start_s, nonzero_weights)})
-        rows += [{"comparison": pair_label((dense, sparse)), **row} for row in platform_rows(data)]
+        rows += [{"comparison": pair_label((dense, sparse)), **row}
+                 for row in baseline_rows(data, stock or {}) + platform_rows(data)]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
