@@ -95,6 +95,15 @@ def test_a_bad_board_file_is_a_clear_error(tmp_path):
     (tmp_path / "half.yaml").write_text("name: half\n")
     with pytest.raises(ConfigError, match="must give name, part, clock_mhz and resources"):
         load_board(tmp_path / "half.yaml")
+    base = "name: b\npart: p\nclock_mhz: 100\nresources: {LUT: 10}\n"
+    for plan, message in (("floorplan: {slrs: 0}", "slrs, a positive integer"),
+                          ("floorplan: {slrs: 2, platform_reserve: {slr: 2, LUT: 1}, source: s}", "one of 0..1"),
+                          ("floorplan: {slrs: 2, platform_reserve: {slr: 0, LUT: -1}, source: s}", "non-negative"),
+                          ("floorplan: {slrs: 2, platform_reserve: {slr: 0, LUT: 1}}", "where the platform reserve")):
+        (tmp_path / "plan.yaml").write_text(base + plan + "\n")
+        with pytest.raises(ConfigError, match=message):
+            load_board(tmp_path / "plan.yaml")
+    assert load_board(BOARDS_DIR / "u250.yaml")["floorplan"]["slrs"] == 4
 
 
 def test_train_settings_apply_the_per_model_overrides():

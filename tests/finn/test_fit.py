@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sparsekws.core.errors import UserError
-from sparsekws.finn.fit import copies_that_fit, describe_fit, fit_design, to_bram36
+from sparsekws.finn.fit import describe_fit, fit_design, regions, to_bram36
 
 BOARD = {"name": "toy", "resources": {"LUT": 100_000, "FF": 200_000, "BRAM36": 100, "URAM": 0, "DSP": 50}}
 
@@ -51,8 +51,32 @@ def test_resource_missing_on_chip_does_not_fit():
 
 
 def test_exact_multiple_is_not_rounded_down():
-    assert copies_that_fit(20, 100, 0.8) == 4
-    assert copies_that_fit(0.1, 1, 0.3) == 3
+    assert fit_design({"LUT": 20_000}, BOARD, 0.8)["networks_per_chip"] == 4  # 0.8 x 100,000 / 20,000
+    assert fit_design({"LUT": 0.1}, {"resources": {"LUT": 1}}, 0.3)["networks_per_chip"] == 3
+
+
+SLR_BOARD = {"name": "four-die", "resources": {"LUT": 400_000, "BRAM36": 400, "URAM": 40, "DSP": 400},
+             "floorplan": {"slrs": 4, "platform_reserve": {"slr": 1, "LUT": 30_000, "BRAM36": 20, "URAM": 0, "DSP": 0},
+                           "source": "a test shell"}}
+
+
+def test_networks_are_packed_per_slr_with_the_platform_reserve_in_its_slr():
+    names = [(r["name"], r["reserved"]["LUT"]) for r in regions(SLR_BOARD)]
+    assert names == [("SLR0", 0), ("SLR1", 30_000), ("SLR2", 0), ("SLR3", 0)]
+    fit = fit_design({"LUT": 25_000, "BRAM_18K": 20, "DSP": 10}, SLR_BOARD, 0.8)
+    # per SLR 100,000 LUT: floor(80,000 / 25,000) = 3; SLR1: floor(50,000 / 25,000) = 2
+    assert [r["copies"] for r in fit["regions"]] == [3, 2, 3, 3]
+    assert fit["networks_per_chip"] == 11  # the whole chip as one region would say 12
+    assert fit_design({"LUT": 25_000, "BRAM_18K": 20, "DSP": 10}, BOARD | {"resources": SLR_BOARD["resources"]},
+                      0.8)["networks_per_chip"] == 12
+    assert fit["regions"][1]["binding_resource"] == "LUT" and fit["floorplan"] == "a test shell"
+    assert fit["utilisation"]["LUT"] == pytest.approx(0.25) and fit["utilisation_of"] == "SLR0"
+
+
+def test_a_network_larger_than_an_slr_does_not_fit_though_the_chip_could_hold_it():
+    fit = fit_design({"LUT": 90_000}, SLR_BOARD, 0.8)  # 22 % of the chip, 90 % of an SLR
+    assert fit["fits"] is False and fit["networks_per_chip"] == 0
+    assert "(90.0% of an SLR)" in describe_fit(fit, "four-die")
 
 
 def test_bad_budget():

@@ -149,4 +149,26 @@ def load_board(path: str | Path) -> dict[str, Any]:
     board = _read_mapping(path, "board file")
     if not {"name", "part", "clock_mhz", "resources"} <= set(board):
         raise ConfigError(f"board file {path} must give name, part, clock_mhz and resources")
+    _check_floorplan(board.get("floorplan"), path)
     return board
+
+
+def _check_floorplan(plan: Any, path: str | Path) -> None:
+    """A board's ``floorplan`` (``finn.fit``): SLR count, and the platform's reserve with its source."""
+    if plan is None:
+        return
+    slrs = plan.get("slrs", 1) if isinstance(plan, dict) else None
+    if not isinstance(slrs, int) or slrs < 1:
+        raise ConfigError(f"board file {path}: floorplan must be a mapping with slrs, a positive integer")
+    reserve = plan.get("platform_reserve")
+    if reserve is None:
+        return
+    numbers = {k: v for k, v in reserve.items() if k != "slr"} if isinstance(reserve, dict) else {}
+    if (not numbers or not set(numbers) <= {"LUT", "BRAM36", "URAM", "DSP"}
+            or not all(isinstance(v, (int, float)) and v >= 0 for v in numbers.values())):
+        raise ConfigError(f"board file {path}: floorplan.platform_reserve gives LUT, BRAM36, URAM and DSP "
+                          "as non-negative numbers (and slr)")
+    if not isinstance(reserve.get("slr", 0), int) or not 0 <= reserve.get("slr", 0) < slrs:
+        raise ConfigError(f"board file {path}: floorplan.platform_reserve.slr must be one of 0..{slrs - 1}")
+    if not plan.get("source"):
+        raise ConfigError(f"board file {path}: floorplan.source must say where the platform reserve comes from")
