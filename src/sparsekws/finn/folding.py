@@ -442,10 +442,14 @@ def placement_options(model, part: str, settings: Settings, board: Mapping[str, 
     return options
 
 
+def _worst(fit: Mapping[str, Any]) -> float:
+    """The highest utilisation of a fit (infinite for a resource the chip lacks)."""
+    return max((u if u is not None else math.inf) for u in fit["utilisation"].values())
+
+
 def _score(totals: Mapping[str, float], board: Mapping[str, Any], budget: float) -> tuple:
     fit = fit_design(totals, board, budget)
-    worst = max((u if u is not None else math.inf) for u in fit["utilisation"].values())
-    return (fit["networks_per_chip"] or 0, -worst)
+    return (fit["networks_per_chip"] or 0, -_worst(fit))
 
 
 def best_placement(base: Mapping[str, dict[str, Any]], options: Mapping[str, list], board: Mapping[str, Any],
@@ -573,7 +577,7 @@ def _search(model, part: str, board: Mapping[str, Any], budget: float, settings:
         start = 0
         for wwidth in settings.wwidth_max:
             # above the previous limit's floor a wider limit changes nothing: start at that floor
-            previous, stalled, out_of_resources, floor = None, 0, False, start
+            previous, stalled, out_of_resources, floor, used = None, 0, False, start, math.inf
             for index in range(start, len(ladder)):
                 candidate, folded = evaluate(model, part, board, budget, settings, ladder[index], wwidth, mem_mode)
                 if previous is not None and candidate.max_cycles >= previous:
@@ -585,15 +589,17 @@ def _search(model, part: str, board: Mapping[str, Any], budget: float, settings:
                 candidates.append(candidate)
                 if candidate.fits and (best is None or _better(candidate, best[0])):
                     best = (candidate, folded)
-                if not candidate.refused and not candidate.fit["fits"]:
+                if not candidate.refused and not candidate.fit["fits"] and _worst(candidate.fit) >= used:
                     out_of_resources = True  # more parallelism only costs more: stop this ladder
                     break
+                # (a folding too slow to fit can still shrink with more parallelism: memories of
+                # embedded weights a few bits wide and very deep fill more blocks than wide ones)
+                used = _worst(candidate.fit) if not candidate.refused else used
             if out_of_resources:
                 break  # a wider weight limit only allows more parallelism, which no longer fits
             start = floor
     if best is None:
-        fallback = min(candidates, key=lambda c: max((u if u is not None else math.inf)
-                                                     for u in c.fit["utilisation"].values()))
+        fallback = min(candidates, key=lambda c: _worst(c.fit))
         folded = apply_attrs(fold(model, fallback.target_cycles, fallback.wwidth_max, fallback.mem_mode, part, board),
                              fallback.attrs)
         best = (fallback, folded)
