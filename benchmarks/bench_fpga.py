@@ -124,9 +124,12 @@ def print_summary(model: str, board: str, summary: Mapping[str, Any]) -> None:
     for design in DESIGNS:
         chip = summary[design]
         full = chip["full_chip"]
+        regions = full.get("regions", []) if full else []
+        per_region = ("; per SLR " + ", ".join(f"{r['name']} {r['copies']} ({r['binding_resource']})" for r in regions)
+                      if len(regions) > 1 else "")
         chip_text = (f"full chip {_number(chip['full_chip_fps'])} words/s = {_number(full['networks_per_chip'])} x "
-                     f"{_number(full['fps'])} ({_number(full['max_cycles'])} cycles, {full['binding_resource']})"
-                     if full else "no design fits the chip")
+                     f"{_number(full['fps'])} ({_number(full['max_cycles'])} cycles, {full['binding_resource']}"
+                     f"{per_region})" if full else "no design fits the chip")
         print(f"   {design:>5}: fastest network {_number(chip['max_cycles'])} cycles, {_number(chip['fps'])} "
               f"words/s, {_number(chip['copies_of_fastest'])} per chip ({chip['binding_resource']}); {chip_text}")
 

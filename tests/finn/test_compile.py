@@ -70,6 +70,8 @@ def test_estimate_fields_and_positive_numbers(builds):
         assert est["full_chip_fps"] == pytest.approx(full["networks_per_chip"] * full["fps"])
         assert est["full_chip_fps"] >= est["fit"]["networks_per_chip"] * est["fps"] * (1 - 1e-12)
         assert full["max_cycles"] >= est["max_cycles"]
+        assert [r["name"] for r in full["regions"]] == ["chip"]  # no floorplan in these board files
+        assert full["regions"][0]["copies"] == full["networks_per_chip"]
         assert est["dataflow_partitions"] == 1
         assert est["python_execution"]["passed"] is True
         assert est["provenance"]["config_hash"] and est["provenance"]["git_revision"]

@@ -96,7 +96,8 @@ def _folding(candidate: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def full_chip_design(candidate: dict[str, Any] | None, clock_hz: float) -> dict[str, Any] | None:
     """The search's design with the most words/s per chip (copies x fps; ``folding.best_full_chip``):
-    its per-network speed, latency, copies, binding resource and folding; ``None`` if nothing fits."""
+    its per-network speed, latency, copies (per region too: ``finn.fit.regions``), binding resource
+    and folding; ``None`` if nothing fits."""
     if not candidate:
         return None
     fps = clock_hz / candidate["max_cycles"]
@@ -104,6 +105,8 @@ def full_chip_design(candidate: dict[str, Any] | None, clock_hz: float) -> dict[
     return {"max_cycles": candidate["max_cycles"], "fps": fps, "networks_per_chip": candidate["networks_per_chip"],
             "full_chip_fps": candidate["networks_per_chip"] * fps, "binding_resource": candidate["binding_resource"],
             "utilisation": candidate["fit"]["utilisation"], "totals": candidate["totals"],
+            "regions": [{key: region[key] for key in ("name", "copies", "binding_resource")}
+                        for region in candidate["fit"].get("regions", [])],
             "latency": {"cycles": latency_cycles, "ms": latency_cycles / clock_hz * 1e3},
             "target_cycles": candidate["target_cycles"], "wwidth_max": candidate["wwidth_max"],
             "mem_mode": candidate.get("mem_mode"), "folding": _folding(candidate)}
