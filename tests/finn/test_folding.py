@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.fixtures import write_mlp_fixture
+from support.fixtures import mlp_config, write_mlp_fixture
 
 from sparsekws.finn import folding
 from sparsekws.finn.build import BuildTarget, estimate_dataflow
@@ -107,6 +107,20 @@ def test_placement_options_skip_uram_on_chips_without(dataflow):
     assert options  # at least one layer has a choice
     assert all(attrs.get("ram_style") != "ultra" for choices in options.values() for attrs, _ in choices)
     assert not folding.placement_options(dataflow, PART, folding.STOCK, board())  # stock: no choices
+
+
+def test_sparse_units_keep_their_rom_weights_out_of_uram(tmp_path):
+    """The generated sparse unit holds its trained weights as a ROM: block RAM or LUTs, never URAM."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    qonnx, ref = write_mlp_fixture(tmp_path / "in", 0.1, hidden=(64, 64), samples=2)
+    estimate_dataflow(qonnx, ref, BuildTarget(PART, clock_mhz=100, target_fps=1000), tmp_path / "finn",
+                      model_cfg=mlp_config(0.1, hidden=(64, 64)))
+    sparse_flow = ModelWrapper(str(tmp_path / "finn" / "onnx" / "dataflow_model.onnx"))
+    options = folding.placement_options(sparse_flow, PART, folding.TUNED, board(uram=64))
+    sparse = [name for name in options if name.startswith("SparseMVAU")]
+    assert sparse, "the fixture's sparse layer has memory choices"
+    assert {attrs.get("ram_style") for name in sparse for attrs, _ in options[name]} <= {"block", "distributed"}
 
 
 def _identity():

@@ -60,6 +60,10 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
             # and of MH (as PE, sparse_sparse), ascending: the folding search may change mode
             "simd_bank_depth": ("ints", False, []),
             "pe_bank_depth": ("ints", False, []),
+            # the generated unit (``finn.ops.hdl``) holds the trained weights as a ROM: block RAM or
+            # LUTs; URAM cannot be initialised by the bitstream, and FINN's runtime-writeable
+            # (AXI-lite) weight path is not built for this unit, so "ultra" is not a choice
+            "ram_style": ("s", False, "auto", {"auto", "block", "distributed"}),
         })
         return attrs
 
