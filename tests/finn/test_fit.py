@@ -92,3 +92,10 @@ def test_require_fit_refuses_over_budget_naming_binding_resource():
     with pytest.raises(FitError, match=r"does NOT fit toy at a 80% budget; binding resource BRAM36 \(85.0%\)"):
         require_fit(over, "toy")
     assert issubclass(FitError, UserError)
+
+
+def test_a_single_die_board_keeps_its_reserve_out_of_the_budget():
+    board = BOARD | {"floorplan": {"slrs": 1, "platform_reserve": {"LUT": 50_000}, "source": "a test shell"}}
+    assert fit_design({"LUT": 20_000}, board, 0.8)["networks_per_chip"] == 1  # (80,000 - 50,000) / 20,000
+    over = fit_design({"LUT": 40_000}, board, 0.8)  # within 80 % of the chip, not beside the reserve
+    assert over["fits"] is False and over["networks_per_chip"] == 0

@@ -79,7 +79,6 @@ def fit_design(used: Mapping[str, float], board: Mapping[str, Any], budget: floa
         else:
             utilisation[name] = need[name] / free[name] if free[name] > 0 else math.inf
     binding = max(RESOURCES, key=lambda r: utilisation[r])
-    fits = all(u <= budget + 1e-12 for u in utilisation.values())
     per_region = []
     for place in places:
         copies = {name: _copies(need[name], budget * place["resources"][name] - place["reserved"][name])
@@ -90,6 +89,8 @@ def fit_design(used: Mapping[str, float], board: Mapping[str, Any], budget: floa
                            "reserved": place["reserved"]})
     counts = [r["copies"] for r in per_region]
     networks = None if None in counts else sum(counts)
+    # one copy within the budget of a free region (and somewhere to put it, reserve counted)
+    fits = all(u <= budget + 1e-12 for u in utilisation.values()) and (networks is None or networks >= 1)
     by_resource = {name: sum(r["copies_by_resource"][name] for r in per_region)
                    for name in RESOURCES if need[name] > 0}
     plan = board.get("floorplan") or {}
