@@ -28,7 +28,7 @@ def _node(op_type, domain, **attrs):
 DENSE_CASES = [
     {},
     {"MW": 1600, "MH": 1000, "PE": 20, "SIMD": 32},
-    {"MW": 1600, "MH": 1000, "PE": 1, "SIMD": 1, "ram_style": "ultra"},
+    {"MW": 1600, "MH": 1000, "PE": 1, "SIMD": 1, "ram_style": "block"},  # (URAM: not for the unit's ROM weights)
     {"PE": 32, "SIMD": 64, "ram_style": "distributed", "ram_style_thresholds": "distributed"},
     {"resType": "dsp", "inputDataType": "INT8", "accDataType": "INT24", "noActivation": 1, "outputDataType": "INT24"},
     {"mem_mode": "internal_embedded", "numInputVectors": [1, 14, 14], "MW": 200, "SIMD": 5},
@@ -50,6 +50,14 @@ def test_dense_limit_equals_finn_mvau_estimates_exactly(attrs, mode):
                    "bram_efficiency_estimation", "uram_efficiency_estimation"):
         assert getattr(ours, method)(PART) == pytest.approx(getattr(finn, method)(PART), rel=1e-12), method
     assert ours.get_op_and_param_counts() == finn.get_op_and_param_counts()
+
+
+def test_sparse_unit_weights_cannot_be_placed_in_uram():
+    from qonnx.custom_op.registry import getCustomOp
+
+    ours = getCustomOp(_node("SparseMVAU", DOMAIN, sparse_mode="sparse_weights", fan_in=4, ram_style="ultra"))
+    with pytest.raises(AssertionError, match="ram_style = ultra not in"):
+        ours.get_nodeattr("ram_style")
 
 
 def _fixed_fan_in(mw, mh, density, seed=0):
