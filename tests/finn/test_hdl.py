@@ -101,6 +101,21 @@ def test_sparse_mvau_verilog_streams_what_the_op_computes_at_its_modelled_cycles
     assert result.cycles_per_frame_sim == inst.get_exp_cycles() == max(4 * inst.cost_unit().words, 48 // 4)
 
 
+@pytest.mark.parametrize("ram_style, rom_style", [("block", "block"), ("distributed", "distributed")])
+def test_sparse_weight_roms_are_declared_where_the_model_counts_them(ram_style, rom_style):
+    import re
+
+    from sparsekws.finn.ops.hdl import unit_verilog
+
+    model, inst = _matrix_model(mw=512, mh=64, fan_in=128)
+    inst.set_nodeattr("ram_style", ram_style)
+    assert bool(inst.cost_unit().bram18()) == (rom_style == "block")
+    text = unit_verilog(inst, model, "unit")
+    weights = re.findall(r'^\s*(\(\* rom_style = "(\w+)" \*\) )?reg \[\d+:0\] (wmem\d+) \[0:\d+\];', text, flags=re.M)
+    assert weights and all(style == rom_style for _, style, _ in weights)
+    assert 'rom_style' not in "".join(line for line in text.split("\n") if " thr" in line)  # thresholds untouched
+
+
 def test_sparse_sparse_scatter_verilog_streams_what_the_op_computes_at_its_modelled_cycles(tmp_path):
     from sparsekws.rtl.sim import simulate
     from sparsekws.rtl.tools import ToolMissing, apply_verilator_env

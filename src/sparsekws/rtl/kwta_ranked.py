@@ -36,16 +36,13 @@ import re
 
 import numpy as np
 
-from sparsekws.rtl.text import Text, const, zext
+from sparsekws.rtl.text import MEMORY_DECLARATION, Text, const, zext
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import (HISTOGRAM_SETS, RankedKwtaShape, check_rank_table, memories, placement, rank_codes,
                                   slot_bits)
 
 #: Synthesis attribute value (Vivado and Yosys ``ram_style``) of each ``units.kwta.placement``.
 RAM_STYLE_ATTRIBUTE = {"lutram": "distributed", "bram": "block", "uram": "ultra"}
-MEMORY_DECLARATION = re.compile(r"^(\s*)reg \[[^\]]+\] (\w+) \[0:\d+\];")
-
-
 class _Unit:
     """Widths and text pieces of one generated unit."""
 

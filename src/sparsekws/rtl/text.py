@@ -3,6 +3,8 @@ collector with the common module header, ROMs and datapath snippets."""
 
 from __future__ import annotations
 
+import re
+
 
 def const(width: int, value: int) -> str:
     """A sized constant; negative values as two's complement."""
@@ -75,3 +77,19 @@ class Text:
                            if obits > 1 else f"({total} >= $signed({thr}[{j * acc_bits} +: {acc_bits}]))"
                            for j in range(count))
         self.add(f"  wire [{obits - 1}:0] {name} = {terms};")
+
+
+#: a memory declaration ``reg [w:0] name [0:d];`` (group 1: indent, group 2: name)
+MEMORY_DECLARATION = re.compile(r"^(\s*)reg \[[^\]]+\] (\w+) \[0:\d+\];")
+
+
+def with_memory_attribute(verilog: str, names: str, attribute: str) -> str:
+    """``verilog`` with ``attribute`` (e.g. ``(* rom_style = "block" *)``) before every memory
+    declaration whose name matches the regular expression ``names`` (whole name)."""
+    pattern = re.compile(names)
+    lines = []
+    for line in verilog.split("\n"):
+        found = MEMORY_DECLARATION.match(line)
+        hit = found and pattern.fullmatch(found.group(2))
+        lines.append(f"{found.group(1)}{attribute} {line.lstrip()}" if hit else line)
+    return "\n".join(lines)

@@ -38,6 +38,7 @@ from sparsekws.rtl.constant_mvu import constant_mvu
 from sparsekws.rtl.kwta_pairs import kwta_pairs
 from sparsekws.rtl.kwta_ranked import ranked_kwta
 from sparsekws.rtl.scatter_conv import scatter_conv
+from sparsekws.rtl.text import with_memory_attribute
 from sparsekws.rtl.verilog import MvuShape
 from sparsekws.units import golden
 
@@ -121,10 +122,19 @@ def unit_generator(inst, model):
     return generators[kind], (shape, weights, thresholds)
 
 
+#: the weight memories of the sparse matrix units (``rtl.verilog``)
+WEIGHT_ROMS = r"wmem\d+(_\d+)?|rmem\d+"
+
+
 def unit_verilog(inst, model, name: str) -> str:
-    """Verilog of the node's unit as module ``name`` (raises ``HdlUnsupported``)."""
+    """Verilog of the node's unit as module ``name`` (raises ``HdlUnsupported``); a sparse matrix
+    unit's weight ROMs carry the ``rom_style`` its cost model counts (block RAM, else LUTs)."""
     generator, arguments = unit_generator(inst, model)
-    return generator(name, *arguments)
+    text = generator(name, *arguments)
+    if inst.onnx_node.op_type.startswith("SparseMVAU") and inst.get_nodeattr("sparse_mode") != "constant":
+        style = "block" if inst.cost_unit().bram18() else "distributed"
+        text = with_memory_attribute(text, WEIGHT_ROMS, f'(* rom_style = "{style}" *)')
+    return text
 
 
 def wrapper_verilog(top: str, unit: str, in_width: int, out_width: int) -> str:
