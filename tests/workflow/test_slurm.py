@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,11 @@ def test_a_link_is_stale_only_when_its_test_cluster_has_no_live_daemon(tmp_path)
     (cluster / "daemons.yaml").write_text(yaml.safe_dump({"slurmd": 2**22 + 7}))
     assert left_by_dead_cluster(link)  # its daemon is gone
     live = subprocess.Popen(["sleep", "30"])
+    comm = Path(f"/proc/{live.pid}/comm")
+    for _ in range(200):  # Popen can return before the kernel renames the child (vfork): wait for the exec
+        if comm.read_text().strip() == "sleep":
+            break
+        time.sleep(0.01)
     try:
         (cluster / "daemons.yaml").write_text(yaml.safe_dump({"slurmd": 2**22 + 7, "sleep": live.pid}))
         assert not left_by_dead_cluster(link)  # one daemon still runs
