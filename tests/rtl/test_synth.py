@@ -30,3 +30,18 @@ def test_small_kwta_synthesises(tmp_path):
     result = synth.synthesize(ranked_kwta("kwta_small", shape, np.tile(np.arange(4), (4, 1))), "kwta_small", tmp_path)
     assert result.lut > 0 and result.ff >= 2 * 2  # the registered 2 x 2-bit input beat at least
     assert result.bram18 == 0 and result.dsp == 0 and result.depth > 1
+
+
+@pytest.mark.parametrize("style, in_bram", [("distributed", False), ("block", True)])
+def test_a_rom_goes_where_its_vivado_rom_style_says(tmp_path, style, in_bram):
+    """Vivado's rom_style "distributed" is Yosys' "logic": the ROM becomes LUTs, not block RAM."""
+    try:
+        yosys_path()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    words = "\n".join(f"    m[{i}] = 16'h{(i * 7919) % 65536:04x};" for i in range(1024))
+    verilog = (f'module rom(input clk, input [9:0] a, output reg [15:0] q);\n'
+               f'  (* rom_style = "{style}" *) reg [15:0] m [0:1023];\n  initial begin\n{words}\n  end\n'
+               "  always @(posedge clk) q <= m[a];\nendmodule\n")
+    result = synth.synthesize(verilog, "rom", tmp_path)
+    assert (result.bram18 > 0) == in_bram and (result.lut > 50) != in_bram

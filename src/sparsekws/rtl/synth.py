@@ -69,6 +69,11 @@ def parse_depth(log: str) -> int:
     return int(match.group(1))
 
 
+#: Vivado's attribute values Yosys spells otherwise: a ROM in LUTs is "distributed" to Vivado and
+#: "logic" to Yosys (whose LUT-RAM mapping wants a write port)
+YOSYS_SPELLING = {'rom_style = "distributed"': 'rom_style = "logic"'}
+
+
 def synthesize(verilog: str, top: str, work_dir: str | os.PathLike, family: str = "xcup",
                timeout_s: float = 3600, dsp: bool = True) -> SynthResult:
     """Run ``synth_xilinx -family <family> -flatten`` on ``verilog`` (module ``top``); ``dsp=False``
@@ -76,6 +81,8 @@ def synthesize(verilog: str, top: str, work_dir: str | os.PathLike, family: str 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     source = work / f"{top}.v"
+    for vivado, yosys in YOSYS_SPELLING.items():
+        verilog = verilog.replace(vivado, yosys)
     source.write_text(verilog)
     stat = work / "stat.json"
     # ltp's -noff does not know Xilinx flip-flops: select the combinational cells by hand
