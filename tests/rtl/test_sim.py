@@ -1,6 +1,7 @@
 """cocotb + Verilator harness: one small sparse unit simulated for real, and the comparison logic."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -40,3 +41,16 @@ def test_compare_counts_mismatches_and_measures_rate():
     assert out.cycles_per_frame_sim == 10.0 and out.first_frame_latency == 12
     short = sim.compare(case, {"outputs": ["5"], "out_cycles": [12], "cycles": 500})
     assert short.mismatches == 5 and not short.passed and "timeout" in short.first_mismatch
+
+
+def test_make_variables_reach_the_build_and_the_environment_is_restored(monkeypatch):
+    monkeypatch.delenv("MAKEFLAGS", raising=False)
+    with sim._make_variables(sim.UNOPTIMISED_BUILD):
+        assert os.environ["MAKEFLAGS"] == "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
+    assert "MAKEFLAGS" not in os.environ
+    monkeypatch.setenv("MAKEFLAGS", "-j2")  # a parent make's flags are kept
+    with sim._make_variables("OPT_FAST=-O0"):
+        assert os.environ["MAKEFLAGS"] == "-j2 OPT_FAST=-O0"
+    assert os.environ["MAKEFLAGS"] == "-j2"
+    with sim._make_variables(""):  # an optimised build: nothing added
+        assert os.environ["MAKEFLAGS"] == "-j2"
