@@ -32,17 +32,17 @@ the ``2`` is the load pipeline (ROM, histogram read) before a loaded frame can b
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from sparsekws.rtl.text import MEMORY_DECLARATION, Text, const, zext
+from sparsekws.rtl.text import Text, const, with_memory_attribute, zext
 from sparsekws.units.bits import clog2
 from sparsekws.units.kwta import (HISTOGRAM_SETS, RankedKwtaShape, check_rank_table, memories, placement, rank_codes,
                                   slot_bits)
 
 #: Synthesis attribute value (Vivado and Yosys ``ram_style``) of each ``units.kwta.placement``.
 RAM_STYLE_ATTRIBUTE = {"lutram": "distributed", "bram": "block", "uram": "ultra"}
+
+
 class _Unit:
     """Widths and text pieces of one generated unit."""
 
@@ -104,19 +104,13 @@ def ram_style_attributes(verilog: str, shape: RankedKwtaShape) -> str:
     (``(* ram_style = ... *)``; a ROM only when it goes to BRAM, ``(* rom_style = "block" *)``: in
     LUTs a ROM is logic, which synthesis chooses by itself), so that synthesis maps it where the
     cost model counts it."""
-    styles = []
     for memory in memories(shape):
         kind = placement(memory, shape.ram_style)
         if memory.rom and kind == "lutram":
             continue
         attribute = '(* rom_style = "block" *)' if memory.rom else f'(* ram_style = "{RAM_STYLE_ATTRIBUTE[kind]}" *)'
-        styles.append((re.compile("^" + memory.name.replace("<s>", r"\d+").replace("<h>", r"\d+") + "$"), attribute))
-    lines = []
-    for line in verilog.split("\n"):
-        found = MEMORY_DECLARATION.match(line)
-        style = next((s for pattern, s in styles if found and pattern.match(found.group(2))), None)
-        lines.append(f"{found.group(1)}{style} {line.lstrip()}" if style else line)
-    return "\n".join(lines)
+        verilog = with_memory_attribute(verilog, memory.name.replace("<s>", r"\d+").replace("<h>", r"\d+"), attribute)
+    return verilog
 
 
 def _declarations(u: _Unit) -> None:
