@@ -242,19 +242,23 @@ def stock_designs(estimates: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str
     return designs
 
 
+def _design(model: str, words_per_s: float, networks: int, scope: str, source: str, method: str) -> dict[str, Any]:
+    """A baseline design as a configuration row (the columns ``_ratio`` reads)."""
+    return {"model": model, "throughput_words_per_s": words_per_s, "networks": networks if scope == "full chip" else 1,
+            "scope": scope, "source": source, "method": method}
+
+
 def _reported(design: str, board: str, scope: str) -> dict[str, Any]:
-    return {"throughput_words_per_s": NUMENTA_REPORTED[design, board, scope], "source": "reported",
-            "method": NUMENTA, "model": f"Numenta's {design}", "scope": scope,
-            "networks": NUMENTA_NETWORKS[design] if scope == "full chip" else 1}
+    return _design(f"Numenta's {design}", NUMENTA_REPORTED[design, board, scope], NUMENTA_NETWORKS[design], scope,
+                   "reported", NUMENTA)
 
 
 def _stock(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]], board: str, scope: str) -> dict | None:
     design = stock.get((data.dense, board))
     if design is None:
         return None
-    return {"throughput_words_per_s": design[scope], "source": "estimated", "scope": scope,
-            "networks": design["networks"] if scope == "full chip" else 1,
-            "method": "compile stage, FINN's stock folding settings", "model": f"{data.dense} (stock FINN)"}
+    return _design(f"{data.dense} (stock FINN)", design[scope], design["networks"], scope, "estimated",
+                   "compile stage, FINN's stock folding settings")
 
 
 def baseline_rows(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]]) -> list[dict[str, Any]]:
