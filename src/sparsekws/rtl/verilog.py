@@ -102,11 +102,12 @@ def _check_thresholds(shape: MvuShape, thresholds: np.ndarray) -> None:
         raise ValueError(f"thresholds must have shape {expected}, got {np.shape(thresholds)}")
 
 
-def output_stage(t: Text, shape: MvuShape, last: str, totals: list[str], thr_words: list[list[int]],
+def output_stage(t: Text, shape: MvuShape, last: str, totals: list[str], thr_words: list[list[int]] | None,
                   thr_addr: str) -> None:
-    """Thresholds per PE (registered read at ``thr_addr``) and the output register."""
-    outs = []
-    for pe, total in enumerate(totals):
+    """Thresholds per PE (registered read at ``thr_addr``) and the output register; without
+    threshold words (``None``) the accumulators themselves are the outputs."""
+    outs = [] if thr_words is not None else list(totals)
+    for pe, total in enumerate(totals if thr_words is not None else []):
         thr = t.rom(f"thr{pe}", ((1 << shape.obits) - 1) * shape.acc_bits, thr_words[pe], thr_addr, "adv")
         t.thresholds(f"q{pe}", total, thr, shape.acc_bits, shape.obits)
         outs.append(f"q{pe}")
@@ -132,17 +133,24 @@ def _fold_counters(t: Text, shape: MvuShape, sf_count: int, fire: str) -> None:
           "    end", "  end")
 
 
-def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray) -> str:
-    """Dense matrix-vector-threshold unit; cycles per frame NF*SF (``cycles.dense_mvu``)."""
+def out_bits(shape: MvuShape, thresholds: np.ndarray | None) -> int:
+    """Bits per output lane: the threshold levels' width, or the accumulator's without thresholds."""
+    return shape.acc_bits if thresholds is None else shape.obits
+
+
+def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.ndarray | None) -> str:
+    """Dense matrix-vector-threshold unit; cycles per frame NF*SF (``cycles.dense_mvu``); without
+    ``thresholds`` (a last layer) it outputs the signed accumulators (``out_bits``)."""
     shape.check("dense_mvu")
     weights = np.asarray(weights, dtype=np.int64)
     if weights.shape != (shape.rows, shape.cols):
         raise ValueError(f"weights must have shape {(shape.rows, shape.cols)}, got {weights.shape}")
-    _check_thresholds(shape, thresholds)
+    if thresholds is not None:
+        _check_thresholds(shape, thresholds)
     sf_count, ab, wb, simd = shape.cols // shape.simd, shape.abits, shape.wbits, shape.simd
     t = Text()
     t.header(name, f"dense MVU {shape.rows}x{shape.cols} PE={shape.pe} SIMD={simd} W{wb}A{ab}->{shape.obits}",
-             simd * ab, shape.pe * shape.obits)
+             simd * ab, shape.pe * out_bits(shape, thresholds))
     t.add("  wire adv = !out_valid || out_ready;", "  wire fetch;")
     _fold_counters(t, shape, sf_count, "fetch")
     first = "(nf == 0)" if shape.nf > 1 else "1'b1"
@@ -170,14 +178,14 @@ def dense_mvu(name: str, shape: MvuShape, weights: np.ndarray, thresholds: np.nd
     return _fold_datapath(t, shape, thresholds, products)
 
 
-def _fold_datapath(t: Text, shape: MvuShape, thresholds: np.ndarray, products: list, acc_words: int = 1) -> str:
+def _fold_datapath(t: Text, shape: MvuShape, thresholds: np.ndarray | None, products: list, acc_words: int = 1) -> str:
     """Per PE the dot product of its (weight, activation) ``products``, the accumulator(s) (see
     ``_accumulate``) and the thresholds; then the output stage. Returns the module's text."""
     for pe, pairs in enumerate(products):
         t.dot(f"dot{pe}", shape.acc_bits, pairs)
         _accumulate(t, pe, shape.acc_bits, acc_words)
-    output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)],
-                  [threshold_words(shape, thresholds, pe) for pe in range(shape.pe)], "nf")
+    thr_words = None if thresholds is None else [threshold_words(shape, thresholds, pe) for pe in range(shape.pe)]
+    output_stage(t, shape, "last_q", [f"tot{pe}" for pe in range(shape.pe)], thr_words, "nf")
     t.footer()
     return t.text()
 

@@ -47,14 +47,14 @@ class HdlUnsupported(ValueError):
     """This node's configuration has no RTL generator (the message says why)."""
 
 
-def _integers(array: np.ndarray, what: str) -> np.ndarray:
+def integers(array: np.ndarray, what: str) -> np.ndarray:
     values = np.asarray(array, dtype=np.float64)
     if not np.array_equal(values, np.round(values)):
         raise HdlUnsupported(f"{what} are not integers (streamline the model first)")
     return values.astype(np.int64)
 
 
-def _thresholds(inst, model, rows: int) -> np.ndarray:
+def node_thresholds(inst, model, rows: int) -> np.ndarray:
     """The node's thresholds ``[rows, 2^obits - 1]`` as the RTL threshold stage takes them (unsigned output)."""
     if inst.get_nodeattr_types().get("noActivation") and inst.get_nodeattr("noActivation"):
         raise HdlUnsupported("no thresholds (noActivation=1): the RTL units end in a threshold stage")
@@ -73,9 +73,9 @@ def _thresholds(inst, model, rows: int) -> np.ndarray:
 def mvu_unit(inst, model):
     """``(generator kind, MvuShape, weights [rows, cols], thresholds)`` of a ``SparseMVAU`` node."""
     node, unit = inst.onnx_node, inst.cost_unit()
-    thresholds = _thresholds(inst, model, unit.mh)
+    thresholds = node_thresholds(inst, model, unit.mh)
     odt = inst.get_output_datatype()
-    weights = _integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
+    weights = integers(model.get_initializer(node.input[1]), "weights").T  # [MH, MW]
     common = dict(rows=unit.mh, cols=unit.mw, pe=unit.pe, simd=unit.simd, wbits=unit.weight_bits,
                   abits=unit.input_bits, obits=odt.bitwidth(), in_signed=unit.input_signed)
     if unit.mode == "constant":
@@ -114,8 +114,8 @@ def unit_generator(inst, model):
         return (kwta_pairs if len(arguments) == 3 else ranked_kwta), arguments
     if inst.onnx_node.op_type.startswith("ScatterConv"):
         shape = inst.cost_unit()
-        weights = inst.torch_weights(_integers(model.get_initializer(inst.onnx_node.input[1]), "weights"))
-        return scatter_conv, (shape, weights, _thresholds(inst, model, shape.outputs))
+        weights = inst.torch_weights(integers(model.get_initializer(inst.onnx_node.input[1]), "weights"))
+        return scatter_conv, (shape, weights, node_thresholds(inst, model, shape.outputs))
     kind, shape, weights, thresholds = mvu_unit(inst, model)
     generators = {"constant": constant_mvu, "sparse": verilog.sparse_mvu, "sparse_sparse": verilog.sparse_sparse_mvu,
                   "sparse_sparse_scatter": verilog.sparse_sparse_scatter_mvu}

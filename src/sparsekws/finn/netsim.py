@@ -1,0 +1,146 @@
+"""Whole-network RTL simulation of a compiled model (what the ``netsim`` command runs).
+
+The compile folder's dataflow graph (``finn/onnx/dataflow_model.onnx``, the tuned folding of one
+network) becomes one Verilog module of the project's units (``finn.network``), stitched by FIFOs
+and width converters and simulated with Verilator (``rtl.netsim``: FIFO depths from a sizing pass,
+then a back-to-back measurement pass). The inputs are the first ``words`` words of the features
+file (``network_words``: the test split first), as the QONNX model takes them; the expected outputs are the QONNX model's logits
+(executed in Python) divided by the float scale the dataflow partition leaves on the host, which
+must be integers: every word's simulated integer logits are compared with them.
+
+The record (``netsim.json``): words, words whose logits differ (with the first), top-class
+agreement, steady-state cycles per word (mean, p99, max), the first word's latency, the words/s at
+the board clock that the compile stage assumed, the compile stage's modelled cycles beside them, the
+FIFO depths, every stage, provenance. ``source`` is ``simulated``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sparsekws.core.files import read_json
+from sparsekws.core.provenance import stamp
+from sparsekws.finn.network import NetworkUnsupported, network_stages
+from sparsekws.rtl import netsim
+
+log = logging.getLogger(__name__)
+SIMULATED = "simulated"
+METHOD = ("Verilator (C++ testbench) of the whole network stitched from the project's Verilog units, FIFOs sized "
+          "from a rate-limited pass; back-to-back words, output always ready; words/s at the board clock "
+          "the compile stage assumed (no timing closure checked)")
+ROUNDING = 0.05  # largest |QONNX logit / scale - integer| accepted as an integer (float32 rounding)
+
+
+def host_io(parent) -> tuple[tuple[int, ...], float]:
+    """The NCHW->NHWC permutation before the dataflow partition and the float scale after it."""
+    from onnx import helper
+
+    perm, scale = None, 1.0
+    for node in parent.graph.node:
+        if node.op_type == "Transpose":
+            perm = tuple(helper.get_attribute_value(a) for a in node.attribute if a.name == "perm")[0]
+        elif node.op_type == "Mul":
+            value = parent.get_initializer(node.input[1])
+            if value is None or np.size(value) != 1:
+                raise NetworkUnsupported("the host's Mul after the dataflow partition is not one scalar scale")
+            scale = float(np.asarray(value).reshape(()))
+        elif node.op_type != "StreamingDataflowPartition":
+            raise NetworkUnsupported(f"host node {node.name} ({node.op_type}) is not simulated")
+    return perm or (0,), scale
+
+
+def expected_logits(qonnx_logits: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """The integer logits the hardware must produce and the largest distance of QONNX / scale from them."""
+    ratio = np.asarray(qonnx_logits, dtype=np.float64) / scale
+    rounded = np.round(ratio)
+    return rounded.astype(np.int64), float(np.max(np.abs(ratio - rounded))) if ratio.size else 0.0
+
+
+SPLITS = ("test", "validation", "train")  # words are drawn in this order
+
+
+def network_words(features_path: Path, qonnx: Path, words: int) -> dict[str, np.ndarray]:
+    """The first ``words`` words of the test split (then validation, then train, where the test
+    split has fewer) in the QONNX model's input shape: ``x``, ``labels``, ``split`` per word and
+    the QONNX model's ``logits``."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    import sparsekws.finn.ops  # noqa: F401  (the k-WTA nodes execute through the project's ops)
+    from sparsekws.export.qonnx import execute_graph
+    from sparsekws.features.store import load_features
+
+    features = load_features(features_path)
+    wrapper = ModelWrapper(str(qonnx))
+    shape = wrapper.get_tensor_shape(wrapper.graph.input[0].name)[1:]
+    xs, ys, splits, left = [], [], [], words
+    for split in SPLITS:
+        x = features.x[split][:left].numpy()
+        xs.append(x.reshape(-1, *shape).astype(np.float32))
+        ys.append(features.y[split][:left].numpy())
+        splits += [split] * len(x)
+        left -= len(x)
+    x = np.concatenate(xs)
+    return {"x": x, "labels": np.concatenate(ys), "split": np.array(splits), "logits": execute_graph(wrapper, x)}
+
+
+def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path) -> dict:
+    """Simulate the compiled network on the words of ``data`` (``network_words``); the ``netsim.json`` record."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    started = time.time()
+    compile_dir = Path(compile_dir)
+    estimate = read_json(compile_dir / "estimate.json")
+    onnx_dir = compile_dir / "finn" / "onnx"
+    model = ModelWrapper(str(onnx_dir / "dataflow_model.onnx"))
+    perm, scale = host_io(ModelWrapper(str(onnx_dir / "dataflow_parent.onnx")))
+    x, labels, qonnx_logits = data["x"], data["labels"], data["logits"]
+    hw_in = x.transpose(perm).reshape(len(x), -1)
+    if not np.array_equal(hw_in, np.round(hw_in)):
+        raise NetworkUnsupported("the network's inputs are not integers: the simulation streams integer inputs")
+    expected, rounding = expected_logits(qonnx_logits, scale)
+    if rounding > ROUNDING:
+        raise NetworkUnsupported(f"QONNX logits / host scale {scale} are not integers (off by {rounding:.3g})")
+    stages = network_stages(model)
+    network = netsim.stitch(stages)
+    log.info("%s on %s: %d stages, %d words", estimate.get("model"), estimate.get("board"), len(stages), len(x))
+    model_cycles = int(estimate["max_cycles"])
+    sizing, measured = netsim.simulate(network, hw_in.astype(np.int64), expected.shape[1], model_cycles,
+                                       Path(cache_dir), Path(work_dir))
+    classes = expected.shape[1]
+    got = np.full(expected.shape, np.iinfo(np.int64).min)
+    got.reshape(-1)[:len(measured.values)] = measured.values[:expected.size]
+    wrong = np.flatnonzero((got != expected).any(axis=1))
+    timing = netsim.timing(measured.cycles, classes)
+    clock_hz = float(estimate["clock_mhz"]) * 1e6
+    mean = timing["cycles_per_word_mean"]
+    test = data["split"] == "test"
+    first = ""
+    if len(wrong):
+        w = int(wrong[0])
+        first = f"word {w}: got {got[w].tolist()}, expected {expected[w].tolist()}"
+    return {
+        "model": estimate.get("model"), "board": estimate.get("board"), "source": SIMULATED, "method": METHOD,
+        "simulator": "verilator", "clock_mhz": float(estimate["clock_mhz"]), "words": int(len(x)),
+        "complete": bool(measured.complete), "words_mismatching": int(len(wrong)), "first_mismatch": first,
+        "passed": bool(measured.complete and not len(wrong)),
+        "top_class_agreement": float(np.mean(np.argmax(got, 1) == np.argmax(qonnx_logits, 1))),
+        "words_per_split": {split: int((data["split"] == split).sum()) for split in SPLITS},
+        "test_accuracy_simulated": float(np.mean((np.argmax(got, 1) == labels)[test])) if test.any() else math.nan,
+        **timing,
+        "words_per_second": clock_hz / mean if mean and math.isfinite(mean) else math.nan,
+        "latency_ms": timing["first_word_latency"] / clock_hz * 1e3,
+        "modelled_cycles_per_word": model_cycles, "modelled_words_per_second": clock_hz / model_cycles,
+        "cycles_vs_model": mean / model_cycles if math.isfinite(mean) else math.nan,
+        "host_scale": scale, "qonnx_rounding": rounding,
+        "fifo_depths": measured.limits, "fifo_peaks_sizing": sizing.peaks,
+        "fifo_capacity_reached": sorted(k for k, v in sizing.peaks.items() if v >= netsim.FIFO_CAPACITY),
+        "stages": [{"name": s.name, "what": s.what, "in": f"{s.in_lanes} x {s.in_bits} bits",
+                    "out": f"{s.out_lanes} x {s.out_bits} bits"} for s in stages],
+        "verilog_sha256": network.digest, "seconds": round(time.time() - started, 1),
+        "provenance": stamp({"compile_dir": str(compile_dir), "words": int(len(x))}),
+    }
