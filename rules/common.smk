@@ -142,6 +142,24 @@ def cross_voice_runs(wildcards):
     return runs
 
 
+NETSIM = config["netsim"]
+unknown_netsim = sorted(set(NETSIM["models"]) - set(HW_MODELS)) + sorted(set(NETSIM["boards"]) - set(BOARDS))
+if unknown_netsim:
+    raise WorkflowError(f"netsim names {', '.join(unknown_netsim)}: not a hardware model or a board of compile.boards")
+
+
+def netsim_targets():
+    """The whole-network simulation records of netsim.models x netsim.boards."""
+    return expand("results/netsim/{dataset}/{model}/{board}/netsim.json", dataset=DATASET, model=NETSIM["models"],
+                  board=NETSIM["boards"])
+
+
+def netsim_records(wildcards):
+    """The simulation records the measure stage's table takes: all of them in the default run, else those present."""
+    records = [path.replace(DATASET, wildcards.dataset, 1) for path in netsim_targets()]
+    return records if NETSIM["in_default_run"] else [path for path in records if os.path.exists(path)]
+
+
 def cross_voice_targets():
     """The leave-one-family-out table, its confusions and figure (empty when there is no test)."""
     if not CROSS_VOICE_MODELS:
@@ -271,6 +289,7 @@ def all_targets():
         *expand("results/figures/{dataset}/{name}.{ext}", dataset=DATASET, ext=["png", "svg"], name=FIGURES),
         *expand("results/tables/{dataset}/{name}", dataset=DATASET, name=TABLES),
         *(cross_voice_targets() if config["cross_voice"]["in_default_run"] else []),
+        *(netsim_targets() if NETSIM["in_default_run"] else []),
         *ABLATION_TARGETS,
         f"results/config/{DATASET}.yaml",
     ]

@@ -65,6 +65,7 @@ rule collect_measurements:
         measurements=measured_files("records"),
         skipped=measured_files("skipped"),
         estimates=estimates() if "finn-estimate" in MEASURE_PLATFORMS else [],
+        simulated=netsim_records,  # whole-network RTL simulations, once run (target netsim)
     output:
         throughput=report(
             "results/measurements/{dataset}/throughput.csv",
@@ -80,4 +81,5 @@ rule collect_measurements:
         "../envs/sparsekws.yaml"
     shell:
         "python -m sparsekws collect --measurements {input.measurements} --estimates {input.estimates}"
+        " --simulated {input.simulated}"
         " --skipped {input.skipped} --out {output.throughput} --skipped-out {output.skipped} > {log} 2>&1"

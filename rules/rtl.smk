@@ -46,3 +46,37 @@ rule rtl:
     shell:
         "python -m sparsekws rtl --settings {params.settings:q} --model {wildcards.model} --qonnx {input.qonnx}"
         " --yosys-table {input.yosys} --calibration {input.calibration} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+# The whole network in RTL (config section netsim; target `netsim`, part of `all` only with
+# netsim.in_default_run): the compiled dataflow graph of one model and board stitched from the
+# project's Verilog units, simulated in Verilator on netsim.words words (finn.netsim). The
+# Verilator builds are cached per network Verilog in results/netsim/.cache.
+rule netsim:
+    input:
+        netsim_targets(),
+
+
+rule netsim_run:
+    input:
+        estimate="results/hw/{dataset}/{model}/{board}/estimate.json",
+        qonnx="results/models/{dataset}/{model}/model.qonnx.onnx",
+        features=features_of,
+    output:
+        "results/netsim/{dataset}/{model}/{board}/netsim.json",
+    log:
+        "results/logs/netsim/{dataset}_{model}_{board}.log",
+    benchmark:
+        "results/benchmarks/rules/netsim/{dataset}_{model}_{board}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    params:
+        compile_dir=lambda w, input: os.path.dirname(input.estimate),
+        words=NETSIM["words"],
+    shell:
+        "python -m sparsekws netsim --compile-dir {params.compile_dir} --qonnx {input.qonnx}"
+        " --features {input.features} --words {params.words} --cache-dir results/netsim/.cache"
+        " --out {output} > {log} 2>&1"

@@ -28,6 +28,7 @@ COMMANDS = {
     "export": "export a trained model to QONNX and verify it",
     "compile": "FINN dataflow build (estimates) of one model for one board",
     "rtl": "simulate a model's layers in RTL (Verilator) and tabulate Yosys counts, dense vs sparse",
+    "netsim": "simulate a compiled network as a whole in RTL (Verilator) on many words",
     "vivado-build": "stitched IP, synthesis, bitstream and deployment package (needs Vivado) from a compile folder",
     "measure": "measure one model on one platform with every backend of it",
     "collect": "combine measurements, estimates and skipped backends into tables",

@@ -79,3 +79,15 @@ def test_backends_are_separate_configurations():
     cpu = table[table["platform"] == "cpu"]
     assert len(cpu) == 2 and sorted(cpu["speedup_sparse_over_dense"]) == [1.0, 10.0]
     assert {"single network, batch 8 (onnxruntime)", "single network, batch 8 (torch)"} == set(cpu["configuration"])
+
+
+def test_rows_by_source_put_measured_then_simulated_then_estimated_first():
+    import pandas as pd
+
+    from sparsekws.figures.comparison import by_source
+
+    rows = pd.DataFrame({"source": ["estimated", "simulated", "measured", "simulated"],
+                         "throughput_words_per_s": [300.0, 100.0, 50.0, 200.0]})
+    ordered = by_source(rows)
+    assert ordered["source"].tolist() == ["measured", "simulated", "simulated", "estimated"]
+    assert ordered["throughput_words_per_s"].tolist() == [50.0, 200.0, 100.0, 300.0]

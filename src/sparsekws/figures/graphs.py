@@ -36,7 +36,7 @@ def throughput_bars(table: pd.DataFrame) -> pd.DataFrame:
     backends = rows["backend"].fillna("") if "backend" in rows else pd.Series("", index=rows.index)
     backends = backends.str.replace("onnxruntime-", "ORT ", regex=False)  # short enough for a bar label
     rows["label"] = [
-        f"{p}\n{k + chr(10) if k else ''}batch {b}\n(measured)" if s == "measured" else f"{p}\n(estimated)"
+        f"{p}\n{k + chr(10) if k else ''}batch {b}\n(measured)" if s == "measured" else f"{p}\n({s})"
         for p, k, b, s in zip(rows["platform"], backends, rows["batch_size"], rows["source"])
     ]
     return rows

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sparsekws.core.stats import difference_of_summaries
-from sparsekws.figures.comparison import pair_label, source_text
+from sparsekws.figures.comparison import by_source, pair_label, source_text
 from sparsekws.figures.race import HEAD_START_S, overtaking_time
 
 BLOG = ("Numenta blog 'How Sparsity Enables Energy Efficient Deep Learning Networks' "
@@ -100,14 +100,14 @@ class _Data:
         return None
 
     def row(self, model: str, platform: str, scope: str | None = None) -> dict | None:
-        """The best row of ``model`` on ``platform`` (of ``scope`` if given)."""
+        """The best row of ``model`` on ``platform`` (of ``scope`` if given: measured, else simulated, else
+        estimated; the fastest of those)."""
         if scope is None:
             rows = self.best[(self.best["model"] == model) & (self.best["platform"] == platform)]
         else:
             rows = self.configs[(self.configs["model"] == model) & (self.configs["platform"] == platform)
                                 & (self.configs["scope"] == scope)]
-            rows = rows.assign(_m=rows["source"] == "measured").sort_values(
-                ["_m", "throughput_words_per_s"], ascending=False)
+            rows = by_source(rows)
         return rows.iloc[0].to_dict() if len(rows) else None
 
 

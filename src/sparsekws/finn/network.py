@@ -2,7 +2,7 @@
 stream order, each from the project's own Verilog:
 
 - ``ConvolutionInputGenerator``: the window generator ``rtl.window.conv_window``, emitting as many
-  values per beat as the matrix unit after it takes (its ``SIMD``);
+  values per beat as the matrix unit after it takes (its ``SIMD``), taking a pixel per beat;
 - a depthwise ``ConvolutionInputGenerator`` followed by a max ``Pool``: one ``rtl.window.max_pool``
   unit, the ``Pool``'s ``PE`` channels per beat;
 - ``MVAU`` (FINN's dense matrix unit, HLS or RTL): ``rtl.verilog.dense_mvu`` at the node's folding
@@ -15,6 +15,8 @@ Any other node raises ``NetworkUnsupported``.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 
 from sparsekws.core.errors import UserError
@@ -88,10 +90,9 @@ def _map_shape(inst, group: int, lanes: int) -> WindowShape:
 
 def _window(name: str, inst, lanes: int) -> Stage:
     channels = inst.get_nodeattr("IFMChannels")
-    if channels % lanes and lanes % channels:
-        raise NetworkUnsupported(f"{inst.onnx_node.name}: {lanes} values per beat and {channels} channels")
-    shape = _map_shape(inst, min(lanes, channels), lanes)
-    return Stage(name, conv_window(name, shape), shape.group, shape.bits, lanes, shape.bits,
+    group = math.gcd(lanes, channels)
+    shape = dataclasses.replace(_map_shape(inst, group, lanes), in_words=channels // group)  # a pixel per beat
+    return Stage(name, conv_window(name, shape), channels, shape.bits, lanes, shape.bits,
                  f"{inst.onnx_node.name}: window generator")
 
 

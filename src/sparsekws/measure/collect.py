@@ -1,7 +1,8 @@
-"""Combine measurements, FINN estimates and skipped backends into the stage's two tables.
+"""Combine measurements, FINN estimates, whole-network RTL simulations and skipped backends into
+the stage's two tables.
 
-``throughput.csv``: every measured record and every estimate (``finn-estimate``), each row keeping
-its ``source`` (measured / estimated), ``backend`` and ``method``; an estimate is never turned into
+``throughput.csv``: every measured record, every estimate (``finn-estimate``) and every simulation
+(``rtl-netsim``), each row keeping its ``source`` (measured / estimated / simulated), ``backend`` and ``method``; an estimate is never turned into
 a measurement, and missing power stays missing (NaN). ``skipped.csv``: every backend that produced
 no number, with the reason.
 """
@@ -15,14 +16,16 @@ import pandas as pd
 from sparsekws.core.files import read_json
 from sparsekws.measure import RECORD_COLUMNS, SKIPPED_COLUMNS
 from sparsekws.measure.backends.finn_estimate import estimate_records, skipped_estimates
+from sparsekws.measure.backends.rtl_netsim import simulated_records
 
 __all__ = ["collect", "collect_skipped", "estimate_records"]
 
 
-def collect(measurement_csvs: list[Path], estimate_jsons: list[Path]) -> pd.DataFrame:
-    """One table of every measurement and estimate, in ``RECORD_COLUMNS`` order."""
+def collect(measurement_csvs: list[Path], estimate_jsons: list[Path], simulated_jsons: list[Path] = ()) -> pd.DataFrame:
+    """One table of every measurement, estimate and simulation, in ``RECORD_COLUMNS`` order."""
     frames = [pd.read_csv(path) for path in measurement_csvs]
     rows = [row for path in estimate_jsons for row in estimate_records(read_json(path))]
+    rows += [row for path in simulated_jsons for row in simulated_records(read_json(path))]
     frames.append(pd.DataFrame(rows, columns=RECORD_COLUMNS))
     frames = [f.reindex(columns=RECORD_COLUMNS) for f in frames if not f.empty]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RECORD_COLUMNS)

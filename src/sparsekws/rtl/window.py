@@ -2,17 +2,17 @@
 (FINN's ``ConvolutionInputGenerator``) and the max-pool (FINN's depthwise window generator and
 ``Pool`` in one unit).
 
-Both take a feature map ``H x W x C`` channels last, ``G`` channels per input beat (one memory
-word), into two frame banks (``2 x H x W x C/G`` words): frame ``f`` is written into bank ``f mod 2``
+Both take a feature map ``H x W x C`` channels last, ``N`` memory words of ``G`` channels per input
+beat, into two frame banks (``2 x H x W x C/G`` words): frame ``f`` is written into bank ``f mod 2``
 while frame ``f - 1`` is read from the other, so loading and emitting overlap; a window is emitted
 as soon as its last pixel is written (not a frame later), and the writer waits only while the
-reader still needs the bank it would overwrite. Steady state: ``max(H*W*C/G, OH*OW*beats)`` cycles
-per frame (``cycles``).
+reader still needs the bank it would overwrite. Steady state: ``max(H*W*C/(N*G), OH*OW*beats)``
+cycles per frame (``cycles``).
 
 - ``conv_window``: per output position, the ``K x K x C`` window in FINN's order (kernel row,
-  kernel column, channel), ``L`` values per output beat: ``L`` a multiple of ``G`` (``G = C`` and
-  ``L / C`` pixels per beat, e.g. the first convolution's whole 5 x 5 window in one beat) or
-  ``L = G`` dividing ``C``.
+  kernel column, channel), ``L`` values per output beat, ``L`` a multiple of ``G`` dividing the
+  window: ``L / G`` words read per beat (e.g. the first convolution's whole 5 x 5 window of one
+  channel in one beat, ``G = 1``).
 - ``max_pool``: per output position and channel group, the lane-wise maximum of the ``K x K``
   words of the pool window (stride ``S``), ``G`` values per output beat.
 
@@ -30,7 +30,8 @@ from sparsekws.units.bits import clog2
 @dataclass(frozen=True)
 class WindowShape:
     """A window unit over ``height x width x channels`` maps: ``kernel``, ``stride``; ``group``
-    values per input beat (memory word), ``lanes`` values per output beat; ``bits`` per value."""
+    values per memory word, ``in_words`` words per input beat, ``lanes`` values per output beat;
+    ``bits`` per value."""
 
     height: int
     width: int
@@ -41,6 +42,7 @@ class WindowShape:
     lanes: int
     bits: int
     signed: bool = False
+    in_words: int = 1
 
     @property
     def out_height(self) -> int:
@@ -59,8 +61,9 @@ class WindowShape:
         return self.height * self.width * self.words_per_pixel
 
     def check(self) -> None:
-        if self.channels % self.group:
-            raise ValueError(f"window unit: {self.group} values per input beat must divide {self.channels} channels")
+        if self.channels % self.group or self.words_per_pixel % self.in_words:
+            raise ValueError(f"window unit: {self.in_words} words of {self.group} values per input beat must divide "
+                             f"{self.channels} channels")
         for size in (self.height, self.width):
             if (size - self.kernel) % self.stride:
                 raise ValueError(f"window unit: kernel {self.kernel} stride {self.stride} does not tile {size} "
@@ -91,7 +94,7 @@ def pool_reads(shape: WindowShape) -> list[list[int]]:
 
 def cycles(shape: WindowShape, beats_per_position: int) -> int:
     """Steady-state cycles per frame: the longer of loading a frame and emitting its windows."""
-    return max(shape.frame_words, shape.out_height * shape.out_width * beats_per_position)
+    return max(shape.frame_words // shape.in_words, shape.out_height * shape.out_width * beats_per_position)
 
 
 def conv_window(name: str, shape: WindowShape) -> str:
@@ -126,7 +129,8 @@ def _window_unit(name: str, shape: WindowShape, reads: list[list[int]], op: str)
     out_width = per_beat * ww if op == "window" else ww
     t = Text()
     t.header(name, f"{'window generator' if op == 'window' else 'max pool'} {s.height}x{s.width}x{s.channels} "
-             f"K{s.kernel} S{s.stride}, {s.group} values in, {out_width // s.bits} out per beat", ww, out_width)
+             f"K{s.kernel} S{s.stride}, {s.group * s.in_words} values in, {out_width // s.bits} out per beat",
+             ww * s.in_words, out_width)
     t.add(f"  reg [{ww - 1}:0] mem [0:{2 * words - 1}];",
           # writer: word wcount of frame wf into bank wf[0]; reader: frame rf from bank rf[0]
           f"  reg [{wb - 1}:0] wcount;", "  reg [1:0] wf, rf;",
@@ -135,9 +139,10 @@ def _window_unit(name: str, shape: WindowShape, reads: list[list[int]], op: str)
           "  always @(posedge clk) begin",
           f"    if (!rst_n) begin wcount <= {wb}'d0; wf <= 2'd0; end",
           "    else if (in_valid && in_ready) begin",
-          f"      mem[{_bank_base('wf', words, ab)} + {zext('wcount', wb, ab)}] <= in_data;",
-          f"      if (wcount == {wb}'d{words - 1}) begin wcount <= {wb}'d0; wf <= wf + 1'b1; end",
-          f"      else wcount <= wcount + 1'b1;",
+          *(f"      mem[{_bank_base('wf', words, ab)} + {zext('wcount', wb, ab)} + {ab}'d{i}] <= in_data[{i * ww} +: {ww}];"
+            for i in range(s.in_words)),
+          f"      if (wcount == {wb}'d{words - s.in_words}) begin wcount <= {wb}'d0; wf <= wf + 1'b1; end",
+          f"      else wcount <= wcount + {wb}'d{s.in_words};",
           "    end",
           "  end",
           f"  reg [{bb - 1}:0] beat;", f"  reg [{yb - 1}:0] oy;", f"  reg [{xb - 1}:0] ox;",

@@ -1,0 +1,32 @@
+"""Whole-network RTL simulations (``finn.netsim``, ``netsim.json``) as records, labelled simulated.
+
+One single-network row per simulated (model, board): words/s from the simulated steady-state
+cycles per word at the clock the compile stage assumed, latency of the first word; the method
+names the simulator and the number of words. A simulation whose logits differ from the model's
+gives no row (its record says why).
+"""
+
+from __future__ import annotations
+
+NAN = float("nan")
+BACKEND = "rtl-netsim"
+
+
+def simulated_records(record: dict) -> list[dict]:
+    """The row of one ``netsim.json`` (none when the simulation did not pass)."""
+    if not record.get("passed"):
+        return []
+    latency = record["latency_ms"]
+    return [{
+        "model": record["model"], "platform": record["board"], "backend": BACKEND,
+        "device": f"{record['board']} RTL in {record['simulator']} at {record['clock_mhz']:g} MHz (assumed clock)",
+        "scope": "single network", "networks": 1, "batch_size": 1, "threads": NAN, "repeats": NAN,
+        "throughput_words_per_s": record["words_per_second"], "throughput_iqr_words_per_s": NAN,
+        "latency_p50_ms": latency, "latency_p95_ms": latency, "latency_p99_ms": latency,
+        "power_w": NAN, "energy_per_word_j": NAN, "source": "simulated",
+        "method": (f"{record['method']}; {record['words']} words, mean {record['cycles_per_word_mean']:.1f} "
+                   f"cycles/word (p99 {record['cycles_per_word_p99']:.0f}), latency = the first word's"),
+        "accuracy_on_measured": record["test_accuracy_simulated"], "model_accuracy_on_measured": NAN,
+        "outputs_match_model": 1.0 - record["words_mismatching"] / record["words"],
+        "n_measured": record["words"], "timestamp": "", **record["provenance"],
+    }]
