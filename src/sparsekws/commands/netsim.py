@@ -42,10 +42,11 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="sparsekws_netsim_") as tmp:
         record = simulate_compiled(args.compile_dir, data, args.work_dir or Path(tmp), args.cache_dir)
     write_json(args.out, record)
-    log.info("%s on %s: %d words, %d mismatching, %.1f cycles/word (model %d), %.0f words/s", record["model"],
-             record["board"], record["words"], record["words_mismatching"], record["cycles_per_word_mean"],
+    log.info("%s on %s: %d words, %d off the QONNX logits (%d off FINN's integer graph), %.1f cycles/word "
+             "(model %d), %.0f words/s", record["model"], record["board"], record["words"],
+             record["words_mismatching"], record["words_mismatching_finn_graph"], record["cycles_per_word_mean"],
              record["modelled_cycles_per_word"], record["words_per_second"])
     if not record["passed"]:
-        raise UserError(f"the simulated network disagrees with the QONNX model ({record['words_mismatching']} of "
-                        f"{record['words']} words; {record['first_mismatch'] or 'incomplete run'}); "
-                        f"record written to {args.out}")
+        raise UserError(f"the simulated network disagrees with the model ({record['words_mismatching_finn_graph']} of "
+                        f"{record['words']} words differ from FINN's integer graph too; "
+                        f"{record['first_mismatch'] or 'incomplete run'}); record written to {args.out}")
