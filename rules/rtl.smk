@@ -62,6 +62,7 @@ rule netsim_run:
         estimate="results/hw/{dataset}/{model}/{board}/estimate.json",
         qonnx="results/models/{dataset}/{model}/model.qonnx.onnx",
         features=features_of,
+        board="config/boards/{board}.yaml",
     output:
         "results/netsim/{dataset}/{model}/{board}/netsim.json",
     log:
@@ -78,5 +79,5 @@ rule netsim_run:
         words=NETSIM["words"],
     shell:
         "python -m sparsekws netsim --compile-dir {params.compile_dir} --qonnx {input.qonnx}"
-        " --features {input.features} --words {params.words} --cache-dir results/netsim/.cache"
+        " --features {input.features} --board-file {input.board} --words {params.words} --cache-dir results/netsim/.cache"
         " --out {output} > {log} 2>&1"

@@ -62,7 +62,7 @@ def test_toy_network_is_exact_and_timed(tmp_path):
 def test_stitch_checks_value_widths_and_inserts_converters():
     stages, _, _ = toy(3)
     network = stitch(stages)
-    assert network.fifos == ["fifo_win", "fifo_conv", "fifo_pool", "fifo_fc"]
+    assert list(network.fifos) == ["fifo_win", "fifo_conv", "fifo_pool", "fifo_fc"]
     assert "module net_wc0" in network.verilog and network.in_bits == 4 and network.out_bits == stages[-1].out_bits
     bad = [stages[0], Stage("conv", stages[1].verilog, 6, 3, 2, 2)]
     with pytest.raises(ValueError, match="conv takes 3-bit values, win gives 4-bit values"):

@@ -8,6 +8,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from sparsekws.core.config import load_board
 from sparsekws.core.errors import UserError
 from sparsekws.core.files import write_json
 
@@ -19,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the compile stage's folder of one model and board (estimate.json, finn/onnx/)")
     parser.add_argument("--qonnx", required=True, type=Path, help="the exported QONNX model (the expected logits)")
     parser.add_argument("--features", required=True, type=Path, help="features file (the words: test split first)")
+    parser.add_argument("--board-file", type=Path, default=None,
+                        help="the board's file (config/boards/<board>.yaml): the fit with FIFOs and converters counted")
     parser.add_argument("--words", type=int, default=1000, help="words to simulate (>= 3)")
     parser.add_argument("--out", required=True, type=Path, help="netsim.json to write")
     parser.add_argument("--cache-dir", required=True, type=Path,
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> None:
     apply_verilator_env()  # a missing Verilator is named before minutes of work
     data = network_words(args.features, args.qonnx, args.words)
     with tempfile.TemporaryDirectory(prefix="sparsekws_netsim_") as tmp:
-        record = simulate_compiled(args.compile_dir, data, args.work_dir or Path(tmp), args.cache_dir)
+        record = simulate_compiled(args.compile_dir, data, args.work_dir or Path(tmp), args.cache_dir,
+                                   load_board(args.board_file) if args.board_file else None)
     write_json(args.out, record)
     log.info("%s on %s: %d words, %d off the QONNX logits (%d off FINN's integer graph), %.1f cycles/word "
              "(model %d), %.0f words/s", record["model"], record["board"], record["words"],

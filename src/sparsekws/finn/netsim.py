@@ -17,7 +17,8 @@ The record (``netsim.json``): words, words whose logits differ from QONNX's (wit
 FINN's integer graph, top-class
 agreement, steady-state cycles per word (mean, p99, max), the first word's latency, the words/s at
 the board clock that the compile stage assumed, the compile stage's modelled cycles beside them, the
-FIFO depths, every stage, provenance. ``source`` is ``simulated``.
+FIFO depths, the FIFOs' and width converters' Yosys counts and the compile stage's fit with them
+added (``fit_with_plumbing``), every stage, provenance. ``source`` is ``simulated``.
 """
 
 from __future__ import annotations
@@ -95,15 +96,61 @@ def network_words(features_path: Path, qonnx: Path, words: int) -> dict[str, np.
     return {"x": x, "labels": np.concatenate(ys), "split": np.array(splits), "logits": execute_graph(wrapper, x)}
 
 
-def dataflow_logits(model, rows: np.ndarray) -> np.ndarray:
-    """FINN's Python execution of the dataflow graph ``model`` on integer input ``rows`` (channels last)."""
+def finn_graph_logits(onnx_dir: Path, x: np.ndarray, scale: float) -> np.ndarray:
+    """Integer logits of FINN's HW-layer graph (``hw_layers.onnx``: integer thresholds, before the
+    layers are specialised to HLS/RTL) executed in Python on the words ``x`` (the QONNX input shape)."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
     from sparsekws.finn.build import execute_graph
 
-    return np.rint(execute_graph(model, np.asarray(rows, dtype=np.float32))).astype(np.int64)
+    graph = ModelWrapper(str(Path(onnx_dir) / "hw_layers.onnx"))
+    return np.rint(execute_graph(graph, np.asarray(x, dtype=np.float32)) / scale).astype(np.int64)
 
 
-def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path) -> dict:
-    """Simulate the compiled network on the words of ``data`` (``network_words``); the ``netsim.json`` record."""
+def plumbing_cost(network: netsim.Network, depths: dict[str, int], work: Path) -> dict:
+    """Yosys counts (``synth_xilinx``, UltraScale+) of the network's FIFOs at their sized depths and of its
+    width converters, each module alone, and their total."""
+    from sparsekws.rtl.synth import synthesize
+    from sparsekws.rtl.tools import ToolMissing, yosys_path
+
+    try:
+        yosys_path()
+    except ToolMissing as exc:
+        return {"status": f"not counted: {exc}"}
+    modules = {}
+    for name, verilog in network.plumbing(depths).items():
+        found = synthesize(verilog, name, work / name, timeout_s=600)
+        modules[name] = {"LUT": found.lut, "FF": found.ff, "BRAM_18K": found.bram18, "DSP": found.dsp}
+    total = {key: sum(m[key] for m in modules.values()) for key in ("LUT", "FF", "BRAM_18K", "DSP")}
+    return {"status": "counted", "tool": "yosys synth_xilinx -family xcup", "total": total, "modules": modules}
+
+
+def fit_with_plumbing(estimate: dict, board: dict, plumbing: dict) -> dict:
+    """The compile stage's fit of the simulated design with the FIFOs and width converters added
+    (``finn.fit.fit_design`` at the compile budget), and their FFs against the board's."""
+    from sparsekws.finn.fit import fit_design
+
+    if plumbing.get("status") != "counted":
+        return {"status": plumbing.get("status", "not counted")}
+    extra = plumbing["total"]
+    used = dict(estimate["fit"]["used"])
+    used["LUT"] = used.get("LUT", 0) + extra["LUT"]
+    used["BRAM36"] = used.get("BRAM36", 0) + extra["BRAM_18K"] / 2
+    used["DSP"] = used.get("DSP", 0) + extra["DSP"]
+    fit = fit_design(used, board, estimate["fit"]["budget"])
+    board_ff = float(board["resources"].get("FF", 0) or 0)
+    return {"status": "counted", "fits": fit["fits"], "binding_resource": fit["binding_resource"],
+            "utilisation": fit["utilisation"], "utilisation_of": fit["utilisation_of"],
+            "copies_per_chip": fit["networks_per_chip"], "copies_per_chip_without": estimate["fit"]["networks_per_chip"],
+            "plumbing_ff_share_of_board": extra["FF"] / board_ff if board_ff else None,
+            "note": "copies of the simulated (fastest single-network) design, not of the full-chip design; FF of "
+                    "the FIFOs and converters only (FINN's layer estimates give no FF)"}
+
+
+def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path,
+                      board: dict | None = None) -> dict:
+    """Simulate the compiled network on the words of ``data`` (``network_words``); the ``netsim.json``
+    record (with ``board``, the board file: the fit with the FIFOs and width converters counted)."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     started = time.time()
@@ -125,13 +172,14 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
     model_cycles = int(estimate["max_cycles"])
     sizing, measured = netsim.simulate(network, hw_in.astype(np.int64), expected.shape[1], model_cycles,
                                        Path(cache_dir), Path(work_dir))
+    plumbing = plumbing_cost(network, measured.limits, Path(work_dir) / "plumbing")
     classes = expected.shape[1]
     got = np.full(expected.shape, np.iinfo(np.int64).min)
     got.reshape(-1)[:len(measured.values)] = measured.values[:expected.size]
     wrong = np.flatnonzero((got != expected).any(axis=1))
     # a word off the QONNX logits is run through FINN's own integer graph: equal there, the difference is
     # QONNX's float32 threshold rounding (finn.build.ROUNDING_NOTE), not the hardware
-    graph = dataflow_logits(model, hw_in[wrong]) if len(wrong) else np.zeros((0, expected.shape[1]))
+    graph = finn_graph_logits(onnx_dir, x[wrong], scale) if len(wrong) else np.zeros((0, expected.shape[1]))
     unexplained = [int(w) for w, want in zip(wrong, graph) if not np.array_equal(got[w], want)]
     timing = netsim.timing(measured.cycles, classes)
     clock_hz = float(estimate["clock_mhz"]) * 1e6
@@ -160,6 +208,8 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         "host_scale": scale, "qonnx_rounding": rounding,
         "fifo_depths": measured.limits, "fifo_peaks_sizing": sizing.peaks,
         "fifo_capacity_reached": sorted(k for k, v in sizing.peaks.items() if v >= netsim.FIFO_CAPACITY),
+        "plumbing": plumbing,
+        "fit_with_plumbing": fit_with_plumbing(estimate, board, plumbing) if board else {"status": "no board file"},
         "stages": [{"name": s.name, "what": s.what, "in": f"{s.in_lanes} x {s.in_bits} bits",
                     "out": f"{s.out_lanes} x {s.out_bits} bits"} for s in stages],
         "verilog_sha256": network.digest, "seconds": round(time.time() - started, 1),

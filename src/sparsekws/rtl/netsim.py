@@ -54,13 +54,20 @@ class Stage:
 
 @dataclass
 class Network:
-    """The stitched module ``TOP`` and its FIFO names."""
+    """The stitched module ``TOP``, its FIFOs (name: width) and width converters (name: lane bits,
+    lanes in, lanes out)."""
 
     verilog: str
-    fifos: list[str]
+    fifos: dict[str, int]
     in_bits: int
     out_bits: int
     stages: list[Stage] = field(default_factory=list)
+    converters: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    def plumbing(self, depths: dict[str, int]) -> dict[str, str]:
+        """Verilog of every FIFO (at ``depths``) and width converter, by module name (for synthesis)."""
+        out = {name: fifo(name, width, depths[name]) for name, width in self.fifos.items()}
+        return out | {name: width_converter(name, *lanes) for name, lanes in self.converters.items()}
 
     @property
     def digest(self) -> str:
@@ -81,7 +88,7 @@ def stitch(stages: list[Stage], capacity: int = FIFO_CAPACITY) -> Network:
     """The network module ``TOP`` (one value per beat in and out) and every module it instantiates."""
     if not stages:
         raise ValueError("a network needs at least one stage")
-    modules, body, fifos = [], [], []
+    modules, body, fifos, converters = [], [], {}, {}
     bits = stages[0].in_bits
     stream, lanes, n = "s_in", 1, 0
 
@@ -89,6 +96,7 @@ def stitch(stages: list[Stage], capacity: int = FIFO_CAPACITY) -> Network:
         nonlocal stream, lanes, n
         for a, b in converter_lanes(lanes, to_lanes):
             name = f"{TOP}_wc{n}"
+            converters[name] = (lane_bits, a, b)
             modules.append(width_converter(name, lane_bits, a, b))
             _wires(body, f"s{n}", b * lane_bits)
             _instance(body, name, f"u_wc{n}", stream, f"s{n}")
@@ -104,7 +112,7 @@ def stitch(stages: list[Stage], capacity: int = FIFO_CAPACITY) -> Network:
         _instance(body, stage.name, f"u_{stage.name}", stream, f"s{n}")
         stream, lanes, bits, n = f"s{n}", stage.out_lanes, stage.out_bits, n + 1
         name = f"fifo_{stage.name}"
-        fifos.append(name)
+        fifos[name] = lanes * bits
         modules.append(fifo(name, lanes * bits, capacity))
         _wires(body, f"s{n}", lanes * bits)
         _instance(body, name, f"u_{name}", stream, f"s{n}")
@@ -116,7 +124,7 @@ def stitch(stages: list[Stage], capacity: int = FIFO_CAPACITY) -> Network:
            *_alias_in(stages[0].in_bits), *body,
            f"  assign out_data = {stream}_data;", f"  assign out_valid = {stream}_valid;",
            f"  assign {stream}_ready = out_ready;", "endmodule", "`default_nettype wire", ""]
-    return Network("\n".join(modules + top), fifos, stages[0].in_bits, bits, list(stages))
+    return Network("\n".join(modules + top), fifos, stages[0].in_bits, bits, list(stages), converters)
 
 
 def _alias_in(width: int) -> list[str]:

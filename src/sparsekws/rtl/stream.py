@@ -19,9 +19,9 @@ FIFO_REPORT = "FIFO {name} peak {peak} limit {limit}"
 
 
 def fifo(name: str, width: int, capacity: int) -> str:
-    """A first-word-fall-through FIFO of ``capacity`` words; the simulator's plusarg ``+<name>=<n>``
-    limits it to ``n`` words (the depth under test), and at the end of the simulation (``final``)
-    it prints its peak occupancy (``FIFO_REPORT``)."""
+    """A first-word-fall-through FIFO of ``capacity`` words; in simulation the plusarg ``+<name>=<n>``
+    limits it to ``n`` words (the depth under test), and at the end (``final``) it prints its peak
+    occupancy (``FIFO_REPORT``); synthesis (``SYNTHESIS`` defined) sees a plain FIFO of ``capacity``."""
     if capacity < 2:
         raise ValueError(f"FIFO {name}: capacity must be >= 2, got {capacity}")
     ab, cb = clog2(capacity), clog2(capacity + 1)
@@ -29,12 +29,17 @@ def fifo(name: str, width: int, capacity: int) -> str:
     t.header(name, f"FIFO {capacity} x {width} bits, occupancy limit +{name}=<n> (default {capacity})",
              width, width, out_reg=False)
     t.add(f"  reg [{width - 1}:0] mem [0:{capacity - 1}];",
-          f"  reg [{ab - 1}:0] rd, wr;", f"  reg [{cb - 1}:0] count, peak;", "  integer limit;",
+          f"  reg [{ab - 1}:0] rd, wr;", f"  reg [{cb - 1}:0] count, peak;",
+          "`ifdef SYNTHESIS",  # defined by Yosys: a FIFO of its capacity
+          f"  wire [31:0] limit = 32'd{capacity};",
+          "`else",
+          "  integer limit;",
           "  initial begin",
           f"    limit = {capacity};",
           f"    if ($value$plusargs(\"{name}=%d\", limit)) begin end",
           f"    if (limit < 1 || limit > {capacity}) limit = {capacity};",
           "  end",
+          "`endif",
           f"  wire [31:0] count_wide = {{{32 - cb}'d0, count}};",
           "  assign in_ready = (count_wide < limit);",
           f"  assign out_valid = (count != {cb}'d0);",
@@ -50,7 +55,9 @@ def fifo(name: str, width: int, capacity: int) -> str:
           "      if (next > peak) peak <= next;",
           "    end",
           "  end",
-          "  final $display(\"" + FIFO_REPORT.format(name=name, peak="%0d", limit="%0d") + "\", peak, limit);")
+          "`ifndef SYNTHESIS",
+          "  final $display(\"" + FIFO_REPORT.format(name=name, peak="%0d", limit="%0d") + "\", peak, limit);",
+          "`endif")
     t.footer()
     return t.text()
 
