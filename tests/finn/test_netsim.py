@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from sparsekws.finn.compile import compile_model
+from sparsekws.finn import netsim
 from sparsekws.finn.netsim import expected_logits, host_io, simulate_compiled
 from sparsekws.rtl.tools import ToolMissing, apply_verilator_env
 from support import board, named_config
@@ -41,10 +42,14 @@ def _compiled(root, model_cfg):
 
 
 @pytest.mark.parametrize("model_cfg", [cnn_config(**BOTH_SPARSITIES), dense_cnn_config()], ids=["sparse", "dense"])
-def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path):
+def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypatch):
     compile_dir, data = _compiled(tmp_path, model_cfg)
-    record = simulate_compiled(compile_dir, data, tmp_path / "work", tmp_path / "cache")
+    record = simulate_compiled(compile_dir, data, tmp_path / "work", tmp_path / "cache", board("zcu104"))
     assert record["passed"], record["first_mismatch"]
+    if record["plumbing"]["status"] == "counted":  # Yosys present: FIFOs and converters cost LUTs, fewer copies fit
+        assert record["plumbing"]["total"]["LUT"] > 0 and set(record["plumbing"]["modules"]) >= set(record["fifo_depths"])
+        fit = record["fit_with_plumbing"]
+        assert fit["copies_per_chip"] <= fit["copies_per_chip_without"] and fit["plumbing_ff_share_of_board"] > 0
     assert record["words"] == record["words_per_split"]["test"] == 12 and record["top_class_agreement"] == 1.0
     kinds = " ".join(stage["what"] for stage in record["stages"])
     if model_cfg["kwinners"]:
@@ -59,8 +64,10 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path):
     assert record["words_per_second"] == pytest.approx(record["clock_mhz"] * 1e6 / record["cycles_per_word_mean"])
     # the build is cached: a second run reuses it
     assert len(list((tmp_path / "cache").iterdir())) == 1
+    monkeypatch.setattr(netsim, "plumbing_cost", lambda *args: {"status": "not counted in this test"})
     again = simulate_compiled(compile_dir, {k: v[:4] for k, v in data.items()}, tmp_path / "work2", tmp_path / "cache")
     assert again["passed"] and len(list((tmp_path / "cache").iterdir())) == 1
+    assert again["fit_with_plumbing"] == {"status": "no board file"}
 
 
 def test_expected_logits_are_the_qonnx_logits_over_the_host_scale():

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -117,10 +119,13 @@ def plumbing_cost(network: netsim.Network, depths: dict[str, int], work: Path) -
         yosys_path()
     except ToolMissing as exc:
         return {"status": f"not counted: {exc}"}
-    modules = {}
-    for name, verilog in network.plumbing(depths).items():
+    def count(item: tuple[str, str]) -> tuple[str, dict]:
+        name, verilog = item
         found = synthesize(verilog, name, work / name, timeout_s=600)
-        modules[name] = {"LUT": found.lut, "FF": found.ff, "BRAM_18K": found.bram18, "DSP": found.dsp}
+        return name, {"LUT": found.lut, "FF": found.ff, "BRAM_18K": found.bram18, "DSP": found.dsp}
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # one Yosys process per module
+        modules = dict(pool.map(count, network.plumbing(depths).items()))
     total = {key: sum(m[key] for m in modules.values()) for key in ("LUT", "FF", "BRAM_18K", "DSP")}
     return {"status": "counted", "tool": "yosys synth_xilinx -family xcup", "total": total, "modules": modules}
 
