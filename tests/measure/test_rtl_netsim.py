@@ -23,8 +23,9 @@ def test_a_passed_simulation_is_one_simulated_single_network_row():
     assert row["outputs_match_model"] == 1.0 and math.isnan(row["power_w"])
 
 
-def test_a_failed_simulation_gives_no_number():
+def test_a_failed_simulation_or_a_design_that_does_not_fit_gives_no_number():
     assert simulated_records(record(passed=False, words_mismatching=3)) == []
+    assert simulated_records(record(design_fits=False)) == []
 
 
 def test_collect_adds_simulated_rows(tmp_path):

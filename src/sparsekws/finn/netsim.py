@@ -208,6 +208,7 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         **timing,
         "words_per_second": clock_hz / mean if mean and math.isfinite(mean) else math.nan,
         "latency_ms": timing["first_word_latency"] / clock_hz * 1e3,
+        "design_fits": bool(estimate.get("fit", {}).get("fits", True)),
         "modelled_cycles_per_word": model_cycles, "modelled_words_per_second": clock_hz / model_cycles,
         "cycles_vs_model": mean / model_cycles if math.isfinite(mean) else math.nan,
         "host_scale": scale, "qonnx_rounding": rounding,

@@ -3,7 +3,7 @@
 One single-network row per simulated (model, board): words/s from the simulated steady-state
 cycles per word at the clock the compile stage assumed, latency of the first word; the method
 names the simulator and the number of words. A simulation whose logits differ from the model's
-gives no row (its record says why).
+gives no row (its record says why), nor does a design that does not fit its board.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ BACKEND = "rtl-netsim"
 
 
 def simulated_records(record: dict) -> list[dict]:
-    """The row of one ``netsim.json`` (none when the simulation did not pass)."""
-    if not record.get("passed"):
+    """The row of one ``netsim.json`` (none when the simulation did not pass, or when the simulated
+    design does not fit its board: the estimate's row says so)."""
+    if not record.get("passed") or not record.get("design_fits", True):
         return []
     latency = record["latency_ms"]
     return [{
