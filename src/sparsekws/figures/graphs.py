@@ -55,7 +55,7 @@ def plot_throughput(table: pd.DataFrame, stem: str | Path, footer: str) -> list[
     ax.set_xlabel("")
     ax.set_ylabel("throughput (words/s, log scale)")
     ax.set_title("Graph 1: single-network throughput, dense vs sparse")
-    legend(ax, models, (rows["source"] == "estimated").any())
+    legend(ax, models, (rows["source"] == "estimated").any(), simulated=(rows["source"] == "simulated").any())
     return save_figure(fig, stem, f"{estimator_note(rows, 'hatched')}\n{footer}")
 
 

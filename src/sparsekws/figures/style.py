@@ -21,6 +21,8 @@ from sparsekws.core.files import atomic_path, write_text
 sns.set_theme(style="whitegrid", context="paper")  # every figure
 
 ESTIMATE_HATCH = "//"
+SIMULATED_HATCH = "..."  # whole-network RTL simulation (rows with source "simulated")
+HATCHES = {"estimated": ESTIMATE_HATCH, "simulated": SIMULATED_HATCH}
 ESTIMATE_LINESTYLE = "--"
 FORMATS = ("png", "svg")
 NO_FIT_TEXT = "does not fit"
@@ -56,12 +58,15 @@ def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
 
 def estimator_note(rows: pd.DataFrame, marking: str) -> str:
     methods = sorted(rows.loc[rows["source"] == "estimated", "method"].dropna().unique())
-    return f"{marking} = estimated: " + "; ".join(methods) if methods else "all values measured"
+    note = f"{marking} = estimated: " + "; ".join(methods) if methods else "all values measured"
+    if (rows["source"] == "simulated").any():
+        note += "\ndotted = simulated: the whole network in RTL (Verilator), words/s at the compile stage's assumed clock"
+    return note
 
 
 def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str], models: list[str],
                  value_col: str = "throughput_words_per_s") -> list[tuple[object, dict]]:
-    """Bars grouped by ``x_col`` (in ``order``), one per model; estimated ones hatched.
+    """Bars grouped by ``x_col`` (in ``order``), one per model; estimated ones hatched, simulated dotted.
 
     Returns ``(bar, row)`` for every drawn row; a value of 0 draws no bar (annotate it).
     """
@@ -76,17 +81,16 @@ def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str],
             row = match.iloc[0].to_dict()
             value = row[value_col]
             x = j - 0.4 + width * (i + 0.5)
-            estimated = row["source"] == "estimated"
+            hatch = HATCHES.get(row["source"])
             bar = ax.bar(x, value if value > 0 else np.nan, width=width * 0.95, color=palette[model],
-                         hatch=ESTIMATE_HATCH if estimated else None,
-                         edgecolor="0.25" if estimated else palette[model], linewidth=0.6)[0]
+                         hatch=hatch, edgecolor="0.25" if hatch else palette[model], linewidth=0.6)[0]
             bar.set_x(x - width * 0.95 / 2)
             drawn.append((bar, {**row, "_x": x}))
     ax.set_xticks(range(len(order)), order)
     return drawn
 
 
-def legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False) -> None:
+def legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False, simulated: bool = False) -> None:
     palette = model_palette(models)
     if line:
         handles = [Line2D([], [], color=palette[m], lw=2, label=m) for m in models]
@@ -96,6 +100,8 @@ def legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False)
         handles = [Patch(facecolor=palette[m], label=m) for m in models]
         if estimated:
             handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
+        if simulated:
+            handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=SIMULATED_HATCH, label="simulated (RTL)"))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
