@@ -158,7 +158,9 @@ def plot_energy(configs: pd.DataFrame, stem: str | Path, footer: str) -> tuple[l
         ax.axis("off")
         ax.text(0.5, 0.6, "No power reading on any platform in this run:\nenergy per word cannot be computed.",
                 ha="center", va="center", fontsize=12, weight="bold", transform=ax.transAxes)
-        ax.text(0.5, 0.22, f"power_w is empty for every row of throughput.csv (platforms: {platforms}).\n"
+        ax.text(0.5, 0.2, f"power_w is empty for every row of throughput.csv (platforms: {platforms}).\n"
+                "FPGA rows are estimated or simulated: their power needs a board, or Vivado's power analysis of a\n"
+                "placed design (not available here); no sourced per-resource model is applied in its place.\n"
                 "No bars are drawn rather than invented ones.", ha="center", va="center", fontsize=8,
                 transform=ax.transAxes)
         ax.set_title("Graph 4: energy per word", fontsize=10)
