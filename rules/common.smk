@@ -150,8 +150,12 @@ if unknown_netsim:
 
 def netsim_targets():
     """The whole-network simulation records of netsim.models x netsim.boards."""
-    return expand("results/netsim/{dataset}/{model}/{board}/netsim.json", dataset=DATASET, model=NETSIM["models"],
-                  board=NETSIM["boards"])
+    return expand(
+        "results/netsim/{dataset}/{model}/{board}/netsim.json",
+        dataset=DATASET,
+        model=NETSIM["models"],
+        board=NETSIM["boards"],
+    )
 
 
 def netsim_records(wildcards):

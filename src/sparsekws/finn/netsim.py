@@ -17,7 +17,8 @@ The record (``netsim.json``): words, words whose logits differ from QONNX's (wit
 FINN's integer graph, top-class
 agreement, steady-state cycles per word (mean, p99, max), the first word's latency, the words/s at
 the board clock that the compile stage assumed, the compile stage's modelled cycles beside them, the
-FIFO depths, the FIFOs' and width converters' Yosys counts and the compile stage's fit with them
+FIFO depths (and the cycles per word with every FIFO at 2 words, ``fifos_of_2``), the FIFOs' and
+width converters' Yosys counts and the compile stage's fit with them
 added (``fit_with_plumbing``), every stage, provenance. ``source`` is ``simulated``.
 """
 
@@ -177,6 +178,9 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
     model_cycles = int(estimate["max_cycles"])
     sizing, measured = netsim.simulate(network, hw_in.astype(np.int64), expected.shape[1], model_cycles,
                                        Path(cache_dir), Path(work_dir))
+    # the same words with every FIFO at 2 words: what the sized depths buy
+    tight = netsim.run(netsim.build(network, Path(cache_dir)), network, hw_in.astype(np.int64), expected.shape[1],
+                       Path(work_dir) / "fifos_of_2", limits={name: 2 for name in network.fifos})
     plumbing = plumbing_cost(network, measured.limits, Path(work_dir) / "plumbing")
     classes = expected.shape[1]
     got = np.full(expected.shape, np.iinfo(np.int64).min)
@@ -214,6 +218,8 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         "host_scale": scale, "qonnx_rounding": rounding,
         "fifo_depths": measured.limits, "fifo_peaks_sizing": sizing.peaks,
         "fifo_capacity_reached": sorted(k for k, v in sizing.peaks.items() if v >= netsim.FIFO_CAPACITY),
+        "fifos_of_2": {"cycles_per_word_mean": netsim.timing(tight.cycles, classes)["cycles_per_word_mean"],
+                       "outputs_equal": bool(tight.complete and np.array_equal(tight.values, measured.values))},
         "plumbing": plumbing,
         "fit_with_plumbing": fit_with_plumbing(estimate, board, plumbing) if board else {"status": "no board file"},
         "stages": [{"name": s.name, "what": s.what, "in": f"{s.in_lanes} x {s.in_bits} bits",
