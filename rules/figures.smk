@@ -24,8 +24,34 @@ rule figure_throughput:
     params:
         config_hash=CONFIG_HASH,
         stem=lambda w, output: output.png[: -len(".png")],
+        settings=lambda w: settings("models"),
     shell:
         "python -m sparsekws figures throughput --throughput {input.throughput} --estimates {input.estimates}"
+        " --settings {params.settings:q} --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
+
+
+rule figure_host_throughput:
+    input:
+        throughput=THROUGHPUT,
+        estimates=estimates(),
+    output:
+        png=report(
+            "results/figures/{dataset}/host_throughput.png",
+            caption="../workflow/report/host_throughput.rst",
+            category="1 Throughput",
+        ),
+        svg="results/figures/{dataset}/host_throughput.svg",
+    log:
+        "results/logs/figures/{dataset}_host_throughput.log",
+    benchmark:
+        "results/benchmarks/rules/figure_host_throughput/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        config_hash=CONFIG_HASH,
+        stem=lambda w, output: output.png[: -len(".png")],
+    shell:
+        "python -m sparsekws figures host-throughput --throughput {input.throughput} --estimates {input.estimates}"
         " --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
 
 
@@ -96,9 +122,10 @@ rule figure_full_chip:
     params:
         config_hash=CONFIG_HASH,
         stem=lambda w, output: output.png[: -len(".png")],
+        settings=lambda w: settings("models"),
     shell:
         "python -m sparsekws figures full-chip --throughput {input.throughput} --estimates {input.estimates}"
-        " --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
+        " --settings {params.settings:q} --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
 
 
 rule figure_energy:

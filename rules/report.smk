@@ -2,7 +2,11 @@
 # job: the report's configuration appendix and the config the report is made with.
 rule effective_config:
     output:
-        "results/config/{dataset}.yaml",
+        report(
+            "results/config/{dataset}.yaml",
+            caption="../workflow/report/config.rst",
+            category="9 Appendix",
+        ),
     log:
         "results/logs/report/{dataset}_config.log",
     benchmark:

@@ -4,8 +4,11 @@ import pytest
 
 from sparsekws.measure import RECORD_COLUMNS
 from sparsekws.figures.accuracy import accuracy_table
-from sparsekws.figures.graphs import plot_throughput, throughput_bars
-from sparsekws.figures.style import ESTIMATE_HATCH, model_palette, plot_table
+from PIL import Image
+
+from sparsekws.figures.graphs import (host_bars, plot_energy, plot_full_chip, plot_host_throughput, plot_race,
+                                      plot_throughput)
+from sparsekws.figures.style import ESTIMATE_HATCH, model_palette, plot_table, small_texts
 
 
 def table():
@@ -20,30 +23,75 @@ def table():
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
 
 
-def test_bars_are_single_network_and_labelled_by_source():
-    bars = throughput_bars(table())
-    assert len(bars) == 4
-    assert set(bars["label"]) == {"cpu\nbatch 1\n(measured)", "zcu104\n(estimated)"}
+STOCK = {("dense", "zcu104"): {"single network": 10000.0, "full chip": 40000.0, "networks": 4,
+                                "binding_resource": "LUT"}}
 
 
-def test_throughput_figure_hatches_estimates_only(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
+def test_host_bars_are_the_host_platforms_single_networks():
+    bars = host_bars(table())
+    assert len(bars) == 2 and set(bars["platform"]) == {"cpu"}
+    assert set(bars["label"]) == {"batch 1"}
 
-    captured = {}
-    real_close = plt.close
-    monkeypatch.setattr(plt, "close", lambda fig: captured.setdefault("fig", fig))
-    paths = plot_throughput(table(), tmp_path / "throughput", footer="config x")
-    real_close(captured["fig"])
+
+def test_graph1_sets_stock_tuned_and_sparse_side_by_side_with_ratios(tmp_path, monkeypatch):
+    captured = _keep_figure(monkeypatch)
+    paths = plot_throughput(table(), STOCK, ("dense", "sparse"), tmp_path / "throughput", footer="config x")
+    fig = captured["fig"]
     assert [p.suffix for p in paths] == [".png", ".svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear" and ax.get_title() == "zcu104"
+    bars = [bar for container in ax.containers for bar in container]
+    assert [b.get_height() for b in bars] == [10000, 50000, 150000]  # stock, tuned, sparse; the CPU is not here
+    assert {b.get_hatch() for b in bars} == {ESTIMATE_HATCH}
+    text = _texts(fig)
+    assert "3x tuned" in text and "15x stock" in text and "150k" in text
+    assert "config x" in (tmp_path / "throughput.svg").read_text()
+
+
+def test_graph1_draws_a_design_that_does_not_fit_as_an_outline(tmp_path, monkeypatch):
+    from sparsekws.figures.comparison import configurations, fit_status
+
+    estimates = [{"model": "dense", "board": "zcu104", "networks_per_chip": 0,
+                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 1.2}, "budget": 0.8}}]
+    captured = _keep_figure(monkeypatch)
+    plot_throughput(configurations(table(), fit_status(estimates)), {}, ("dense", "sparse"), tmp_path / "g1", "f")
+    fig = captured["fig"]
+    assert "does not fit\n(BRAM36)" in _texts(fig) and "x tuned" not in _texts(fig)
+    outline = [b for c in fig.axes[0].containers for b in c if b.get_facecolor()[3] == 0]
+    assert len(outline) == 1 and outline[0].get_linestyle() == "--"
+
+
+def test_host_figure_is_log_scale_and_measured(tmp_path, monkeypatch):
+    captured = _keep_figure(monkeypatch)
+    plot_host_throughput(table(), tmp_path / "host", "footer")
     ax = captured["fig"].axes[0]
     assert ax.get_yscale() == "log"
-    bars = [bar for container in ax.containers for bar in container]
-    hatched = [bar.get_height() for bar in bars if bar.get_hatch() == ESTIMATE_HATCH]
-    plain = [bar.get_height() for bar in bars if not bar.get_hatch()]
-    assert sorted(hatched) == [50000, 150000]
-    assert sorted(plain) == [1000, 3000]
-    assert "config x" in (tmp_path / "throughput.svg").read_text()
+    assert sorted(b.get_height() for c in ax.containers for b in c) == [1000, 3000]
+
+
+def test_graphs_are_legible_at_most_twice_as_wide_as_tall(tmp_path, monkeypatch):
+    """Every graph: no text under MIN_FONT_PT, aspect <= 2:1, a one-line footer."""
+    from sparsekws.figures.comparison import best_configuration, configurations
+    from sparsekws.figures.race import race_table
+
+    races = race_table(best_configuration(configurations(table())), [("dense", "sparse")])
+    drawings = {
+        "graph1": lambda out: plot_throughput(table(), STOCK, ("dense", "sparse"), out, "footer"),
+        "graph2": lambda out: plot_race(races, out, "footer"),
+        "graph3": lambda out: plot_full_chip(table().assign(networks=3), STOCK, ("dense", "sparse"), out, "footer"),
+        "graph4": lambda out: plot_energy(table(), out, "footer"),
+        "host": lambda out: plot_host_throughput(table(), out, "footer"),
+    }
+    for name, draw in drawings.items():
+        captured = _keep_figure(monkeypatch)
+        draw(tmp_path / name)
+        fig = captured["fig"]
+        assert small_texts(fig) == [], name
+        with Image.open(tmp_path / f"{name}.png") as image:
+            width, height = image.size
+        assert width / height <= 2.0, (name, width, height)
+        assert [t.get_text() for t in fig.texts if "footer" in t.get_text()] == ["footer"], name
 
 
 def test_accuracy_table_and_figure(tmp_path):
@@ -80,9 +128,8 @@ def _texts(fig):
     return " ".join(t.get_text() for ax in fig.axes for t in ax.texts) + " " + " ".join(t.get_text() for t in fig.texts)
 
 
-def test_full_chip_shows_models_that_do_not_fit_as_zero(tmp_path, monkeypatch):
+def test_full_chip_writes_networks_on_the_bars_and_marks_what_does_not_fit(tmp_path, monkeypatch):
     from sparsekws.figures.comparison import configurations, fit_status
-    from sparsekws.figures.graphs import plot_full_chip
 
     estimates = [{"model": m, "board": "zcu104", "networks_per_chip": n,
                   "fit": {"fits": n > 0, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.3 if n else 1.2},
@@ -91,12 +138,12 @@ def test_full_chip_shows_models_that_do_not_fit_as_zero(tmp_path, monkeypatch):
     frame["networks"] = 3
     frame = frame[~((frame["model"] == "dense") & (frame["scope"] == "full chip"))]
     captured = _keep_figure(monkeypatch)
-    plot_full_chip(configurations(frame, fit_status(estimates)), tmp_path / "full_chip", "footer")
+    plot_full_chip(configurations(frame, fit_status(estimates)), STOCK, ("dense", "sparse"), tmp_path / "full_chip",
+                   "footer")
     fig = captured["fig"]
     text = _texts(fig)
-    assert "3 networks" in text and "0: does not fit" in text and "BRAM36 120 %" in text
-    bars = [b for c in fig.axes[0].containers for b in c]
-    assert [b.get_hatch() for b in bars if np.isfinite(b.get_height())] == [ESTIMATE_HATCH]
+    assert "3 networks\n450k" in text and "4 networks\n40k" in text and "does not fit\n(BRAM36)" in text
+    assert "11.2x stock" in text and "x tuned" not in text  # no ratio to a design that does not fit
     assert (tmp_path / "full_chip.svg").stat().st_size > 1000
 
 
@@ -114,23 +161,25 @@ def test_energy_figure_says_plainly_when_there_is_no_power(tmp_path, monkeypatch
     fig = captured["fig"]
     heights = sorted(b.get_height() for c in fig.axes[0].containers for b in c)
     assert any_power and heights == pytest.approx([10 / 3000 * 1e6, 10 / 1000 * 1e6])
-    assert "no power reading on: zcu104" in _texts(fig)
+    assert fig.axes[0].get_title() == "no power reading on: zcu104"
 
 
-def test_race_figure_marks_the_overtaking_point(tmp_path, monkeypatch):
+def test_race_figure_draws_the_u250_race_or_the_first_fpga_one(tmp_path, monkeypatch):
     from sparsekws.figures.comparison import best_configuration, configurations
-    from sparsekws.figures.graphs import plot_race
+    from sparsekws.figures.graphs import headline_race
     from sparsekws.figures.style import ESTIMATE_LINESTYLE
     from sparsekws.figures.race import race_table
 
     races = race_table(best_configuration(configurations(table())), [("dense", "sparse")])
+    assert headline_race(races)["platform"] == "zcu104"  # no U250: the first FPGA board, not the CPU
+    assert headline_race(races.assign(platform=["cpu", "u250"]))["platform"] == "u250"
     captured = _keep_figure(monkeypatch)
     plot_race(races, tmp_path / "race", "footer")
     fig = captured["fig"]
-    assert len([ax for ax in fig.axes if ax.lines]) == 2  # cpu and zcu104
+    assert len(fig.axes) == 1
     assert "overtakes 2.5 min after it starts" in _texts(fig)  # 300 s * 1 / (3 - 1) = 150 s
-    styles = {line.get_linestyle() for ax in fig.axes for line in ax.lines if len(line.get_xdata()) > 2}
-    assert styles == {"-", ESTIMATE_LINESTYLE}
+    styles = {line.get_linestyle() for line in fig.axes[0].lines if len(line.get_xdata()) > 2}
+    assert styles == {ESTIMATE_LINESTYLE}
 
 
 def test_pareto_front_and_accuracy_vs_macs(tmp_path):

@@ -6,7 +6,8 @@ import pytest
 
 from sparsekws.figures.comparison import best_configuration, configurations, fit_status
 from sparsekws.core.stats import confidence_summary
-from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, NUMENTA_REPORTED, headline_table, stock_designs
+from sparsekws.figures.designs import stock_designs
+from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, NUMENTA_REPORTED, headline_table
 from sparsekws.measure import RECORD_COLUMNS
 
 

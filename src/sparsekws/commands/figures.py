@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from sparsekws.commands.common import add_settings_arguments, settings
 from sparsekws.core.errors import UserError
+from sparsekws.core.files import read_json
 from sparsekws.core.provenance import git_revision
-from sparsekws.figures import accuracy, graphs, results, training
+from sparsekws.figures import accuracy, designs, graphs, results, training
 from sparsekws.figures.ablation import plot_ablation
 from sparsekws.figures.class_balance import plot_class_balance
 from sparsekws.figures.style import footer, plot_table
@@ -25,8 +27,19 @@ def _per_model(paths: list[str], models: list[str], what: str) -> dict[str, pd.D
     return {model: pd.read_csv(path) for model, path in zip(models, paths)}
 
 
+def _fpga_designs(args) -> tuple[pd.DataFrame, dict, tuple[str, str] | None]:
+    """The configurations, the stock FINN designs and the pair Graphs 1 and 3 draw."""
+    configs = results.configurations(args.throughput, args.estimates)
+    pairs, _ = results.hardware_pairs(settings(args)["models"])
+    return configs, designs.stock_designs(read_json(p) for p in args.estimates), graphs.first_fpga_pair(configs, pairs)
+
+
 def throughput(args):
-    graphs.plot_throughput(results.configurations(args.throughput, args.estimates), args.out, _footer(args))
+    graphs.plot_throughput(*_fpga_designs(args), args.out, _footer(args))
+
+
+def host_throughput(args):
+    graphs.plot_host_throughput(results.configurations(args.throughput, args.estimates), args.out, _footer(args))
 
 
 def race(args):
@@ -34,7 +47,7 @@ def race(args):
 
 
 def full_chip(args):
-    graphs.plot_full_chip(results.configurations(args.throughput, args.estimates), args.out, _footer(args))
+    graphs.plot_full_chip(*_fpga_designs(args), args.out, _footer(args))
 
 
 def energy(args):
@@ -78,9 +91,13 @@ def class_balance(args):
 
 
 FIGURES = {
-    "throughput": (throughput, "Graph 1: single-network throughput per platform", ("throughput", "estimates")),
+    "throughput": (throughput, "Graph 1: one network's words/s per FPGA board, stock and tuned dense vs sparse",
+                   ("throughput", "estimates", "settings")),
+    "host-throughput": (host_throughput, "one network's words/s on the host platforms, per backend and batch",
+                        ("throughput", "estimates")),
     "race": (race, "Graph 2: the race, dense with a head start vs sparse", ("race",)),
-    "full-chip": (full_chip, "Graph 3: full-chip throughput per board", ("throughput", "estimates")),
+    "full-chip": (full_chip, "Graph 3: a full chip's words/s per FPGA board, stock and tuned dense vs sparse",
+                  ("throughput", "estimates", "settings")),
     "energy": (energy, "Graph 4: energy per word where power was read", ("throughput", "estimates")),
     "accuracy-vs-macs": (accuracy_vs_macs, "test accuracy vs MACs per inference", ("accuracy",)),
     "cross-voice": (cross_voice, "leave-one-voice-family-out accuracy", ("cross_voice",)),
@@ -113,7 +130,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, (_, help_text, inputs) in FIGURES.items():
         sub = figures.add_parser(name, help=help_text, description=help_text)
         for key in inputs:
-            sub.add_argument(f"--{key.replace('_', '-')}", dest=key, **INPUTS[key])
+            if key == "settings":
+                add_settings_arguments(sub)  # the config's models: the dense/sparse pairs
+            else:
+                sub.add_argument(f"--{key.replace('_', '-')}", dest=key, **INPUTS[key])
         sub.add_argument("--config-hash", required=True, help="hash of the run's config (the figure's footer)")
         sub.add_argument("--out", required=True, type=Path, help="figure path without suffix (writes .png and .svg)")
 

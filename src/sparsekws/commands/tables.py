@@ -10,7 +10,7 @@ import pandas as pd
 from sparsekws.commands.common import add_settings_arguments, settings
 from sparsekws.core.files import read_json, write_csv
 from sparsekws.core.provenance import git_revision
-from sparsekws.figures import comparison, headline, race, results
+from sparsekws.figures import comparison, designs, headline, race, results
 from sparsekws.figures.ablation import ABLATION_NOTE, ablation_table
 from sparsekws.figures.compile_table import COMPILE_NOTE, compile_table
 from sparsekws.figures.provenance import provenance_table
@@ -45,7 +45,7 @@ def headline_table(args):
     table = headline.headline_table(configs, comparison.best_configuration(configs), pairs,
                                     results.accuracy_summaries(accuracy), args.head_start_s,
                                     dict(zip(accuracy["model"], accuracy["nonzero_weights"])),
-                                    headline.stock_designs(read_json(p) for p in args.estimates))
+                                    designs.stock_designs(read_json(p) for p in args.estimates))
     write_csv(args.csv, table)
     write_table_html(table, args.html, "Headline numbers: ours next to the blog's",
                      [note, f"blog: {headline.BLOG}", footer(args.config_hash, git_revision())])

@@ -24,7 +24,7 @@ ZCU104 -> ``zcu104``, ZU3EG -> ``ultra96``). How each claim is computed:
 
 Then the baselines side by side (``baseline_rows``): the sparse CNN's U250 words/s (one network,
 full chip) over each dense baseline — our tuned dense design, FINN's stock dense design (the compile
-stage's ``stock`` search, ``stock_designs``) and Numenta's reported dense (``NUMENTA_REPORTED``,
+stage's ``stock`` search, ``designs.stock_designs``) and Numenta's reported dense (``NUMENTA_REPORTED``,
 labelled as reported; its ``blog_value`` is Numenta's own sparse-sparse ratio to it) — and over
 Numenta's reported sparse-sparse designs (U250, ZU3EG). Per-platform speed-ups (every platform of
 this run) follow, without a blog value.
@@ -41,6 +41,7 @@ import pandas as pd
 
 from sparsekws.core.stats import difference_of_summaries
 from sparsekws.figures.comparison import by_source, pair_label, source_text
+from sparsekws.figures.designs import STOCK_METHOD
 from sparsekws.figures.race import HEAD_START_S, overtaking_time
 
 BLOG = ("Numenta blog 'How Sparsity Enables Energy Efficient Deep Learning Networks' "
@@ -228,20 +229,6 @@ def claim_values(claim: Claim, data: _Data, accuracy: Mapping[str, Mapping[str, 
     raise KeyError(claim.key)
 
 
-def stock_designs(estimates: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
-    """(model, board) -> words/s of the stock FINN design (``single network``, ``full chip``) from
-    the compile stage's estimate records."""
-    designs = {}
-    for est in estimates:
-        stock = est.get("stock") or {}
-        if stock:
-            designs[est["model"], est["board"]] = {
-                "single network": float(stock["fps"]) if stock.get("fits") else 0.0,
-                "full chip": float(stock.get("full_chip_fps") or 0.0) if stock.get("networks_per_chip") else 0.0,
-                "networks": int(stock.get("networks_per_chip") or 0)}
-    return designs
-
-
 def _design(model: str, words_per_s: float, networks: int, scope: str, source: str, method: str) -> dict[str, Any]:
     """A baseline design as a configuration row (the columns ``_ratio`` reads)."""
     return {"model": model, "throughput_words_per_s": words_per_s, "networks": networks if scope == "full chip" else 1,
@@ -257,8 +244,7 @@ def _stock(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]], bo
     design = stock.get((data.dense, board))
     if design is None:
         return None
-    return _design(f"{data.dense} (stock FINN)", design[scope], design["networks"], scope, "estimated",
-                   "compile stage, FINN's stock folding settings")
+    return _design(f"{data.dense} (stock FINN)", design[scope], design["networks"], scope, "estimated", STOCK_METHOD)
 
 
 def baseline_rows(data: _Data, stock: Mapping[tuple[str, str], Mapping[str, float]]) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
-"""What every figure and table shares: the model palette, the footer and file formats, how estimated
-values are marked (hatched bars, dashed lines), grouped bars with "does not fit" marks, and tables
-as figures or HTML pages."""
+"""What every figure and table shares: legible text (``MIN_FONT_PT`` at the size saved), a
+colour-blind-safe palette (Okabe & Ito's colours for the FPGA designs), the footer and file
+formats, how estimated and simulated values are marked (hatched and dotted bars, dashed lines) with
+a one-line key, grouped bars, panels that say why they are empty, and tables as figures or HTML
+pages."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sparsekws.core.files import atomic_path, write_text
 
-sns.set_theme(style="whitegrid", context="paper")  # every figure
+MIN_FONT_PT = 9  # no text smaller than this in a saved figure
+sns.set_theme(style="whitegrid", context="paper", rc={
+    "font.size": 10, "axes.titlesize": 10.5, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
+    "legend.fontsize": 9, "legend.title_fontsize": 9, "figure.titlesize": 12})  # every figure
 
 ESTIMATE_HATCH = "//"
 SIMULATED_HATCH = "..."  # whole-network RTL simulation (rows with source "simulated")
@@ -26,6 +30,10 @@ HATCHES = {"estimated": ESTIMATE_HATCH, "simulated": SIMULATED_HATCH}
 ESTIMATE_LINESTYLE = "--"
 FORMATS = ("png", "svg")
 NO_FIT_TEXT = "does not fit"
+#: the FPGA designs of Graphs 1 and 3 (Okabe & Ito: sky blue, blue, vermillion)
+DESIGN_COLOURS = {"FINN stock dense": "#56B4E9", "tuned dense": "#0072B2", "sparse": "#D55E00"}
+SOURCE_KEY = {"measured": "measured", "simulated": "simulated (whole network in RTL)",
+              "estimated": "estimated (analytic model)"}
 
 
 def model_palette(models: list[str]) -> dict[str, tuple]:
@@ -43,9 +51,10 @@ def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
     ``footer`` (provenance, notes; may have several lines) gets its own strip of the figure.
     """
     lines = footer.count("\n") + 1
-    strip = 0.12 * lines / fig.get_figheight()
-    fig.tight_layout(rect=(0, strip, 1, 1))
-    fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=7, color="0.3")
+    strip = 0.17 * lines / fig.get_figheight()
+    top = 1 - (0.35 if fig.legends else 0.0) / fig.get_figheight()
+    fig.tight_layout(rect=(0, strip, 1, top))
+    fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=MIN_FONT_PT, color="0.3")
     paths = []
     for fmt in FORMATS:
         path = Path(f"{stem}.{fmt}")
@@ -56,12 +65,31 @@ def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
     return paths
 
 
-def estimator_note(rows: pd.DataFrame, marking: str) -> str:
-    methods = sorted(rows.loc[rows["source"] == "estimated", "method"].dropna().unique())
-    note = f"{marking} = estimated: " + "; ".join(methods) if methods else "all values measured"
-    if (rows["source"] == "simulated").any():
-        note += "\ndotted = simulated: the whole network in RTL (Verilator), words/s at the compile stage's assumed clock"
-    return note
+def small_texts(fig: plt.Figure) -> list[str]:
+    """The visible texts of ``fig`` smaller than ``MIN_FONT_PT`` (for tests)."""
+    return [f"{t.get_text()!r} at {t.get_fontsize()} pt" for t in fig.findobj(plt.Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT]
+
+
+def key(fig: plt.Figure, models: list[str] = (), sources: set[str] = frozenset()) -> None:
+    """One line of key above the panels: the models' colours, then how each source is drawn
+    (estimated hatched, simulated dotted, measured plain), only those present."""
+    palette = model_palette(list(models))
+    handles = [Patch(facecolor=palette[m], label=m) for m in models]
+    handles += [Patch(facecolor="white", edgecolor="0.25", hatch=HATCHES.get(source), label=SOURCE_KEY[source])
+                for source in SOURCE_KEY if source in sources]
+    if handles:
+        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0 - 0.42 / fig.get_figheight()),
+                   ncol=len(handles), frameon=False, handlelength=1.6, columnspacing=1.2)
+
+
+def panel_notice(ax: plt.Axes, headline: str, detail: str = "") -> None:
+    """An empty panel that says why it is empty."""
+    ax.axis("off")
+    ax.text(0.5, 0.62 if detail else 0.5, headline, ha="center", va="center", weight="bold", fontsize=11,
+            transform=ax.transAxes)
+    if detail:
+        ax.text(0.5, 0.22, detail, ha="center", va="center", transform=ax.transAxes)
 
 
 def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str], models: list[str],
@@ -88,37 +116,6 @@ def grouped_bars(ax: plt.Axes, rows: pd.DataFrame, x_col: str, order: list[str],
             drawn.append((bar, {**row, "_x": x}))
     ax.set_xticks(range(len(order)), order)
     return drawn
-
-
-def legend(ax: plt.Axes, models: list[str], estimated: bool, line: bool = False, simulated: bool = False) -> None:
-    palette = model_palette(models)
-    if line:
-        handles = [Line2D([], [], color=palette[m], lw=2, label=m) for m in models]
-        if estimated:
-            handles.append(Line2D([], [], color="0.3", ls=ESTIMATE_LINESTYLE, label="estimated"))
-    else:
-        handles = [Patch(facecolor=palette[m], label=m) for m in models]
-        if estimated:
-            handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=ESTIMATE_HATCH, label="estimated"))
-        if simulated:
-            handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=SIMULATED_HATCH, label="simulated (RTL)"))
-    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-
-
-def mark_no_fit(ax: plt.Axes, drawn: list[tuple[object, dict]], value_col: str) -> int:
-    """Write 'does not fit' where a bar has value 0; return how many were marked."""
-    marked = 0
-    for _, row in drawn:
-        if row[value_col] > 0:
-            continue
-        text = NO_FIT_TEXT if row.get("fits", True) is False else "0"
-        if row.get("binding_resource") and row.get("fits", True) is False:
-            util = row.get("binding_utilisation")
-            text += f"\n({row['binding_resource']}" + (f" {100 * util:.0f} %)" if pd.notna(util) else ")")
-        ax.text(row["_x"], 0.02, f"0: {text}", transform=ax.get_xaxis_transform(), rotation=90, ha="center",
-                va="bottom", fontsize=7, color="0.15")
-        marked += 1
-    return marked
 
 
 def log_limits(ax: plt.Axes, values: pd.Series) -> None:
