@@ -267,7 +267,7 @@ def vivado_targets():
     )
 
 
-FIGURES = ["throughput", "host_throughput", "race", "full_chip", "energy", "accuracy_vs_macs", "accuracy",
+FIGURES = ["answer", "throughput", "host_throughput", "race", "full_chip", "energy", "accuracy_vs_macs", "accuracy",
            "training_curves", "confusion", "noise_robustness", "class_balance"]  # fmt: skip
 TABLES = ["accuracy.csv", "table1.csv", "table1.html", "headline.csv", "headline.html", "race.csv", "compile.csv",
           "compile.html", "provenance.csv", "dataset_card.csv", "dataset_card.json"]  # fmt: skip

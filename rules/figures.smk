@@ -4,6 +4,30 @@ THROUGHPUT = "results/measurements/{dataset}/throughput.csv"
 ACCURACY = "results/tables/{dataset}/accuracy.csv"
 
 
+rule figure_answer:
+    input:
+        "results/tables/{dataset}/headline.csv",
+    output:
+        png=report(
+            "results/figures/{dataset}/answer.png",
+            caption="../workflow/report/answer.rst",
+            category="0 Answer",
+        ),
+        svg="results/figures/{dataset}/answer.svg",
+    log:
+        "results/logs/figures/{dataset}_answer.log",
+    benchmark:
+        "results/benchmarks/rules/figure_answer/{dataset}.tsv"
+    conda:
+        "../envs/sparsekws.yaml"
+    params:
+        config_hash=CONFIG_HASH,
+        stem=lambda w, output: output.png[: -len(".png")],
+    shell:
+        "python -m sparsekws figures answer --headline {input} --config-hash {params.config_hash}"
+        " --out {params.stem} > {log} 2>&1"
+
+
 rule figure_throughput:
     input:
         throughput=THROUGHPUT,

@@ -31,7 +31,7 @@ rule publish:
     input:
         all_targets(),
         config=f"results/config/{DATASET}.yaml",
-        figure=f"results/figures/{DATASET}/throughput.png",
+        figure=f"results/figures/{DATASET}/answer.png",
         table=f"results/tables/{DATASET}/headline.csv",
         # the cross-voice test, once run outside `all`: publishing again then includes it
         cross_voice=lambda w: [CROSS_VOICE_TABLE] if CROSS_VOICE_MODELS and os.path.exists(CROSS_VOICE_TABLE) else [],

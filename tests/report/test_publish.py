@@ -58,10 +58,10 @@ def tiny_report(tmp_path_factory):
     (root / "Snakefile").write_text(textwrap.dedent("""
         report: "intro.rst"
         rule all:
-            input: "out/throughput.png", "out/other.svg"
+            input: "out/answer.png", "out/other.svg"
         rule draw:
             output:
-                png=report("out/throughput.png", caption="caption.rst", category="Figures"),
+                png=report("out/answer.png", caption="caption.rst", category="Figures"),
                 svg=report("out/other.svg", caption="caption.rst", category="Figures"),
             run:
                 import matplotlib
@@ -82,10 +82,10 @@ def tiny_report(tmp_path_factory):
 def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
     result = check_report(tiny_report, screenshot=tmp_path / "shot.png")
     figures = result["figures"]
-    assert set(figures) == {"out/throughput.png", "out/other.svg"}
+    assert set(figures) == {"out/answer.png", "out/other.svg"}
     assert all(f["shown"] and f["width"] > 100 and f["caption"] > 0 for f in figures.values())
     assert "Tiny workflow introduction" in result["landing_text"]
-    assert result["main"] == "out/throughput.png"
+    assert result["main"] == "out/answer.png"
     assert (tmp_path / "shot.png").stat().st_size > 5000
     assert plt.imread(tmp_path / "shot.png").shape[:2] == (1000, 1600)
 

@@ -256,7 +256,8 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
                     "the report was published but not opened in a browser")
     check = json.loads((publish / "report_check.json").read_text())
     shown = {Path(path).name for path, f in check["figures"].items() if f["shown"] and f["width"] > 0}
-    assert {"throughput.png", "race.png", "full_chip.png", "energy.png", "accuracy_vs_macs.png"} <= shown
+    assert {"answer.png", "throughput.png", "host_throughput.png", "race.png", "full_chip.png", "energy.png",
+            "accuracy_vs_macs.png"} <= shown
     assert shown == {Path(path).name for path in check["figures"]}
     assert "sparsekws" in check["landing_text"] and "git revision" in check["landing_text"]
     artefact = REPO_ROOT / "results" / "ci" / "report_main_figure.png"

@@ -13,6 +13,7 @@ from sparsekws.core.files import read_json
 from sparsekws.core.provenance import git_revision
 from sparsekws.figures import accuracy, designs, graphs, results, training
 from sparsekws.figures.ablation import plot_ablation
+from sparsekws.figures.answer import plot_answer
 from sparsekws.figures.class_balance import plot_class_balance
 from sparsekws.figures.style import footer, plot_table
 
@@ -54,6 +55,10 @@ def energy(args):
     graphs.plot_energy(results.configurations(args.throughput, args.estimates), args.out, _footer(args))
 
 
+def answer(args):
+    plot_answer(pd.read_csv(args.headline), args.out, _footer(args))
+
+
 def accuracy_vs_macs(args):
     accuracy.plot_accuracy_vs_macs(pd.read_csv(args.accuracy), args.out, _footer(args))
 
@@ -91,6 +96,7 @@ def class_balance(args):
 
 
 FIGURES = {
+    "answer": (answer, "the headline: sparse over each dense baseline, next to Numenta's own ratios", ("headline",)),
     "throughput": (throughput, "Graph 1: one network's words/s per FPGA board, stock and tuned dense vs sparse",
                    ("throughput", "estimates", "settings")),
     "host-throughput": (host_throughput, "one network's words/s on the host platforms, per backend and batch",
@@ -112,6 +118,7 @@ INPUTS = {
     "throughput": dict(required=True, help="combined measurement table (throughput.csv)"),
     "estimates": dict(nargs="*", default=[], help="estimate.json of every (model, board): fit and networks per chip"),
     "race": dict(required=True, help="race table (race.csv)"),
+    "headline": dict(required=True, help="headline table (headline.csv)"),
     "accuracy": dict(required=True, help="accuracy table (accuracy.csv)"),
     "cross_voice": dict(required=True, help="leave-one-family-out table (cross_voice.csv)"),
     "ablation": dict(required=True, help="ablation table (ablation.csv)"),

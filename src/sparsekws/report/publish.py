@@ -34,7 +34,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars")
-MAIN_FIGURE = "throughput.png"
+MAIN_FIGURE = "answer.png"  # the report opens on the answer
 PROBE_ID = "sparsekws-probe"
 
 # Runs inside the report after its own scripts: shows each image result the way the report's
@@ -178,12 +178,15 @@ def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], 
         *(f"- {key}: {value}" for key, value in metadata.items()), "",
         "## Contents", "",
         "- `report.html`: the Snakemake report (one self-contained file; opens offline in a browser): "
-        "introduction, config, every figure with its caption, the tables, run statistics.",
+        "introduction, the answer, every figure with its caption, the tables, the config (appendix), run statistics.",
     ]
     describe = {
-        "throughput": "Graph 1: single-network throughput per platform (log scale; hatched = estimated)",
-        "race": "Graph 2: the race, dense with a 5-minute head start vs sparse; overtaking time",
-        "full_chip": "Graph 3: full-chip throughput per board, networks per chip; 0 where a model does not fit",
+        "answer": "the answer: sparse over each dense baseline (tuned, stock FINN, Numenta's), beside Numenta's ratios",
+        "throughput": "Graph 1: one network per FPGA board, stock and tuned dense vs sparse (hatched = estimated, "
+                      "dotted = simulated)",
+        "host_throughput": "one network on the host CPU/GPU per backend and batch size, every model",
+        "race": "Graph 2: the race on the U250, dense with a 5-minute head start vs sparse; overtaking time",
+        "full_chip": "Graph 3: a full chip per FPGA board, networks per chip on the bars; designs that do not fit marked",
         "energy": "Graph 4: energy per word where power was read (otherwise it says there was none)",
         "accuracy_vs_macs": "test accuracy vs MACs per inference, Pareto front",
         "cross_voice": "leave-one-voice-family-out test: accuracy on voices never heard, beside in-family accuracy",

@@ -1,0 +1,91 @@
+"""The headline figure: how many times faster the sparse design is than each dense baseline, next to
+Numenta's own ratios, each bar marked by how it was obtained.
+
+Rows are the headline table's baseline rows (``headline.baseline_rows``: claims
+``"<board> <scope>: sparse / <baseline>"`` for the U250 one network and full chip and the ZU3EG one
+network). Numenta's marker on a row: its ``blog_value`` (Numenta's sparse-sparse over Numenta's
+dense, on the "Numenta's reported dense" rows), or on the tuned-dense rows the blog's claim for the
+same comparison (Table 1's one-network ratio, Graph 3's full-chip ratio). A bar is drawn as the
+weakest source of our side of the ratio (estimated < simulated < measured); Numenta's numbers are
+reported, never ours. Left of the 1x line the sparse design is slower.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from sparsekws.figures.comparison import SOURCE_RANK
+from sparsekws.figures.headline import BLOG_CLAIMS
+from sparsekws.figures.style import DESIGN_COLOURS, HATCHES, key, panel_notice, save_figure
+
+BASELINE = re.compile(r"^(?P<board>U250|ZU3EG) (?P<scope>one network|full chip): sparse / (?P<baseline>.+)$")
+#: the blog's claim a tuned-dense row is compared with, by scope (keys of ``headline.BLOG_CLAIMS``)
+BLOG_FOR_TUNED = {"one network": "single", "full chip": "full_chip"}
+ANSWER_COLUMNS = ["label", "ours", "source", "numenta"]
+
+
+def weakest_source(source: str) -> str:
+    """The weakest of the sources a headline row names (``measured (...) / reported (...)``), ignoring
+    reported numbers: estimated if any side is estimated, then simulated, then measured."""
+    kinds = [part.split(" ")[0] for part in str(source).split(" / ")]
+    ours = [kind for kind in kinds if kind in SOURCE_RANK] or ["estimated"]
+    return max(ours, key=SOURCE_RANK.get)
+
+
+def answer_rows(headline: pd.DataFrame) -> pd.DataFrame:
+    """One row per baseline ratio of ``headline`` (the headline table), in its order."""
+    claims = {claim.key: claim.blog_value for claim in BLOG_CLAIMS}
+    rows = []
+    for row in headline.to_dict("records"):
+        match = BASELINE.match(str(row["claim"]))
+        if not match:
+            continue
+        numenta = row["blog_value"]
+        if "tuned" in match["baseline"] and not pd.notna(numenta):
+            numenta = claims[BLOG_FOR_TUNED[match["scope"]]]
+        baseline = match["baseline"].replace("'s reported", "'s").replace("our ", "")
+        rows.append({"label": f"{match['board']} {match['scope']}\nvs {baseline}", "ours": row["our_value"],
+                     "source": weakest_source(row["source"]) if pd.notna(row["our_value"]) else "",
+                     "numenta": numenta})
+    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+
+
+def plot_answer(headline: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:
+    """The headline figure (see the module docstring): ratios on a log axis, one row per baseline."""
+    rows = answer_rows(headline)
+    fig, ax = plt.subplots(figsize=(7.4, 0.5 * max(len(rows), 2) + 1.9))
+    if rows.empty:
+        panel_notice(ax, "No FPGA baseline in this run", "the headline compares the U250 and ZU3EG designs")
+        fig.suptitle("How many times faster is sparse than each dense design?")
+        return save_figure(fig, stem, footer)
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows.to_dict("records")):
+        if not pd.notna(row["ours"]):
+            ax.text(1.0, yi, "  not computed in this run", va="center")
+            continue
+        ax.barh(yi, row["ours"], height=0.6, color=DESIGN_COLOURS["sparse"], hatch=HATCHES.get(row["source"]),
+                edgecolor="0.2" if row["source"] in HATCHES else DESIGN_COLOURS["sparse"], lw=0.6)
+        ax.text(row["ours"] * 1.08, yi, f"{row['ours']:.3g}x", va="center", weight="bold")
+        if pd.notna(row["numenta"]) and row["numenta"] > 0:
+            ax.plot(row["numenta"], yi, "D", color="0.1", ms=7, zorder=5)
+    ax.set_yticks(y, rows["label"])
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    values = pd.concat([rows["ours"], rows["numenta"]]).dropna()
+    values = values[values > 0]
+    ax.set_xlim(min(0.5, values.min() / 2), 10 ** math.ceil(math.log10(values.max() * 3)))
+    ax.axvline(1.0, color="0.3", lw=1)
+    ax.set_xlabel("sparse words/s over the dense design's (log; left of 1x: sparse is slower)")
+    key(fig, sources=set(rows["source"]) - {""})
+    ax.legend(handles=[Line2D([], [], marker="D", color="0.1", ls="", label="Numenta's own ratio (reported)")],
+              loc="lower right")
+    fig.suptitle("How many times faster is sparse than each dense design?")
+    return save_figure(fig, stem, footer)

@@ -1,0 +1,45 @@
+import numpy as np
+import pandas as pd
+
+from sparsekws.figures.answer import answer_rows, plot_answer, weakest_source
+from sparsekws.figures.style import HATCHES
+
+
+def headline():
+    rows = [("Table 1: one sparse network / one dense network, U250", 10.0, 2.5, "simulated (a) / simulated (b)"),
+            ("U250 one network: sparse / our tuned dense", np.nan, 2.5, "simulated (a) / simulated (b)"),
+            ("U250 one network: sparse / FINN's stock dense", np.nan, 20.0, "simulated (a) / estimated (c)"),
+            ("U250 full chip: sparse / Numenta's reported dense", 112.3, 170.0, "estimated (c) / reported (p)"),
+            ("ZU3EG one network: sparse / Numenta's reported sparse-sparse", np.nan, np.nan, ""),
+            ("single-network speed-up sparse/dense on cpu (torch)", np.nan, 0.9, "measured (t)")]
+    return pd.DataFrame(rows, columns=["claim", "blog_value", "our_value", "source"])
+
+
+def test_weakest_source_ignores_reported_numbers():
+    assert weakest_source("simulated (a) / estimated (b)") == "estimated"
+    assert weakest_source("simulated (a) / reported (p)") == "simulated"
+    assert weakest_source("measured (a)") == "measured"
+
+
+def test_answer_rows_are_the_baselines_with_numentas_ratio():
+    rows = answer_rows(headline())
+    assert list(rows["label"]) == ["U250 one network\nvs tuned dense", "U250 one network\nvs FINN's stock dense",
+                                   "U250 full chip\nvs Numenta's dense", "ZU3EG one network\nvs Numenta's sparse-sparse"]
+    assert rows["numenta"][0] == 10.0 and np.isnan(rows["numenta"][1]) and rows["numenta"][2] == 112.3
+    assert list(rows["source"]) == ["simulated", "estimated", "estimated", ""]
+
+
+def test_answer_figure_draws_one_bar_per_computed_ratio(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    captured = {}
+    monkeypatch.setattr(plt, "close", lambda fig: captured.setdefault("fig", fig))
+    paths = plot_answer(headline(), tmp_path / "answer", "footer")
+    assert all(p.stat().st_size > 1000 for p in paths)
+    ax = captured["fig"].axes[0]
+    bars = [b for c in ax.containers for b in c]
+    assert sorted(b.get_width() for b in bars) == [2.5, 20.0, 170.0]
+    assert {b.get_hatch() for b in bars} == {HATCHES["simulated"], HATCHES["estimated"]}
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "2.5x" in texts and "170x" in texts and "not computed in this run" in texts
+    assert ax.get_xscale() == "log"
