@@ -10,10 +10,11 @@ rule figure_answer:
     output:
         png=report(
             "results/figures/{dataset}/answer.png",
-            caption="../workflow/report/answer.rst",
+            caption=f"../results/figures/{DATASET}/answer.rst",  # written by the rule: the answer in three sentences
             category="0 Answer",
         ),
         svg="results/figures/{dataset}/answer.svg",
+        caption="results/figures/{dataset}/answer.rst",
     log:
         "results/logs/figures/{dataset}_answer.log",
     benchmark:
@@ -24,8 +25,8 @@ rule figure_answer:
         config_hash=CONFIG_HASH,
         stem=lambda w, output: output.png[: -len(".png")],
     shell:
-        "python -m sparsekws figures answer --headline {input} --config-hash {params.config_hash}"
-        " --out {params.stem} > {log} 2>&1"
+        "python -m sparsekws figures answer --headline {input} --caption {output.caption}"
+        " --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
 
 
 rule figure_throughput:

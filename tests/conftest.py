@@ -1,4 +1,6 @@
-"""Shared fixtures: a small exported sparse MLP, and an uninterrupted run of the smoke config."""
+"""Shared fixtures: a small exported sparse MLP, an uninterrupted run of the smoke config, and a
+check of every figure a test saves as a reader would see it (no text under ``style.MIN_FONT_PT``,
+at most twice as wide as tall)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,23 @@ import pytest
 
 from support import CONFIG_DIR
 from support.fixtures import write_mlp_fixture
+
+
+@pytest.fixture(autouse=True)
+def legible_figures(monkeypatch):
+    import matplotlib.figure
+
+    from sparsekws.figures.style import small_texts
+
+    save = matplotlib.figure.Figure.savefig
+
+    def checked(fig, *args, **kwargs):
+        assert small_texts(fig) == []
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        assert box.width <= 2.0 * box.height, f"figure {box.width:.1f} x {box.height:.1f} in: wider than 2:1"
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", checked)
 
 
 @pytest.fixture(scope="session")

@@ -43,3 +43,25 @@ def test_answer_figure_draws_one_bar_per_computed_ratio(tmp_path, monkeypatch):
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "2.5x" in texts and "170x" in texts and "not computed in this run" in texts
     assert ax.get_xscale() == "log"
+
+
+def test_answer_sentences_say_what_holds_beside_each_claim():
+    from sparsekws.figures.answer import answer_rst, answer_sentences
+    from sparsekws.figures.headline import BLOG_CLAIMS
+
+    claims = {claim.key: claim.text for claim in BLOG_CLAIMS}
+    rows = [(claims["sparse_per_u250"], 11.0, "estimated (m)", ""), (claims["dense_per_u250"], 14.0, "estimated (m)", ""),
+            (claims["full_chip"], 4.9, "estimated (m)", ""), (claims["dense_per_zu3eg"], 0.0, "estimated (fit)", ""),
+            (claims["sparse_per_zu3eg"], 1.0, "estimated (m)", ""),
+            (claims["accuracy"], -6.7, "measured (test split)", "sparse 84 %, dense 91 %"),
+            ("U250 one network: sparse / our tuned dense", 2.44, "simulated (a) / simulated (b)", ""),
+            ("U250 one network: sparse / FINN's stock dense", np.nan, "", "no stock design")]
+    table = pd.DataFrame([("sparse vs dense", *row) for row in rows],
+                         columns=["comparison", "claim", "our_value", "source", "note"])
+    speed, chip, accuracy = answer_sentences(table)
+    assert "2.44x (simulated) as fast as our tuned dense design" in speed
+    assert "not computed (no stock design)" in speed and "blog claims 10x" in speed
+    assert "11 sparse and 14 tuned dense networks (the blog: 20 and 4)" in chip and "4.9x (estimated)" in chip
+    assert "one sparse network does, as the blog says" in chip
+    assert "6.7 points less accurate" in accuracy and "sparse 84 %, dense 91 %" in accuracy
+    assert answer_rst(table).startswith("**The answer.** sparse vs dense: one sparse network")

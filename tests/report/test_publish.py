@@ -43,10 +43,11 @@ def test_publish_copies_everything_and_lists_it(tmp_path):
 
 
 def test_readme_reports_the_browser_check():
-    check = {"figures": {"a.png": {"shown": True, "width": 10}, "b.png": {"shown": True, "width": 0}},
-             "screenshot": "/x/shot.png"}
+    check = {"figures": {"a.png": {"shown": True, "width": 10, "uncropped": True, "caption": 5},
+                         "b.png": {"shown": True, "width": 0, "uncropped": False, "caption": 5}},
+             "screenshots": {"a.png": "/x/screenshots/a.png.png"}}
     text = readme(CONFIG, {}, {"git revision": "abc"}, check)
-    assert "1 of 2 figures displayed" in text and "`shot.png`" in text
+    assert "1 of 2 figures displayed, 1 whole on screen with a caption" in text and "`screenshots/`" in text
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +81,16 @@ def tiny_report(tmp_path_factory):
 @pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian package 'chromium', "
                                                     "listed in env/apt-packages.txt; CI installs it)")
 def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
-    result = check_report(tiny_report, screenshot=tmp_path / "shot.png")
+    result = check_report(tiny_report, screenshots=tmp_path / "shots")
     figures = result["figures"]
     assert set(figures) == {"out/answer.png", "out/other.svg"}
-    assert all(f["shown"] and f["width"] > 100 and f["caption"] > 0 for f in figures.values())
+    assert all(f["shown"] and f["width"] > 100 and f["uncropped"] and f["caption"] > 0 for f in figures.values())
     assert "Tiny workflow introduction" in result["landing_text"]
     assert result["main"] == "out/answer.png"
-    assert (tmp_path / "shot.png").stat().st_size > 5000
-    assert plt.imread(tmp_path / "shot.png").shape[:2] == (1000, 1600)
+    for figure in figures:  # a screenshot of each figure's page
+        shot = tmp_path / "shots" / f"{figure.split('/')[-1]}.png"
+        assert result["screenshots"][figure] == str(shot) and shot.stat().st_size > 5000
+        assert plt.imread(shot).shape[:2] == (1000, 1600)
 
 
 def test_missing_chromium_is_a_user_error(tiny_report, monkeypatch):

@@ -259,10 +259,13 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     assert {"answer.png", "throughput.png", "host_throughput.png", "race.png", "full_chip.png", "energy.png",
             "accuracy_vs_macs.png"} <= shown
     assert shown == {Path(path).name for path in check["figures"]}
+    # each figure whole on screen, captioned, with a screenshot of its page
+    assert [path for path, f in check["figures"].items() if not (f["uncropped"] and f["caption"] > 0)] == []
+    assert set(check["screenshots"]) == set(check["figures"])
     assert "sparsekws" in check["landing_text"] and "git revision" in check["landing_text"]
-    artefact = REPO_ROOT / "results" / "ci" / "report_main_figure.png"
-    artefact.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(publish / "report_main_figure.png", artefact)
+    artefacts = REPO_ROOT / "results" / "ci" / "screenshots"
+    shutil.rmtree(artefacts, ignore_errors=True)
+    shutil.copytree(publish / "screenshots", artefacts)
 
 
 def test_another_config_on_the_same_dataset_changes_nothing_until_it_runs(finished, tmp_path):

@@ -9,11 +9,11 @@ import pandas as pd
 
 from sparsekws.commands.common import add_settings_arguments, settings
 from sparsekws.core.errors import UserError
-from sparsekws.core.files import read_json
+from sparsekws.core.files import read_json, write_text
 from sparsekws.core.provenance import git_revision
 from sparsekws.figures import accuracy, designs, graphs, results, training
 from sparsekws.figures.ablation import plot_ablation
-from sparsekws.figures.answer import plot_answer
+from sparsekws.figures.answer import answer_rst, plot_answer
 from sparsekws.figures.class_balance import plot_class_balance
 from sparsekws.figures.style import footer, plot_table
 
@@ -56,7 +56,9 @@ def energy(args):
 
 
 def answer(args):
-    plot_answer(pd.read_csv(args.headline), args.out, _footer(args))
+    headline = pd.read_csv(args.headline)
+    plot_answer(headline, args.out, _footer(args))
+    write_text(args.caption, answer_rst(headline))
 
 
 def accuracy_vs_macs(args):
@@ -96,7 +98,8 @@ def class_balance(args):
 
 
 FIGURES = {
-    "answer": (answer, "the headline: sparse over each dense baseline, next to Numenta's own ratios", ("headline",)),
+    "answer": (answer, "the headline: sparse over each dense baseline, next to Numenta's own ratios, and its caption "
+                         "(the answer in three sentences)", ("headline", "caption")),
     "throughput": (throughput, "Graph 1: one network's words/s per FPGA board, stock and tuned dense vs sparse",
                    ("throughput", "estimates", "settings")),
     "host-throughput": (host_throughput, "one network's words/s on the host platforms, per backend and batch",
@@ -119,6 +122,7 @@ INPUTS = {
     "estimates": dict(nargs="*", default=[], help="estimate.json of every (model, board): fit and networks per chip"),
     "race": dict(required=True, help="race table (race.csv)"),
     "headline": dict(required=True, help="headline table (headline.csv)"),
+    "caption": dict(required=True, help="where to write the figure's caption (reStructuredText)"),
     "accuracy": dict(required=True, help="accuracy table (accuracy.csv)"),
     "cross_voice": dict(required=True, help="leave-one-family-out table (cross_voice.csv)"),
     "ablation": dict(required=True, help="ablation table (ablation.csv)"),

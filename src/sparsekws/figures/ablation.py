@@ -62,7 +62,7 @@ def plot_ablation(table: pd.DataFrame, stem: str | Path, footer: str) -> list[Pa
     variants = table[table["model"] != table["base"]].reset_index(drop=True)
     if variants.empty:
         raise UserError("the ablation table has no variant rows: nothing to draw")
-    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.42 * len(variants)))
+    fig, ax = plt.subplots(figsize=(7.4, max(3.7, 1.4 + 0.45 * len(variants))))
     y = np.arange(len(variants))[::-1]
     for position, row in zip(y, variants.itertuples()):
         low, high = row.difference_ci_low_pp, row.difference_ci_high_pp
@@ -71,14 +71,15 @@ def plot_ablation(table: pd.DataFrame, stem: str | Path, footer: str) -> list[Pa
         ax.errorbar(row.difference_pp, position, xerr=[[row.difference_pp - low], [high - row.difference_pp]]
                     if known else None, fmt="o", color=EFFECT_COLOURS[effect], capsize=3, lw=1.2)
         ax.annotate(f"{row.difference_pp:+.1f}", (row.difference_pp, position), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=7)
+                    xytext=(0, 6), ha="center")
     ax.axvline(0, color="0.3", lw=0.8)
     labels = [f"{row.model.removeprefix(row.base + '-')} (vs {row.base}, {row.seeds} seed{'s' * (row.seeds != 1)})"
               for row in variants.itertuples()]
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_yticks(y, labels)
     ax.set_xlabel("test accuracy, variant minus base (percentage points)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=colour, label=effect)
                for effect, colour in EFFECT_COLOURS.items()]
-    ax.legend(handles=handles, fontsize=7, loc="best")
+    ax.legend(handles=handles, loc="best")
+    ax.set_title("mean over seeds, whisker Welch 95 % interval of the difference")
     fig.suptitle("Training-recipe ablation: one change at a time (measured)")
-    return save_figure(fig, stem, f"mean over seeds, whisker Welch 95 % interval of the difference\n{footer}")
+    return save_figure(fig, stem, footer)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sparsekws.figures.style import model_palette, save_figure
+from sparsekws.figures.style import key, model_palette, save_figure
 
 
 def accuracy_table(metrics: list[dict], evaluations: list[dict] | None = None) -> pd.DataFrame:
@@ -73,22 +73,20 @@ def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str)
     models = sorted(accuracy["model"])
     palette = model_palette(models)
     score = "test_accuracy_mean" if "test_accuracy_mean" in accuracy else "test_accuracy"
-    fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts) + 1.6, 4.2), sharey=True, squeeze=False)
-    for ax, cost in zip(axes[0], counts):
+    fig, axes = plt.subplots(len(counts), 1, figsize=(6.8, 3.3 * len(counts) + 0.9), sharey=True, squeeze=False)
+    for ax, cost in zip(axes[:, 0], counts):
         front = pareto_front(accuracy, cost=cost, score=score)
         ax.step(front[cost], 100 * front[score], where="post", color="0.5", lw=1, label="Pareto front")
         for row in accuracy.to_dict("records"):
             ax.scatter(row[cost], 100 * row[score], s=50, color=palette[row["model"]], edgecolor="0.2", zorder=3,
                        label=row["model"])
-            ax.annotate(row["model"], (row[cost], 100 * row[score]), xytext=(4, 4), textcoords="offset points",
-                        fontsize=7)
+            ax.annotate(row["model"], (row[cost], 100 * row[score]), xytext=(4, 4), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_xlabel(f"MACs per inference, {MAC_COUNTS[cost]}")
-    axes[0][0].set_ylabel("test accuracy (%)" + (", mean over seeds" if score.endswith("mean") else ""))
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.set_ylabel("test accuracy (%)" + (", mean over seeds" if score.endswith("mean") else ""))
+    key(fig, models=models)
     fig.suptitle("Accuracy vs compute (measured accuracy)")
-    samples = ", ".join(f"{m}: {n}" for m, n in zip(accuracy["model"], accuracy["test_samples"]))
-    return save_figure(fig, stem, f"accuracy on the held-out test split (samples {samples})\n{footer}")
+    return save_figure(fig, stem, footer)
 
 
 def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target: float = 0.8) -> list[Path]:
@@ -98,7 +96,7 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
     models = list(dict.fromkeys(table["model"]))
     families = list(dict.fromkeys(table["held_out"]))
     palette = model_palette(models)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(families) * len(models) / 2, 4.2))
+    fig, ax = plt.subplots(figsize=(min(7.6, 1.6 + 1.5 * len(families) * len(models) / 2), 4.4))
     width = 0.8 / (2 * len(models))
     for m, model in enumerate(models):
         rows = table[table["model"] == model].set_index("held_out").reindex(families)
@@ -111,14 +109,13 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
                 [rows[column] - interval[low], interval[high] - rows[column]])
             bars = ax.bar(x, 100 * rows[column], width, color=palette[model], alpha=alpha, edgecolor="0.2",
                           label=f"{model}, {label}", yerr=whiskers, capsize=2, error_kw={"lw": 0.8})
-            ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+            ax.bar_label(bars, fmt="%.0f", padding=1)
     ax.axhline(100 * target, color="0.3", ls=":", lw=1, label=f"target {100 * target:.0f} %")
     ax.set_xticks(np.arange(len(families)), [f"without {f}" for f in families])
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 115)
     ax.set_ylabel("accuracy (%)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(loc="upper center", ncol=3, frameon=False)
     fig.suptitle("Leave one voice family out: accuracy on voices never heard (measured)")
-    n = ", ".join(f"{f}: {int(table.loc[table['held_out'] == f, 'n'].iloc[0])}" for f in families)
     seeds = int(table["seeds"].min()) if "seeds" in table else 1
-    spread = f"mean over {seeds} seeds, whisker 95 % t-interval" if seeds > 1 else "one seed: no interval"
-    return save_figure(fig, stem, f"held-out samples per family (words, all splits): {n}; {spread}\n{footer}")
+    ax.set_title(f"mean over {seeds} seeds, whisker 95 % t-interval" if seeds > 1 else "one seed: no interval")
+    return save_figure(fig, stem, footer)

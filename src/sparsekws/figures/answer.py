@@ -8,6 +8,10 @@ dense, on the "Numenta's reported dense" rows), or on the tuned-dense rows the b
 same comparison (Table 1's one-network ratio, Graph 3's full-chip ratio). A bar is drawn as the
 weakest source of our side of the ratio (estimated < simulated < measured); Numenta's numbers are
 reported, never ours. Left of the 1x line the sparse design is slower.
+
+``answer_sentences`` says in three sentences what holds and what does not (speed of one network,
+networks per chip, accuracy), from the same table; ``answer_rst`` writes them as the figure's
+caption, so that the report opens on them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ BASELINE = re.compile(r"^(?P<board>U250|ZU3EG) (?P<scope>one network|full chip):
 #: the blog's claim a tuned-dense row is compared with, by scope (keys of ``headline.BLOG_CLAIMS``)
 BLOG_FOR_TUNED = {"one network": "single", "full chip": "full_chip"}
 ANSWER_COLUMNS = ["label", "ours", "source", "numenta"]
+FIGURE_CAPTION = (
+    "The figure: how many times faster the sparse design is than each dense design (log axis; left of the 1x line "
+    "sparse is slower), on the U250 (one network; a full chip of as many networks as fit) and the ZU3EG (one "
+    "network), over our tuned dense design (the best dense design we have: the ratio that counts), FINN's stock "
+    "dense design and Numenta's reported designs. The black diamond is Numenta's own ratio for the same comparison "
+    "(the blog's claim against its dense network, or its sparse-sparse design over its dense one): **reported**, not "
+    "reproduced. A bar is **dotted** where our side is simulated (the whole network in RTL), **hatched** where it is "
+    "estimated (analytic cycle model), plain where measured. Numbers, sources and references: the headline table.")
 
 
 def weakest_source(source: str) -> str:
@@ -56,6 +68,61 @@ def answer_rows(headline: pd.DataFrame) -> pd.DataFrame:
                      "source": weakest_source(row["source"]) if pd.notna(row["our_value"]) else "",
                      "numenta": numenta})
     return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+
+
+def _values(headline: pd.DataFrame) -> dict[str, dict]:
+    """The first comparison's rows of the headline table by claim text."""
+    first = headline[headline["comparison"] == headline["comparison"].iloc[0]] if len(headline) else headline
+    return {row["claim"]: row for row in first.to_dict("records")}
+
+
+def _x(rows: dict[str, dict], claim: str) -> str:
+    """``2.44x`` (with how it was obtained) or ``not computed (why)`` for one headline row."""
+    row = rows.get(claim)
+    if row is None or not pd.notna(row["our_value"]):
+        return f"not computed ({row['note']})" if row is not None and isinstance(row.get("note"), str) else "not computed"
+    return f"{row['our_value']:.3g}x ({weakest_source(row['source'])})"
+
+
+def answer_sentences(headline: pd.DataFrame) -> list[str]:
+    """Three sentences: one network on the U250 against each dense baseline, networks per chip
+    (U250 and ZU3EG), and accuracy, each beside the claim it tests."""
+    rows = _values(headline)
+    claims = {claim.key: claim for claim in BLOG_CLAIMS}
+
+    def value(key: str) -> float:
+        row = rows.get(claims[key].text)
+        return row["our_value"] if row is not None else math.nan
+
+    pair = str(headline["comparison"].iloc[0]) if len(headline) else "sparse vs dense"
+    tuned, stock, numenta = (_x(rows, f"U250 one network: sparse / {baseline}") for baseline in (
+        "our tuned dense", "FINN's stock dense", "Numenta's reported sparse-sparse"))
+    speed = (f"{pair}: one sparse network on the U250 runs {tuned} as fast as our tuned dense design, {stock} FINN's "
+             f"stock dense design and {numenta} Numenta's reported sparse-sparse design; the blog claims "
+             f"{claims['single'].blog_value:g}x over dense.")
+    sparse_u250, dense_u250 = value("sparse_per_u250"), value("dense_per_u250")
+    zu3eg = {True: "the dense one does not fit the ZU3EG and one sparse network does, as the blog says",
+             False: "on the ZU3EG the blog's claim (dense does not fit, one sparse does) does not hold here"}[
+        value("dense_per_zu3eg") == 0 and value("sparse_per_zu3eg") >= 1]
+    chip = (f"A U250 holds {sparse_u250:.0f} sparse and {dense_u250:.0f} tuned dense networks (the blog: "
+            f"{claims['sparse_per_u250'].blog_value:g} and {claims['dense_per_u250'].blog_value:g}), "
+            f"{_x(rows, claims['full_chip'].text)} the dense chip's words/s against the blog's "
+            f"{claims['full_chip'].blog_value:g}x; {zu3eg}.")
+    accuracy = rows.get(claims["accuracy"].text)
+    if accuracy is None or not pd.notna(accuracy["our_value"]):
+        trained = "Test accuracy was not compared in this run."
+    else:
+        gap = accuracy["our_value"]
+        trained = (f"The sparse CNN is {abs(gap):.2g} points {'less' if gap < 0 else 'more'} accurate than the dense "
+                   f"one on the held-out test split ({accuracy['note']}); the paper reports "
+                   f"{claims['accuracy'].blog_value:+g} points.")
+    return [speed, chip, trained]
+
+
+def answer_rst(headline: pd.DataFrame) -> str:
+    """The answer figure's caption: the three sentences, then what the figure shows."""
+    sentences = " ".join(answer_sentences(headline)).replace("*", "\\*")
+    return f"**The answer.** {sentences}\n\n{FIGURE_CAPTION}\n"
 
 
 def plot_answer(headline: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:

@@ -46,12 +46,12 @@ def model_palette(models: list[str]) -> dict[str, tuple]:
 
 
 def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
-    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` atomically, with a footer below the axes.
-
-    ``footer`` (provenance, notes; may have several lines) gets its own strip of the figure.
-    """
-    lines = footer.count("\n") + 1
-    strip = 0.17 * lines / fig.get_figheight()
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` atomically, with ``footer`` (the one-line
+    provenance, ``style.footer``) in a strip below the axes; what a figure's method is goes in its
+    caption, not here."""
+    if "\n" in footer:
+        raise ValueError(f"a figure's footer is one line (provenance); got {footer!r}")
+    strip = 0.17 / fig.get_figheight()
     top = 1 - (0.35 if fig.legends else 0.0) / fig.get_figheight()
     fig.tight_layout(rect=(0, strip, 1, top))
     fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=MIN_FONT_PT, color="0.3")
@@ -125,19 +125,25 @@ def log_limits(ax: plt.Axes, values: pd.Series) -> None:
 
 
 def plot_table(table: pd.DataFrame, stem: str | Path, footer: str, title: str) -> list[Path]:
-    """Render a small table as a figure (PNG and SVG)."""
+    """Render a small table as a figure (PNG and SVG); a table wider than long is drawn turned, one
+    column per row of it (the first column's values as headings), so that the figure stays upright."""
     shown = table.copy()
     for column in shown.columns:
         if shown[column].dtype.kind == "f":
             shown[column] = shown[column].map(lambda v: f"{v:.4g}")
-    fig, ax = plt.subplots(figsize=(min(2 + 1.3 * len(shown.columns), 16), 0.6 + 0.35 * (len(shown) + 1)))
+    labels = [c.replace("_", " ") for c in shown.columns]
+    rows, heads, names = shown.values, labels, None
+    if len(shown.columns) > len(shown) + 1:
+        names = labels[1:]
+        heads = [str(v) for v in shown.iloc[:, 0]]
+        rows = shown.iloc[:, 1:].T.values
+    fig, ax = plt.subplots(figsize=(min(2.4 + 1.4 * len(heads), 7.6), 0.7 + 0.28 * (len(rows) + 1)))
     ax.axis("off")
-    cells = ax.table(cellText=shown.values, colLabels=[c.replace("_", " ") for c in shown.columns],
-                     loc="center", cellLoc="center")
+    cells = ax.table(cellText=rows, colLabels=heads, rowLabels=names, loc="center", cellLoc="center")
     cells.auto_set_font_size(False)
-    cells.set_fontsize(7)
+    cells.set_fontsize(MIN_FONT_PT)
     cells.scale(1, 1.3)
-    ax.set_title(title, fontsize=10)
+    fig.suptitle(title)
     return save_figure(fig, stem, footer)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from sparsekws.figures.style import model_palette, save_figure
+from sparsekws.figures.style import MIN_FONT_PT, model_palette, save_figure
 
 
 def curves_frame(histories: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def plot_training_curves(histories: dict[str, pd.DataFrame], stem: str | Path, f
     frame = curves_frame(histories)
     models = list(histories)
     seeds = int(frame.groupby("model")["seed_index"].nunique().max())
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(7.4, 3.9))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         sns.lineplot(data=frame, x="epoch", y=metric, hue="model", hue_order=models, style="split",
                      style_order=["validation", "train"], palette=model_palette(models),
@@ -51,28 +51,34 @@ def plot_training_curves(histories: dict[str, pd.DataFrame], stem: str | Path, f
     axes[0].set_yscale("log")
     axes[1].set_ylim(0, 1.02)
     axes[0].get_legend().remove()
-    sns.move_legend(axes[1], "center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    note = (f"mean over {seeds} seeds, band = 1 std" if seeds > 1 else "one seed") + "; measured during training"
-    return save_figure(fig, stem, f"{note}\n{footer}")
+    sns.move_legend(axes[1], "lower right", frameon=True)
+    fig.suptitle("Training: " + (f"mean over {seeds} seeds, band = 1 std" if seeds > 1 else "one seed"))
+    return save_figure(fig, stem, footer)
 
 
 def plot_confusions(confusions: dict[str, pd.DataFrame], stem: str | Path, footer: str) -> list[Path]:
     """One heatmap per model: colour = fraction of the true class, annotation = count."""
     count = len(confusions)
-    fig, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.8), squeeze=False)
-    for ax, (model, table) in zip(axes[0], confusions.items()):
+    cols = min(2, count)
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.6 if cols == 2 else 5.6, 4.4 * rows + 0.6), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.axis("off")
+    for ax, (model, table) in zip(axes.flat, confusions.items()):
         counts = table.set_index("true")
         totals = counts.sum(axis=1).to_numpy()[:, None]
         fractions = np.divide(counts.to_numpy(), totals, out=np.zeros(counts.shape), where=totals > 0)
         sns.heatmap(fractions, vmin=0, vmax=1, cmap="Blues", annot=counts.to_numpy(), fmt="d",
-                    annot_kws={"fontsize": 6}, xticklabels=counts.columns, yticklabels=counts.index,
-                    cbar=ax is axes[0][-1], ax=ax)
+                    annot_kws={"fontsize": MIN_FONT_PT}, xticklabels=counts.columns, yticklabels=counts.index,
+                    cbar=False, ax=ax)
         correct = int(np.trace(counts.to_numpy()))
-        ax.set_title(f"{model}: {correct}/{int(totals.sum())} correct", fontsize=9)
+        ax.set_title(f"{model}: {correct}/{int(totals.sum())} correct")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.tick_params(labelsize=6)
-    return save_figure(fig, stem, f"test split, measured; colour = fraction of the true class\n{footer}")
+        ax.tick_params(axis="x", rotation=90)
+        ax.tick_params(axis="y", rotation=0)
+    fig.suptitle("Test split: colour = fraction of the true class, number = count")
+    return save_figure(fig, stem, footer)
 
 
 def noise_scores(noise: pd.DataFrame) -> dict[str, tuple[int, int]]:
@@ -92,5 +98,6 @@ def plot_noise(noise: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]
     ax.set_xlabel("noise level alpha (audio' = (1 - alpha) audio + alpha U(-1, 1))")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.02)
-    ax.legend(title="model (noise score)", fontsize=7, title_fontsize=8)
-    return save_figure(fig, stem, f"test split, measured; score = correct answers summed over the levels\n{footer}")
+    ax.legend(title="model (noise score)")
+    ax.set_title("test split; score = correct answers summed over the levels")
+    return save_figure(fig, stem, footer)

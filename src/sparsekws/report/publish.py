@@ -7,12 +7,13 @@ and where its numbers come from. The folder is replaced atomically.
 
 ``check_report`` opens a report the way a reader does, in headless Chromium, offline: it
 shows every figure of the report in the report's own viewer, records whether each image
-decoded (its pixel size), reads the landing page's text, and takes a screenshot of the main
-figure's page.
+decoded (its pixel size), is whole on screen (uncropped) and has a caption, reads the landing
+page's text, and takes a screenshot of each figure's page (``screenshots/`` of the published folder).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars")
 MAIN_FIGURE = "answer.png"  # the report opens on the answer
+WINDOW = "1600,1000"  # the browser window, in pixels
 PROBE_ID = "sparsekws-probe"
 
 # Runs inside the report after its own scripts: shows each image result the way the report's
@@ -52,9 +54,17 @@ PROBE_JS = """
       app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
       await wait(150);
       const img = Array.from(document.querySelectorAll('#app img')).find((i) => i.src === entry.data_uri);
-      let width = 0, height = 0;
-      if (img) { await Promise.race([img.decode().catch(() => null), wait(3000)]); width = img.naturalWidth; height = img.naturalHeight; }
-      out.figures[path] = {shown: !!img, width: width, height: height, caption: entry.caption.length};
+      let width = 0, height = 0, uncropped = false;
+      if (img) {
+        await Promise.race([img.decode().catch(() => null), wait(3000)]);
+        width = img.naturalWidth; height = img.naturalHeight;
+        // the whole image on screen: not cut at the window's sides, not squeezed or cropped by the page
+        const r = img.getBoundingClientRect();
+        uncropped = r.width > 0 && height > 0 && r.left >= -1 && r.right <= window.innerWidth + 1
+          && Math.abs(r.width / r.height - width / height) <= 0.02 * (width / height);
+      }
+      out.figures[path] = {shown: !!img, width: width, height: height, uncropped: uncropped,
+                           caption: entry.caption.length};
     }
     const mainPath = Object.keys(results).find((p) => p.endsWith('/' + main));
     if (mainPath) {
@@ -104,39 +114,54 @@ def _chromium(chromium: str, profile: Path, *args: str, timeout: float) -> subpr
         raise UserError(f"{chromium} did not finish within {timeout:g} s: {' '.join(command[-2:])}") from None
 
 
-def check_report(report: str | Path, screenshot: str | Path | None = None, chromium: str | None = None,
+def check_report(report: str | Path, screenshots: str | Path | None = None, chromium: str | None = None,
                  main: str = MAIN_FIGURE, timeout: float = 120.0) -> dict[str, Any]:
     """Open ``report`` in headless Chromium; return what a reader would see.
 
-    Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels),
-    ``landing_text`` (the first page's text), ``main`` (the figure left on screen) and
-    ``screenshot`` (its path, when asked for).
+    Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels, ``uncropped``:
+    all of it on screen at its own aspect, and ``caption``: the caption's length), ``landing_text``
+    (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
+    is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<file name>.png``).
     """
     chromium = chromium or find_chromium()
     if chromium is None:
         raise UserError("no Chromium found (install the Debian package 'chromium', see envs/apt-packages.txt)")
-    report = Path(report)
+    html_text = Path(report).read_text(errors="replace")
     with tempfile.TemporaryDirectory(prefix="sparsekws-report-check-") as tmp:
-        page = Path(tmp) / "report_probe.html"
-        page.write_text(probe_page(report.read_text(errors="replace"), main))
-        url = page.resolve().as_uri()
-        dom = _chromium(chromium, Path(tmp) / "profile-dom", "--dump-dom", url, timeout=timeout)
-        match = re.search(rf'<pre id="{PROBE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
-        if match is None:
-            raise UserError(f"the report's scripts did not finish in Chromium (no probe result); "
-                            f"chromium said: {dom.stderr[-1500:]}")
-        import html as _html
-
-        result = json.loads(_html.unescape(match.group(1)))
-        if screenshot is not None:
-            screenshot = Path(screenshot).resolve()
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            shot = _chromium(chromium, Path(tmp) / "profile-shot", f"--screenshot={screenshot}",
-                             "--window-size=1600,1000", url, timeout=timeout)
-            if not screenshot.is_file():
-                raise UserError(f"Chromium wrote no screenshot to {screenshot}: {shot.stderr[-1500:]}")
-            result["screenshot"] = str(screenshot)
+        result = _probe(chromium, html_text, main, Path(tmp), timeout)
+        if screenshots is not None:
+            folder = Path(screenshots).resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+            result["screenshots"] = {}
+            for index, figure in enumerate(sorted(result["figures"])):
+                shot = folder / f"{Path(figure).name}.png"
+                _screenshot(chromium, html_text, Path(figure).name, shot, Path(tmp) / f"shot{index}", timeout)
+                result["screenshots"][figure] = str(shot)
     return result
+
+
+def _probe(chromium: str, html_text: str, main: str, tmp: Path, timeout: float) -> dict[str, Any]:
+    """The probe's result for the report ``html_text`` (see ``check_report``)."""
+    page = tmp / "report_probe.html"
+    page.write_text(probe_page(html_text, main))
+    dom = _chromium(chromium, tmp / "profile-dom", f"--window-size={WINDOW}", "--dump-dom", page.resolve().as_uri(),
+                    timeout=timeout)
+    match = re.search(rf'<pre id="{PROBE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
+    if match is None:
+        raise UserError(f"the report's scripts did not finish in Chromium (no probe result); "
+                        f"chromium said: {dom.stderr[-1500:]}")
+    return json.loads(html.unescape(match.group(1)))
+
+
+def _screenshot(chromium: str, html_text: str, figure: str, shot: Path, tmp: Path, timeout: float) -> None:
+    """A screenshot of the report with ``figure`` on screen, written to ``shot``."""
+    tmp.mkdir()
+    page = tmp / "report_probe.html"
+    page.write_text(probe_page(html_text, figure))
+    done = _chromium(chromium, tmp / "profile", f"--screenshot={shot}", f"--window-size={WINDOW}",
+                     page.resolve().as_uri(), timeout=timeout)
+    if not shot.is_file():
+        raise UserError(f"Chromium wrote no screenshot to {shot}: {done.stderr[-1500:]}")
 
 
 def report_metadata(config: dict) -> dict[str, str]:
@@ -200,11 +225,14 @@ def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], 
             stem = Path(name).stem
             lines.append(f"- `{folder}/{name}`" + (f": {describe[stem]}" if stem in describe else ""))
     if check is not None:
-        shown = sum(1 for f in check["figures"].values() if f["shown"] and f["width"] > 0)
+        figures = check["figures"].values()
+        shown = sum(1 for f in figures if f["shown"] and f["width"] > 0)
+        whole = sum(1 for f in figures if f.get("uncropped") and f.get("caption", 0) > 0)
         lines += ["", "## Checked in a browser", "",
-                  f"The report was opened in headless Chromium: {shown} of {len(check['figures'])} figures displayed."]
-        if check.get("screenshot"):
-            lines.append(f"Screenshot of the main figure's page: `{Path(check['screenshot']).name}`.")
+                  f"The report was opened in headless Chromium: {shown} of {len(check['figures'])} figures displayed, "
+                  f"{whole} whole on screen with a caption."]
+        if check.get("screenshots"):
+            lines.append("A screenshot of each figure's page: `screenshots/`.")
     return "\n".join(lines) + "\n"
 
 
@@ -228,8 +256,9 @@ def publish(config: dict, report: Path, figures: Path, tables: Path, out: Path, 
             if find_chromium() is None:
                 log.warning("no Chromium: the published report was not checked in a browser")
             else:
-                result = check_report(staging / "report.html", staging / "report_main_figure.png")
-                result["screenshot"] = str(out / "report_main_figure.png")
+                result = check_report(staging / "report.html", staging / "screenshots")
+                result["screenshots"] = {figure: str(out / "screenshots" / Path(shot).name)
+                                         for figure, shot in result["screenshots"].items()}
                 (staging / "report_check.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (staging / "README.md").write_text(readme(config, files, metadata, result))
     return {"out": str(out), "files": files, "check": result}
