@@ -45,7 +45,7 @@ def test_publish_copies_everything_and_lists_it(tmp_path):
 def test_readme_reports_the_browser_check():
     check = {"figures": {"a.png": {"shown": True, "width": 10, "uncropped": True, "caption": 5},
                          "b.png": {"shown": True, "width": 0, "uncropped": False, "caption": 5}},
-             "screenshots": {"a.png": "/x/screenshots/a.png.png"}}
+             "screenshots": {"a.png": "/x/screenshots/a.png"}}
     text = readme(CONFIG, {}, {"git revision": "abc"}, check)
     assert "1 of 2 figures displayed, 1 whole on screen with a caption" in text and "`screenshots/`" in text
 
@@ -88,7 +88,7 @@ def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
     assert "Tiny workflow introduction" in result["landing_text"]
     assert result["main"] == "out/answer.png"
     for figure in figures:  # a screenshot of each figure's page
-        shot = tmp_path / "shots" / f"{figure.split('/')[-1]}.png"
+        shot = tmp_path / "shots" / f"{figure.split('/')[-1].rsplit('.', 1)[0]}.png"
         assert result["screenshots"][figure] == str(shot) and shot.stat().st_size > 5000
         assert plt.imread(shot).shape[:2] == (1000, 1600)
 

@@ -121,7 +121,7 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
     Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels, ``uncropped``:
     all of it on screen at its own aspect, and ``caption``: the caption's length), ``landing_text``
     (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
-    is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<file name>.png``).
+    is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``).
     """
     chromium = chromium or find_chromium()
     if chromium is None:
@@ -134,7 +134,7 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
             folder.mkdir(parents=True, exist_ok=True)
             result["screenshots"] = {}
             for index, figure in enumerate(sorted(result["figures"])):
-                shot = folder / f"{Path(figure).name}.png"
+                shot = folder / f"{Path(figure).stem}.png"
                 _screenshot(chromium, html_text, Path(figure).name, shot, Path(tmp) / f"shot{index}", timeout)
                 result["screenshots"][figure] = str(shot)
     return result
