@@ -15,6 +15,7 @@ rule figure_answer:
         ),
         svg="results/figures/{dataset}/answer.svg",
         caption="results/figures/{dataset}/answer.rst",
+        landing="results/figures/{dataset}/landing.rst",  # the report's landing page (workflow/report/workflow.rst)
     log:
         "results/logs/figures/{dataset}_answer.log",
     benchmark:
@@ -26,7 +27,7 @@ rule figure_answer:
         stem=lambda w, output: output.png[: -len(".png")],
     shell:
         "python -m sparsekws figures answer --headline {input} --caption {output.caption}"
-        " --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
+        " --landing {output.landing} --config-hash {params.config_hash} --out {params.stem} > {log} 2>&1"
 
 
 rule figure_throughput:
@@ -249,7 +250,6 @@ rule table_table1:
     input:
         throughput=THROUGHPUT,
         estimates=estimates(),
-        accuracy=ACCURACY,
     output:
         csv=report(
             "results/tables/{dataset}/table1.csv",
@@ -272,7 +272,7 @@ rule table_table1:
         config_hash=CONFIG_HASH,
     shell:
         "python -m sparsekws tables table1 --throughput {input.throughput} --estimates {input.estimates}"
-        " --accuracy {input.accuracy} --settings {params.settings:q} --config-hash {params.config_hash}"
+        " --settings {params.settings:q} --config-hash {params.config_hash}"
         " --csv {output.csv} --html {output.html} > {log} 2>&1"
 
 

@@ -65,3 +65,32 @@ def test_answer_sentences_say_what_holds_beside_each_claim():
     assert "one sparse network does, as the blog says" in chip
     assert "6.7 points less accurate" in accuracy and "sparse 84 %, dense 91 %" in accuracy
     assert answer_rst(table).startswith("**The answer.** sparse vs dense: one sparse network")
+
+
+def test_landing_page_is_the_answer_then_the_headline_in_short():
+    from docutils.core import publish_parts
+
+    from sparsekws.figures.answer import landing_rows, landing_rst
+    from sparsekws.figures.headline import BLOG_CLAIMS, NUMENTA
+
+    claims = {claim.key: claim for claim in BLOG_CLAIMS}
+    rows = [(claims["single"].text, 10.0, 2.44, "x", "simulated (a) / simulated (b)", claims["single"].reference),
+            (claims["sparse_per_u250"].text, 20.0, 11.0, "networks", "estimated (m)", claims["sparse_per_u250"].reference),
+            (claims["energy"].text, 26.0, np.nan, "x", "", claims["energy"].reference),
+            (claims["weights"].text, 0.113, 0.1, "x", "counted (weights)", claims["weights"].reference),
+            ("U250 full chip: sparse / Numenta's reported dense", 112.3, 170.0, "x", "estimated (c) / reported (p)",
+             NUMENTA),
+            ("single-network speed-up sparse/dense on cpu (torch)", np.nan, 0.9, "x", "measured (t)", "")]
+    table = pd.DataFrame([("sparse vs dense", *row, "") for row in rows],
+                         columns=["comparison", "claim", "blog_value", "our_value", "unit", "source", "reference", "note"])
+    assert landing_rows(table) == [
+        (claims["single"].text, "10x (blog, Table 1)", "2.44x (simulated)"),
+        (claims["sparse_per_u250"].text, "20 (blog, Table 1)", "11 (estimated)"),
+        (claims["energy"].text, "26x (blog, Graph 4)", "not computed"),
+        (claims["weights"].text, "0.113x (nupic.torch)", "0.1x (counted)"),
+        ("U250 full chip: sparse / Numenta's reported dense", "112x (Numenta, reported)", "170x (estimated)")]
+    text = landing_rst(table)
+    assert text.startswith("**The answer.** sparse vs dense: one sparse network")
+    links = "\n\n.. _answer.png: javascript:x\n.. _0 Answer: javascript:y\n.. _headline.html: javascript:z\n"
+    page = publish_parts(text + links, writer="html", settings_overrides={"halt_level": 2})["body"]
+    assert page.count("<tr>") == 1 + 5 and "not computed" in page and "speed-up sparse/dense on cpu" not in page

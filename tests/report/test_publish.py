@@ -91,6 +91,8 @@ def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
         shot = tmp_path / "shots" / f"{figure.split('/')[-1].rsplit('.', 1)[0]}.png"
         assert result["screenshots"][figure] == str(shot) and shot.stat().st_size > 5000
         assert plt.imread(shot).shape[:2] == (1000, 1600)
+    assert result["landing_screenshot"] == str(tmp_path / "shots" / "landing.png")
+    assert plt.imread(result["landing_screenshot"]).shape[:2] == (1000, 1600)
 
 
 def test_missing_chromium_is_a_user_error(tiny_report, monkeypatch):

@@ -231,14 +231,16 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     figures, tables and README; Chromium shows every figure (screenshot kept as a CI artefact)."""
     import json
 
+    from sparsekws.figures.table1 import platform_name
     from sparsekws.report.publish import find_chromium
 
     config = yaml.safe_load((finished / "config" / "config.yaml").read_text())
     name = config["dataset"]["name"]
     tables = finished / "results" / "tables" / name
     table1 = pd.read_csv(tables / "table1.csv")
-    assert set(table1["platform"]) == {"cpu", *config["compile"]["boards"]}
-    assert set(table1["source"]) == {"measured", "estimated"}
+    ours = table1[table1["origin"] == "this run"]
+    assert set(ours["platform"]) == {platform_name(board) for board in config["compile"]["boards"]}
+    assert set(ours["source"]) == {"estimated"} and set(table1["source"]) == {"estimated", "reported"}
     headline = pd.read_csv(tables / "headline.csv")
     assert {"claim", "blog_value", "our_value", "source", "note"} <= set(headline.columns)
     blank = headline[headline["blog_value"].notna() & headline["our_value"].isna()]
@@ -262,7 +264,9 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     # each figure whole on screen, captioned, with a screenshot of its page
     assert [path for path, f in check["figures"].items() if not (f["uncropped"] and f["caption"] > 0)] == []
     assert set(check["screenshots"]) == set(check["figures"])
-    assert "sparsekws" in check["landing_text"] and "git revision" in check["landing_text"]
+    landing = check["landing_text"]  # the report opens on the answer, then says what it is
+    assert "git revision" in landing and landing.index("The answer.") < landing.index("About this report.")
+    assert (publish / "screenshots" / "landing.png").stat().st_size > 5000
     artefacts = REPO_ROOT / "results" / "ci" / "screenshots"
     shutil.rmtree(artefacts, ignore_errors=True)
     shutil.copytree(publish / "screenshots", artefacts)

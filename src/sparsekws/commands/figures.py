@@ -13,7 +13,7 @@ from sparsekws.core.files import read_json, write_text
 from sparsekws.core.provenance import git_revision
 from sparsekws.figures import accuracy, designs, graphs, results, training
 from sparsekws.figures.ablation import plot_ablation
-from sparsekws.figures.answer import answer_rst, plot_answer
+from sparsekws.figures.answer import answer_rst, landing_rst, plot_answer
 from sparsekws.figures.class_balance import plot_class_balance
 from sparsekws.figures.style import footer, plot_table
 
@@ -32,7 +32,7 @@ def _fpga_designs(args) -> tuple[pd.DataFrame, dict, tuple[str, str] | None]:
     """The configurations, the stock FINN designs and the pair Graphs 1 and 3 draw."""
     configs = results.configurations(args.throughput, args.estimates)
     pairs, _ = results.hardware_pairs(settings(args)["models"])
-    return configs, designs.stock_designs(read_json(p) for p in args.estimates), graphs.first_fpga_pair(configs, pairs)
+    return configs, designs.stock_designs(read_json(p) for p in args.estimates), designs.first_fpga_pair(configs, pairs)
 
 
 def throughput(args):
@@ -59,6 +59,7 @@ def answer(args):
     headline = pd.read_csv(args.headline)
     plot_answer(headline, args.out, _footer(args))
     write_text(args.caption, answer_rst(headline))
+    write_text(args.landing, landing_rst(headline))
 
 
 def accuracy_vs_macs(args):
@@ -99,7 +100,7 @@ def class_balance(args):
 
 FIGURES = {
     "answer": (answer, "the headline: sparse over each dense baseline, next to Numenta's own ratios, and its caption "
-                         "(the answer in three sentences)", ("headline", "caption")),
+                         "(the answer in three sentences) and the report's landing page", ("headline", "caption", "landing")),
     "throughput": (throughput, "Graph 1: one network's words/s per FPGA board, stock and tuned dense vs sparse",
                    ("throughput", "estimates", "settings")),
     "host-throughput": (host_throughput, "one network's words/s on the host platforms, per backend and batch",
@@ -123,6 +124,8 @@ INPUTS = {
     "race": dict(required=True, help="race table (race.csv)"),
     "headline": dict(required=True, help="headline table (headline.csv)"),
     "caption": dict(required=True, help="where to write the figure's caption (reStructuredText)"),
+    "landing": dict(required=True, help="where to write the report's landing page: the answer and the headline in "
+                                        "short (reStructuredText)"),
     "accuracy": dict(required=True, help="accuracy table (accuracy.csv)"),
     "cross_voice": dict(required=True, help="leave-one-family-out table (cross_voice.csv)"),
     "ablation": dict(required=True, help="ablation table (ablation.csv)"),

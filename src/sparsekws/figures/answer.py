@@ -11,7 +11,9 @@ reported, never ours. Left of the 1x line the sparse design is slower.
 
 ``answer_sentences`` says in three sentences what holds and what does not (speed of one network,
 networks per chip, accuracy), from the same table; ``answer_rst`` writes them as the figure's
-caption, so that the report opens on them.
+caption and ``landing_rst`` as the report's landing page, above the headline table in short
+(``landing_rows``: the blog's claims and the baselines, each with the blog's or Numenta's number
+and how ours was obtained).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from sparsekws.figures.comparison import SOURCE_RANK
-from sparsekws.figures.headline import BLOG_CLAIMS
+from sparsekws.figures.headline import BLOG, BLOG_CLAIMS, NUMENTA, NUPIC, PAPER
 from sparsekws.figures.style import DESIGN_COLOURS, HATCHES, key, panel_notice, save_figure
 
 BASELINE = re.compile(r"^(?P<board>U250|ZU3EG) (?P<scope>one network|full chip): sparse / (?P<baseline>.+)$")
@@ -44,11 +46,19 @@ FIGURE_CAPTION = (
     "estimated (analytic cycle model), plain where measured. Numbers, sources and references: the headline table.")
 
 
+#: short names of the headline table's references, for the landing page
+SHORT_REFERENCES = {BLOG: "blog", NUMENTA: "Numenta, reported", PAPER: "paper", NUPIC: "nupic.torch"}
+UNIT_FORMATS = {"x": "{:.3g}x", "s": "{:.3g} s", "networks": "{:.0f}", "pp": "{:+.2f} pp"}
+
+
 def weakest_source(source: str) -> str:
     """The weakest of the sources a headline row names (``measured (...) / reported (...)``), ignoring
-    reported numbers: estimated if any side is estimated, then simulated, then measured."""
+    reported numbers: estimated if any side is estimated, then simulated, then measured; a source of
+    another kind (``counted (...)``) by its own name."""
     kinds = [part.split(" ")[0] for part in str(source).split(" / ")]
-    ours = [kind for kind in kinds if kind in SOURCE_RANK] or ["estimated"]
+    ours = [kind for kind in kinds if kind in SOURCE_RANK]
+    if not ours:
+        return next((kind for kind in kinds if kind not in ("reported", "")), "estimated")
     return max(ours, key=SOURCE_RANK.get)
 
 
@@ -123,6 +133,47 @@ def answer_rst(headline: pd.DataFrame) -> str:
     """The answer figure's caption: the three sentences, then what the figure shows."""
     sentences = " ".join(answer_sentences(headline)).replace("*", "\\*")
     return f"**The answer.** {sentences}\n\n{FIGURE_CAPTION}\n"
+
+
+def _number(value: float, unit: str) -> str:
+    return UNIT_FORMATS.get(unit, "{:.3g} " + unit).format(value) if pd.notna(value) else ""
+
+
+def _short_reference(reference: str) -> str:
+    for long, short in SHORT_REFERENCES.items():
+        if str(reference).startswith(long):
+            return short + str(reference)[len(long):]
+    return str(reference)
+
+
+def landing_rows(headline: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(claim, the blog's or Numenta's number with its reference, ours with how it was obtained) for the
+    blog's claims and the baseline rows of the first comparison; per-platform speed-ups are left to the
+    full table."""
+    claims = {claim.text for claim in BLOG_CLAIMS}
+    rows = []
+    for claim, row in _values(headline).items():
+        if claim not in claims and not BASELINE.match(str(claim)):
+            continue
+        theirs = _number(row["blog_value"], row["unit"])
+        theirs = f"{theirs} ({_short_reference(row['reference'])})" if theirs else ""
+        ours = _number(row["our_value"], row["unit"])
+        ours = f"{ours} ({weakest_source(row['source'])})" if ours else "not computed"
+        rows.append((str(claim), theirs, ours))
+    return rows
+
+
+def landing_rst(headline: pd.DataFrame) -> str:
+    """The report's landing page: the answer in three sentences, then the headline table in short."""
+    sentences = " ".join(answer_sentences(headline)).replace("*", "\\*")
+    lines = [f"**The answer.** {sentences} The figure: `answer.png`_ (`0 Answer`_); every number with its note "
+             "and reference: the headline table, `headline.html`_.", "",
+             ".. list-table:: The headline: this run beside the blog and Numenta", "   :header-rows: 1", "",
+             "   * - Claim", "     - Blog / Numenta", "     - This run (how obtained)"]
+    for row in landing_rows(headline):
+        cells = [cell.replace("*", "\\*") or "-" for cell in row]
+        lines += [f"   * - {cells[0]}", f"     - {cells[1]}", f"     - {cells[2]}"]
+    return "\n".join(lines) + "\n"
 
 
 def plot_answer(headline: pd.DataFrame, stem: str | Path, footer: str) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Dense-vs-sparse comparisons: which models are paired, which configurations fit, Table 1.
+"""Dense-vs-sparse comparisons: which models are paired, which configurations fit, which is best.
 
 Pairing rule (no config key needed): a model whose name starts with ``dense`` is a dense
 baseline. Every other model is compared with
@@ -152,53 +152,3 @@ def source_text(rows: Iterable[Mapping[str, Any]]) -> str:
     """'measured (method)' / 'estimated (method)' for each distinct source of ``rows``."""
     parts = dict.fromkeys(f"{r['source']} ({r['method']})" for r in rows)
     return " / ".join(parts)
-
-
-TABLE1_COLUMNS = [
-    "comparison", "platform", "configuration", "scope", "batch_size", "source", "method",
-    "dense_model", "dense_networks", "dense_words_per_s", "sparse_model", "sparse_networks", "sparse_words_per_s",
-    "speedup_sparse_over_dense", "dense_test_accuracy", "sparse_test_accuracy", "note",
-]
-
-
-def table1(config_table: pd.DataFrame, pairs: list[tuple[str, str]], accuracy: Mapping[str, float]) -> pd.DataFrame:
-    """Blog Table 1 for our data: per pair, platform and configuration, both models' throughput.
-
-    Configurations are matched on (platform, scope, batch size, source); a full chip of a model
-    that does not fit shows 0 networks and 0 words/s with a note. The speed-up is empty where the
-    dense throughput is 0.
-    """
-    keys = ["platform", *(["backend"] if "backend" in config_table else []), "scope", "batch_size", "source"]
-    config_table = config_table.assign(**{k: config_table[k].fillna("") for k in keys if k == "backend"})
-    rows = []
-    for dense, sparse in pairs:
-        d = config_table[config_table["model"] == dense]
-        s = config_table[config_table["model"] == sparse]
-        merged = d.merge(s, on=keys, how="outer", suffixes=("_d", "_s"))
-        for r in merged.to_dict("records"):
-            dw, sw = r["throughput_words_per_s_d"], r["throughput_words_per_s_s"]
-            notes = [f"{name}: {n}" for name, n in ((dense, r.get("fit_note_d")), (sparse, r.get("fit_note_s")))
-                     if isinstance(n, str) and n]
-            speedup = sw / dw if pd.notna(dw) and pd.notna(sw) and dw > 0 else np.nan
-            if pd.notna(dw) and dw == 0:
-                notes.append("no speed-up: the dense model has no throughput here")
-            method = r["method_d"] if isinstance(r.get("method_d"), str) else r["method_s"]
-            backend = r.get("backend") or ""
-            rows.append({
-                "comparison": pair_label((dense, sparse)), "platform": r["platform"],
-                "configuration": ("full chip" if r["scope"] == "full chip" else configuration_label(
-                    {"scope": r["scope"], "batch_size": r["batch_size"], "networks": 1}))
-                + (f" ({backend})" if backend else ""),
-                "scope": r["scope"], "batch_size": r["batch_size"], "source": r["source"], "method": method,
-                "dense_model": dense, "dense_networks": r.get("networks_d"), "dense_words_per_s": dw,
-                "sparse_model": sparse, "sparse_networks": r.get("networks_s"), "sparse_words_per_s": sw,
-                "speedup_sparse_over_dense": speedup,
-                "dense_test_accuracy": accuracy.get(dense, np.nan), "sparse_test_accuracy": accuracy.get(sparse, np.nan),
-                "note": "; ".join(notes),
-            })
-    table = pd.DataFrame(rows, columns=TABLE1_COLUMNS)
-    order = {"single network": 0, "full chip": 1}
-    table["_scope"] = table["scope"].map(order)
-    table = table.sort_values(["comparison", "source", "platform", "_scope", "batch_size"],
-                              ascending=[True, False, True, True, True], kind="stable")
-    return table.drop(columns="_scope").reset_index(drop=True)

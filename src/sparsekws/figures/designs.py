@@ -26,7 +26,8 @@ HOST_PLATFORMS = ("cpu", "cuda")
 STOCK, TUNED, SPARSE = "FINN stock dense", "tuned dense", "sparse"
 DESIGNS = (STOCK, TUNED, SPARSE)
 STOCK_METHOD = "compile stage, FINN's stock folding settings"
-DESIGN_COLUMNS = ["board", "design", "model", "scope", "words_per_s", "networks", "source", "fits", "binding_resource"]
+DESIGN_COLUMNS = ["board", "design", "model", "scope", "words_per_s", "networks", "source", "method", "fits",
+                  "binding_resource"]
 
 
 def stock_designs(estimates: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
@@ -50,6 +51,11 @@ def fpga_boards(configs: pd.DataFrame, models: Iterable[str]) -> list[str]:
     return sorted(rows["platform"].unique())
 
 
+def first_fpga_pair(configs: pd.DataFrame, pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first of ``pairs`` with a configuration on an FPGA board (the pair Graphs 1 and 3 and Table 1 show)."""
+    return next((pair for pair in pairs if fpga_boards(configs, pair)), None)
+
+
 def _configured(configs: pd.DataFrame, model: str, board: str, scope: str, design: str) -> dict[str, Any] | None:
     here = configs[(configs["model"] == model) & (configs["platform"] == board)]
     rows = here[here["scope"] == scope]
@@ -63,7 +69,7 @@ def _configured(configs: pd.DataFrame, model: str, board: str, scope: str, desig
     networks = row.get("networks")
     return {"board": board, "design": design, "model": model, "scope": scope, "words_per_s": words,
             "networks": int(networks) if pd.notna(networks) else (1 if fits else 0), "source": row["source"],
-            "fits": fits, "binding_resource": row.get("binding_resource") or ""}
+            "method": row.get("method") or "", "fits": fits, "binding_resource": row.get("binding_resource") or ""}
 
 
 def fpga_designs(configs: pd.DataFrame, pair: tuple[str, str], stock: Mapping[tuple[str, str], Mapping[str, Any]],
@@ -77,7 +83,7 @@ def fpga_designs(configs: pd.DataFrame, pair: tuple[str, str], stock: Mapping[tu
             words = float(base[scope])
             rows.append({"board": board, "design": STOCK, "model": dense, "scope": scope, "words_per_s": words,
                          "networks": base["networks"] if scope == "full chip" else int(words > 0),
-                         "source": "estimated", "fits": words > 0, "binding_resource": base["binding_resource"]})
+                         "source": "estimated", "method": STOCK_METHOD, "fits": words > 0, "binding_resource": base["binding_resource"]})
         rows += [row for row in (_configured(configs, dense, board, scope, TUNED),
                                  _configured(configs, sparse, board, scope, SPARSE)) if row]
     return pd.DataFrame(rows, columns=DESIGN_COLUMNS)

@@ -30,11 +30,6 @@ from sparsekws.figures.style import (DESIGN_COLOURS, ESTIMATE_LINESTYLE, HATCHES
                                      log_limits, panel_notice, save_figure)
 
 
-def first_fpga_pair(table: pd.DataFrame, pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The first of ``pairs`` with a configuration on an FPGA board (the pair Graphs 1 and 3 draw)."""
-    return next((pair for pair in pairs if designs.fpga_boards(table, pair)), None)
-
-
 def with_fit(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the fit columns of ``comparison.configurations`` (all fitting if absent)."""
     return table if "fits" in table else comparison.configurations(table)

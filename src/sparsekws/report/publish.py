@@ -8,7 +8,8 @@ and where its numbers come from. The folder is replaced atomically.
 ``check_report`` opens a report the way a reader does, in headless Chromium, offline: it
 shows every figure of the report in the report's own viewer, records whether each image
 decoded (its pixel size), is whole on screen (uncropped) and has a caption, reads the landing
-page's text, and takes a screenshot of each figure's page (``screenshots/`` of the published folder).
+page's text, and takes a screenshot of each figure's page and of the landing page (``screenshots/``
+of the published folder).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ PROBE_ID = "sparsekws-probe"
 
 # Runs inside the report after its own scripts: shows each image result the way the report's
 # view button does (app.setView), checks it is on the page and decoded, then leaves the main
-# figure (with its category in the menu) on screen for the screenshot.
+# figure (with its category in the menu) on screen for the screenshot, or the landing page if
+# there is none.
 PROBE_JS = """
 <script>
 (function () {
@@ -66,12 +68,14 @@ PROBE_JS = """
       out.figures[path] = {shown: !!img, width: width, height: height, uncropped: uncropped,
                            caption: entry.caption.length};
     }
-    const mainPath = Object.keys(results).find((p) => p.endsWith('/' + main));
+    const mainPath = main ? Object.keys(results).find((p) => p.endsWith('/' + main)) : undefined;
     if (mainPath) {
       const category = Object.keys(categories).find((c) => Object.values(categories[c]).some((l) => l.includes(mainPath)));
       if (category) { app.showCategory(category); await wait(200); }
       app.setView({content: 'img', contentPath: results[mainPath].data_uri, resultPath: mainPath});
       out.main = mainPath;
+    } else {
+      app.setView({content: app.content});  // back to the landing page
     }
     await wait(300);
     const pre = document.createElement('pre');
@@ -121,7 +125,8 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
     Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels, ``uncropped``:
     all of it on screen at its own aspect, and ``caption``: the caption's length), ``landing_text``
     (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
-    is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``).
+    is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``), and
+    ``landing_screenshot``: the page the report opens on (``<folder>/landing.png``).
     """
     chromium = chromium or find_chromium()
     if chromium is None:
@@ -137,6 +142,8 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
                 shot = folder / f"{Path(figure).stem}.png"
                 _screenshot(chromium, html_text, Path(figure).name, shot, Path(tmp) / f"shot{index}", timeout)
                 result["screenshots"][figure] = str(shot)
+            result["landing_screenshot"] = str(folder / "landing.png")
+            _screenshot(chromium, html_text, "", folder / "landing.png", Path(tmp) / "landing", timeout)
     return result
 
 
@@ -216,7 +223,8 @@ def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], 
         "accuracy_vs_macs": "test accuracy vs MACs per inference, Pareto front",
         "cross_voice": "leave-one-voice-family-out test: accuracy on voices never heard, beside in-family accuracy",
         "accuracy": "accuracy and weight sparsity per model",
-        "table1": "Table 1: throughput per platform and configuration, speed-ups, accuracy",
+        "table1": "Table 1 in the blog's rows: words/s per FPGA design, board and configuration, ours beside "
+                  "Numenta's reported designs",
         "headline": "headline numbers next to the blog's claims (claim, blog_value, our_value, source, note)",
         "provenance": "config hash, git revision and package versions of the figures",
     }
@@ -259,6 +267,7 @@ def publish(config: dict, report: Path, figures: Path, tables: Path, out: Path, 
                 result = check_report(staging / "report.html", staging / "screenshots")
                 result["screenshots"] = {figure: str(out / "screenshots" / Path(shot).name)
                                          for figure, shot in result["screenshots"].items()}
+                result["landing_screenshot"] = str(out / "screenshots" / "landing.png")
                 (staging / "report_check.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (staging / "README.md").write_text(readme(config, files, metadata, result))
     return {"out": str(out), "files": files, "check": result}
