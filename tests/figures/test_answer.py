@@ -62,9 +62,25 @@ def test_answer_sentences_say_what_holds_beside_each_claim():
     assert "2.44x (simulated) as fast as our tuned dense design" in speed
     assert "not computed (no stock design)" in speed and "blog claims 10x" in speed
     assert "11 sparse and 14 tuned dense networks (the blog: 20 and 4)" in chip and "4.9x (estimated)" in chip
-    assert "one sparse network does, as the blog says" in chip
+    assert "a ZU3EG holds 0 dense and 1 sparse networks (the blog: 0 and 1), as the blog says" in chip
     assert "6.7 points less accurate" in accuracy and "sparse 84 %, dense 91 %" in accuracy
     assert answer_rst(table).startswith("**The answer.** sparse vs dense: one sparse network")
+
+
+def test_answer_sentences_say_what_this_run_could_not_compare():
+    from sparsekws.figures.answer import answer_sentences
+    from sparsekws.figures.headline import BLOG_CLAIMS
+
+    missing = "board 'u250' is not among this run's platforms"
+    rows = [(claim.text, np.nan, "", missing if "U250" in claim.text else "no ZU3EG") for claim in BLOG_CLAIMS]
+    rows.append(("U250 one network: sparse / our tuned dense", np.nan, "", missing))
+    table = pd.DataFrame([("sparse vs dense", *row) for row in rows],
+                         columns=["comparison", "claim", "our_value", "source", "note"])
+    speed, chip, accuracy = answer_sentences(table)
+    assert speed == (f"sparse vs dense: one network on the U250 was not compared in this run ({missing}), so the "
+                     "blog claims 10x over dense is untested.")
+    assert chip == f"Networks per U250 were not counted in this run ({missing}); the ZU3EG was not compared (no ZU3EG)."
+    assert "nan" not in speed + chip and accuracy == "Test accuracy was not compared in this run."
 
 
 def test_landing_page_is_the_answer_then_the_headline_in_short():
@@ -90,7 +106,7 @@ def test_landing_page_is_the_answer_then_the_headline_in_short():
         (claims["weights"].text, "0.113x (nupic.torch)", "0.1x (counted)"),
         ("U250 full chip: sparse / Numenta's reported dense", "112x (Numenta, reported)", "170x (estimated)")]
     text = landing_rst(table)
-    assert text.startswith("**The answer.** sparse vs dense: one sparse network")
+    assert text.startswith("**The answer.** sparse vs dense: one network on the U250")
     links = "\n\n.. _answer.png: javascript:x\n.. _0 Answer: javascript:y\n.. _headline.html: javascript:z\n"
     page = publish_parts(text + links, writer="html", settings_overrides={"halt_level": 2})["body"]
     assert page.count("<tr>") == 1 + 5 and "not computed" in page and "speed-up sparse/dense on cpu" not in page

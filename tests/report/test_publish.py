@@ -85,6 +85,7 @@ def test_chromium_shows_every_figure_of_a_real_report(tiny_report, tmp_path):
     figures = result["figures"]
     assert set(figures) == {"out/answer.png", "out/other.svg"}
     assert all(f["shown"] and f["width"] > 100 and f["uncropped"] and f["caption"] > 0 for f in figures.values())
+    assert figures["out/answer.png"]["scale"] == 1.0  # 300 px wide: shown at its own size
     assert "Tiny workflow introduction" in result["landing_text"]
     assert result["main"] == "out/answer.png"
     for figure in figures:  # a screenshot of each figure's page

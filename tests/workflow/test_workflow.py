@@ -19,11 +19,13 @@ from support.workflow_runs import run_snakemake
 #: The figure and table jobs of a run, one each.
 REPORT_JOBS = dict.fromkeys(["effective_config", "figure_class_balance", "figure_training_curves", "figure_confusion",
                              "figure_noise_robustness", "table_accuracy", "figure_accuracy", "figure_accuracy_vs_macs",
-                             "figure_throughput", "figure_full_chip", "figure_energy", "table_race", "figure_race",
-                             "table_table1", "table_headline", "table_compile", "table_provenance"], 1)
+                             "figure_throughput", "figure_host_throughput", "figure_full_chip", "figure_energy",
+                             "table_race", "figure_race", "table_table1", "table_headline", "figure_answer",
+                             "table_compile", "table_provenance"], 1)
 #: The ones that read the measurement table or the compile stage's estimates.
-THROUGHPUT_JOBS = dict.fromkeys(["figure_throughput", "figure_full_chip", "figure_energy", "table_race", "figure_race",
-                                 "table_table1", "table_headline"], 1)
+THROUGHPUT_JOBS = dict.fromkeys(["figure_throughput", "figure_host_throughput", "figure_full_chip", "figure_energy",
+                                 "table_race", "figure_race", "table_table1", "table_headline", "figure_answer"], 1)
+
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = run_snakemake(workdir, ["--cores", "2", *args])
@@ -231,6 +233,7 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     figures, tables and README; Chromium shows every figure (screenshot kept as a CI artefact)."""
     import json
 
+    from sparsekws.figures.style import DPI
     from sparsekws.figures.table1 import platform_name
     from sparsekws.report.publish import find_chromium
 
@@ -263,6 +266,8 @@ def test_figures_tables_and_a_published_report_a_reader_can_see(finished):
     assert shown == {Path(path).name for path in check["figures"]}
     # each figure whole on screen, captioned, with a screenshot of its page
     assert [path for path, f in check["figures"].items() if not (f["uncropped"] and f["caption"] > 0)] == []
+    # legible as shown: a figure's 9 pt text is at least 9 pt on screen (96 CSS pixels per inch)
+    assert [path for path, f in check["figures"].items() if f["scale"] * DPI < 96] == []
     assert set(check["screenshots"]) == set(check["figures"])
     landing = check["landing_text"]  # the report opens on the answer, then says what it is
     assert "git revision" in landing and landing.index("The answer.") < landing.index("About this report.")

@@ -90,13 +90,21 @@ def _x(rows: dict[str, dict], claim: str) -> str:
     """``2.44x`` (with how it was obtained) or ``not computed (why)`` for one headline row."""
     row = rows.get(claim)
     if row is None or not pd.notna(row["our_value"]):
-        return f"not computed ({row['note']})" if row is not None and isinstance(row.get("note"), str) else "not computed"
+        note = _why(rows, claim)
+        return f"not computed ({note})" if note else "not computed"
     return f"{row['our_value']:.3g}x ({weakest_source(row['source'])})"
+
+
+def _why(rows: dict[str, dict], claim: str) -> str:
+    """Why the headline row ``claim`` has no value (its note), or empty."""
+    row = rows.get(claim)
+    return str(row["note"]) if row is not None and isinstance(row.get("note"), str) else ""
 
 
 def answer_sentences(headline: pd.DataFrame) -> list[str]:
     """Three sentences: one network on the U250 against each dense baseline, networks per chip
-    (U250 and ZU3EG), and accuracy, each beside the claim it tests."""
+    (U250 and ZU3EG), and accuracy, each beside the claim it tests; a comparison this run could not
+    make says so, and why."""
     rows = _values(headline)
     claims = {claim.key: claim for claim in BLOG_CLAIMS}
 
@@ -104,26 +112,42 @@ def answer_sentences(headline: pd.DataFrame) -> list[str]:
         row = rows.get(claims[key].text)
         return row["our_value"] if row is not None else math.nan
 
+    def why(key: str) -> str:
+        note = _why(rows, claims[key].text)
+        return f" ({note})" if note else ""
+
     pair = str(headline["comparison"].iloc[0]) if len(headline) else "sparse vs dense"
-    tuned, stock, numenta = (_x(rows, f"U250 one network: sparse / {baseline}") for baseline in (
-        "our tuned dense", "FINN's stock dense", "Numenta's reported sparse-sparse"))
-    speed = (f"{pair}: one sparse network on the U250 runs {tuned} as fast as our tuned dense design, {stock} FINN's "
-             f"stock dense design and {numenta} Numenta's reported sparse-sparse design; the blog claims "
-             f"{claims['single'].blog_value:g}x over dense.")
+    baselines = [f"U250 one network: sparse / {baseline}" for baseline in (
+        "our tuned dense", "FINN's stock dense", "Numenta's reported sparse-sparse")]
+    blog_single = f"the blog claims {claims['single'].blog_value:g}x over dense"
+    if not any(pd.notna(rows[b]["our_value"]) for b in baselines if b in rows):
+        speed = f"{pair}: one network on the U250 was not compared in this run{why('single')}, so {blog_single} is untested."
+    else:
+        tuned, stock, numenta = (_x(rows, b) for b in baselines)
+        speed = (f"{pair}: one sparse network on the U250 runs {tuned} as fast as our tuned dense design, {stock} "
+                 f"FINN's stock dense design and {numenta} Numenta's reported sparse-sparse design; {blog_single}.")
     sparse_u250, dense_u250 = value("sparse_per_u250"), value("dense_per_u250")
-    zu3eg = {True: "the dense one does not fit the ZU3EG and one sparse network does, as the blog says",
-             False: "on the ZU3EG the blog's claim (dense does not fit, one sparse does) does not hold here"}[
-        value("dense_per_zu3eg") == 0 and value("sparse_per_zu3eg") >= 1]
-    chip = (f"A U250 holds {sparse_u250:.0f} sparse and {dense_u250:.0f} tuned dense networks (the blog: "
-            f"{claims['sparse_per_u250'].blog_value:g} and {claims['dense_per_u250'].blog_value:g}), "
-            f"{_x(rows, claims['full_chip'].text)} the dense chip's words/s against the blog's "
-            f"{claims['full_chip'].blog_value:g}x; {zu3eg}.")
+    if pd.notna(sparse_u250) and pd.notna(dense_u250):
+        u250 = (f"A U250 holds {sparse_u250:.0f} sparse and {dense_u250:.0f} tuned dense networks (the blog: "
+                f"{claims['sparse_per_u250'].blog_value:g} and {claims['dense_per_u250'].blog_value:g}), "
+                f"{_x(rows, claims['full_chip'].text)} the dense chip's words/s against the blog's "
+                f"{claims['full_chip'].blog_value:g}x")
+    else:
+        u250 = f"Networks per U250 were not counted in this run{why('sparse_per_u250')}"
+    sparse_zu3eg, dense_zu3eg = value("sparse_per_zu3eg"), value("dense_per_zu3eg")
+    if pd.notna(sparse_zu3eg) and pd.notna(dense_zu3eg):
+        holds = "as the blog says" if dense_zu3eg == 0 and sparse_zu3eg >= 1 else "not as the blog says"
+        zu3eg = (f"a ZU3EG holds {dense_zu3eg:.0f} dense and {sparse_zu3eg:.0f} sparse networks (the blog: "
+                 f"{claims['dense_per_zu3eg'].blog_value:g} and {claims['sparse_per_zu3eg'].blog_value:g}), {holds}")
+    else:
+        zu3eg = f"the ZU3EG was not compared{why('sparse_per_zu3eg')}"
+    chip = f"{u250}; {zu3eg}."
     accuracy = rows.get(claims["accuracy"].text)
     if accuracy is None or not pd.notna(accuracy["our_value"]):
         trained = "Test accuracy was not compared in this run."
     else:
         gap = accuracy["our_value"]
-        trained = (f"The sparse CNN is {abs(gap):.2g} points {'less' if gap < 0 else 'more'} accurate than the dense "
+        trained = (f"The sparse model is {abs(gap):.2g} points {'less' if gap < 0 else 'more'} accurate than the dense "
                    f"one on the held-out test split ({accuracy['note']}); the paper reports "
                    f"{claims['accuracy'].blog_value:+g} points.")
     return [speed, chip, trained]

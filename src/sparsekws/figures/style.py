@@ -29,6 +29,7 @@ SIMULATED_HATCH = "..."  # whole-network RTL simulation (rows with source "simul
 HATCHES = {"estimated": ESTIMATE_HATCH, "simulated": SIMULATED_HATCH}
 ESTIMATE_LINESTYLE = "--"
 FORMATS = ("png", "svg")
+DPI = 200  # PNG pixels per inch
 NO_FIT_TEXT = "does not fit"
 #: the FPGA designs of Graphs 1 and 3 (Okabe & Ito: sky blue, blue, vermillion)
 DESIGN_COLOURS = {"FINN stock dense": "#56B4E9", "tuned dense": "#0072B2", "sparse": "#D55E00"}
@@ -59,7 +60,7 @@ def save_figure(fig: plt.Figure, stem: str | Path, footer: str) -> list[Path]:
     for fmt in FORMATS:
         path = Path(f"{stem}.{fmt}")
         with atomic_path(path, suffix=f".{fmt}") as tmp:
-            fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight")
         paths.append(path)
     plt.close(fig)
     return paths

@@ -56,7 +56,7 @@ PROBE_JS = """
       app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
       await wait(150);
       const img = Array.from(document.querySelectorAll('#app img')).find((i) => i.src === entry.data_uri);
-      let width = 0, height = 0, uncropped = false;
+      let width = 0, height = 0, uncropped = false, scale = 0;
       if (img) {
         await Promise.race([img.decode().catch(() => null), wait(3000)]);
         width = img.naturalWidth; height = img.naturalHeight;
@@ -64,8 +64,9 @@ PROBE_JS = """
         const r = img.getBoundingClientRect();
         uncropped = r.width > 0 && height > 0 && r.left >= -1 && r.right <= window.innerWidth + 1
           && Math.abs(r.width / r.height - width / height) <= 0.02 * (width / height);
+        scale = width > 0 ? r.width / width : 0;  // displayed size over the image's own
       }
-      out.figures[path] = {shown: !!img, width: width, height: height, uncropped: uncropped,
+      out.figures[path] = {shown: !!img, width: width, height: height, uncropped: uncropped, scale: scale,
                            caption: entry.caption.length};
     }
     const mainPath = main ? Object.keys(results).find((p) => p.endsWith('/' + main)) : undefined;
@@ -123,7 +124,8 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
     """Open ``report`` in headless Chromium; return what a reader would see.
 
     Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels, ``uncropped``:
-    all of it on screen at its own aspect, and ``caption``: the caption's length), ``landing_text``
+    all of it on screen at its own aspect, ``scale``: its displayed width over its own, in CSS pixels,
+    and ``caption``: the caption's length), ``landing_text``
     (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
     is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``), and
     ``landing_screenshot``: the page the report opens on (``<folder>/landing.png``).
