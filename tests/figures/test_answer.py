@@ -78,7 +78,7 @@ def test_answer_sentences_say_what_this_run_could_not_compare():
                          columns=["comparison", "claim", "our_value", "source", "note"])
     speed, chip, accuracy = answer_sentences(table)
     assert speed == (f"sparse vs dense: one network on the U250 was not compared in this run ({missing}), so the "
-                     "blog claims 10x over dense is untested.")
+                     "blog's 10x over dense is untested.")
     assert chip == f"Networks per U250 were not counted in this run ({missing}); the ZU3EG was not compared (no ZU3EG)."
     assert "nan" not in speed + chip and accuracy == "Test accuracy was not compared in this run."
 

@@ -112,7 +112,7 @@ def test_a_target_outside_all_joins_the_report_once_its_file_exists(tmp_path, mo
 
     def snakemake(cmd, **kwargs):
         seen.append(cmd)
-        (tmp_path / "r.html").write_text("<html></html>")
+        (tmp_path / "r.html").write_text(REPORT_PAGE)
         return subprocess.CompletedProcess(cmd, 0)
 
     monkeypatch.setattr(command, "read_config", lambda path: CONFIG)
@@ -129,3 +129,25 @@ def test_a_target_outside_all_joins_the_report_once_its_file_exists(tmp_path, mo
                                           no_check=True, also=[f"cross_voice={table}"])
         command.run(args)
     assert seen[0][-1] == "--nolock" and seen[1][-3:] == ["--nolock", "all", "cross_voice"]
+    assert seen[0][seen[0].index("--report-stylesheet") + 1] == "workflow/report/style.css"  # run from the root
+
+
+REPORT_PAGE = ('<html><body><script id="metadata">\n    var metadata = {"config hash": {"whole": "<document>", '
+               '"encoding": "utf-8"}};\n    </script></body></html>')
+
+
+def test_landing_page_metadata_is_shown_as_text():
+    from sparsekws.report.publish import readable_metadata
+
+    page = readable_metadata(REPORT_PAGE, {"config hash": "abc<1>"})
+    assert 'var metadata = {"config hash": "abc&lt;1&gt;"};\n    </script>' in page
+    with pytest.raises(UserError, match="no metadata"):
+        readable_metadata("<html></html>", {})
+
+
+def test_the_report_stylesheet_keeps_tall_pages_reachable():
+    from sparsekws.report.publish import STYLESHEET
+    from support import REPO_ROOT
+
+    css = (REPO_ROOT / STYLESHEET).read_text()
+    assert "align-items: safe center" in css and "justify-content: safe center" in css

@@ -119,13 +119,15 @@ def answer_sentences(headline: pd.DataFrame) -> list[str]:
     pair = str(headline["comparison"].iloc[0]) if len(headline) else "sparse vs dense"
     baselines = [f"U250 one network: sparse / {baseline}" for baseline in (
         "our tuned dense", "FINN's stock dense", "Numenta's reported sparse-sparse")]
-    blog_single = f"the blog claims {claims['single'].blog_value:g}x over dense"
+    blog_x = f"{claims['single'].blog_value:g}x"
     if not any(pd.notna(rows[b]["our_value"]) for b in baselines if b in rows):
-        speed = f"{pair}: one network on the U250 was not compared in this run{why('single')}, so {blog_single} is untested."
+        speed = (f"{pair}: one network on the U250 was not compared in this run{why('single')}, so the blog's "
+                 f"{blog_x} over dense is untested.")
     else:
         tuned, stock, numenta = (_x(rows, b) for b in baselines)
         speed = (f"{pair}: one sparse network on the U250 runs {tuned} as fast as our tuned dense design, {stock} "
-                 f"FINN's stock dense design and {numenta} Numenta's reported sparse-sparse design; {blog_single}.")
+                 f"FINN's stock dense design and {numenta} Numenta's reported sparse-sparse design; the blog claims "
+                 f"{blog_x} over dense.")
     sparse_u250, dense_u250 = value("sparse_per_u250"), value("dense_per_u250")
     if pd.notna(sparse_u250) and pd.notna(dense_u250):
         u250 = (f"A U250 holds {sparse_u250:.0f} sparse and {dense_u250:.0f} tuned dense networks (the blog: "

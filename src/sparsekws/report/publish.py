@@ -1,7 +1,8 @@
 """Publish the results: the Snakemake report as one file, plus the figures and tables, checked in a browser.
 
 ``publish`` (the command) runs ``snakemake --report`` (with the git revision, config hash
-and package versions as report metadata), then writes ``<out>/`` with ``report.html``,
+and package versions as report metadata, shown as text on the landing page, and
+``workflow/report/style.css``, which keeps pages taller than the window reachable), then writes ``<out>/`` with ``report.html``,
 ``figures/`` (PNG and SVG), ``tables/`` (CSV and HTML) and a ``README.md`` listing every file
 and where its numbers come from. The folder is replaced atomically.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sparsekws.core.errors import UserError
-from sparsekws.core.files import atomic_dir, write_yaml
+from sparsekws.core.files import atomic_dir, atomic_path, write_yaml
 from sparsekws.core.provenance import config_hash, git_revision, package_versions, utc_now
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--hide-scrollbars")
 MAIN_FIGURE = "answer.png"  # the report opens on the answer
 WINDOW = "1600,1000"  # the browser window, in pixels
+STYLESHEET = Path("workflow/report/style.css")  # added to the report, relative to the workflow's root
+METADATA_SCRIPT, METADATA_VAR = '<script id="metadata">', "var metadata = "  # the report's landing-page metadata
 PROBE_ID = "sparsekws-probe"
 
 # Runs inside the report after its own scripts: shows each image result the way the report's
@@ -49,12 +52,15 @@ PROBE_JS = """
 (function () {
   const main = %(main)s;
   const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // a reader opening a page starts at its top
+  const toTop = () => document.querySelectorAll('#app .overflow-auto').forEach((pane) => { pane.scrollTop = 0; });
   async function probe() {
     const out = {landing_text: document.querySelector('#app').innerText.slice(0, 20000), figures: {}};
     for (const [path, entry] of Object.entries(results)) {
       if (!entry.mime_type.startsWith('image/')) continue;
       app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
       await wait(150);
+      toTop();
       const img = Array.from(document.querySelectorAll('#app img')).find((i) => i.src === entry.data_uri);
       let width = 0, height = 0, uncropped = false, scale = 0;
       if (img) {
@@ -62,7 +68,7 @@ PROBE_JS = """
         width = img.naturalWidth; height = img.naturalHeight;
         // the whole image on screen: not cut at the window's sides, not squeezed or cropped by the page
         const r = img.getBoundingClientRect();
-        uncropped = r.width > 0 && height > 0 && r.left >= -1 && r.right <= window.innerWidth + 1
+        uncropped = r.width > 0 && height > 0 && r.left >= -1 && r.top >= -1 && r.right <= window.innerWidth + 1
           && Math.abs(r.width / r.height - width / height) <= 0.02 * (width / height);
         scale = width > 0 ? r.width / width : 0;  // displayed size over the image's own
       }
@@ -79,6 +85,7 @@ PROBE_JS = """
       app.setView({content: app.content});  // back to the landing page
     }
     await wait(300);
+    toTop();
     const pre = document.createElement('pre');
     pre.id = '%(probe_id)s';
     pre.style.display = 'none';
@@ -124,7 +131,7 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
     """Open ``report`` in headless Chromium; return what a reader would see.
 
     Result: ``figures`` (per image result: ``shown``, ``width``, ``height`` in pixels, ``uncropped``:
-    all of it on screen at its own aspect, ``scale``: its displayed width over its own, in CSS pixels,
+    none of it cut off at the window's top or sides (the page may scroll down) at its own aspect, ``scale``: its displayed width over its own, in CSS pixels,
     and ``caption``: the caption's length), ``landing_text``
     (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
     is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``), and
@@ -185,20 +192,39 @@ def report_metadata(config: dict) -> dict[str, str]:
     }
 
 
+def readable_metadata(report_html: str, metadata: dict[str, str]) -> str:
+    """The report with its landing-page metadata replaced by ``metadata``, each value as escaped text.
+
+    Snakemake 9.27 renders every string of ``--report-metadata`` into docutils' parts dictionary
+    (``whole``, ``encoding``, ``errors``, ``version``), which the landing page then lists key by key."""
+    start = report_html.find(METADATA_SCRIPT)
+    start = report_html.find(METADATA_VAR, start) if start >= 0 else -1
+    if start < 0:
+        raise UserError("the report has no metadata script: not a Snakemake HTML report of a known version")
+    start += len(METADATA_VAR)
+    _, end = json.JSONDecoder().raw_decode(report_html, start)
+    readable = {key: html.escape(str(value)) for key, value in metadata.items()}
+    return report_html[:start] + json.dumps(readable) + report_html[end:]
+
+
 def snakemake_report(report: Path, configfile: Path, metadata: dict[str, str], nolock: bool = False,
                      targets: list[str] | None = None) -> None:
     """Run ``snakemake --report`` in the current directory (the workflow's root), on ``targets``
-    (default: the workflow's default target)."""
+    (default: the workflow's default target), with ``STYLESHEET`` where it exists and ``metadata``
+    readable on the landing page."""
     report.parent.mkdir(parents=True, exist_ok=True)
+    style = ["--report-stylesheet", str(STYLESHEET)] if STYLESHEET.is_file() else []
     with tempfile.TemporaryDirectory(prefix="sparsekws-report-") as tmp:
         meta = Path(tmp) / "metadata.yaml"
         write_yaml(meta, metadata)
         command = [sys.executable, "-m", "snakemake", "--report", str(report), "--configfile", str(configfile),
-                   "--report-metadata", str(meta)] + (["--nolock"] if nolock else []) + list(targets or [])
+                   "--report-metadata", str(meta), *style] + (["--nolock"] if nolock else []) + list(targets or [])
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not report.is_file():
         raise UserError(f"snakemake --report failed (run it in the workflow's folder after the workflow):\n"
                         f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    with atomic_path(report, suffix=".html") as tmp:
+        Path(tmp).write_text(readable_metadata(report.read_text(errors="replace"), metadata))
 
 
 def readme(config: dict, files: dict[str, list[str]], metadata: dict[str, str], check: dict | None) -> str:
