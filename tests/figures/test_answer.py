@@ -96,6 +96,7 @@ def test_landing_page_is_the_answer_then_the_headline_in_short():
             (claims["weights"].text, 0.113, 0.1, "x", "counted (weights)", claims["weights"].reference),
             ("U250 full chip: sparse / Numenta's reported dense", 112.3, 170.0, "x", "estimated (c) / reported (p)",
              NUMENTA),
+            ("U250 full chip: sparse / our tuned dense", np.nan, 4.9, "x", "estimated (c) / estimated (d)", ""),
             ("single-network speed-up sparse/dense on cpu (torch)", np.nan, 0.9, "x", "measured (t)", "")]
     table = pd.DataFrame([("sparse vs dense", *row, "") for row in rows],
                          columns=["comparison", "claim", "blog_value", "our_value", "unit", "source", "reference", "note"])
@@ -104,9 +105,11 @@ def test_landing_page_is_the_answer_then_the_headline_in_short():
         (claims["sparse_per_u250"].text, "20 (blog, Table 1)", "11 (estimated)"),
         (claims["energy"].text, "26x (blog, Graph 4)", "not computed"),
         (claims["weights"].text, "0.113x (nupic.torch)", "0.1x (counted)"),
-        ("U250 full chip: sparse / Numenta's reported dense", "112x (Numenta, reported)", "170x (estimated)")]
+        ("U250 full chip: sparse / Numenta's reported dense", "112x (Numenta, reported)", "170x (estimated)"),
+        ("U250 full chip: sparse / our tuned dense", "", "4.9x (estimated)")]
     text = landing_rst(table)
     assert text.startswith("**The answer.** sparse vs dense: one network on the U250")
     links = "\n\n.. _answer.png: javascript:x\n.. _0 Answer: javascript:y\n.. _headline.html: javascript:z\n"
     page = publish_parts(text + links, writer="html", settings_overrides={"halt_level": 2})["body"]
-    assert page.count("<tr>") == 1 + 5 and "not computed" in page and "speed-up sparse/dense on cpu" not in page
+    assert "<ul" not in page and "<td>—</td>" in page  # an empty cell is a dash, not a list
+    assert page.count("<tr>") == 1 + 6 and "not computed" in page and "speed-up sparse/dense on cpu" not in page

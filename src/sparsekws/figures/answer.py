@@ -197,7 +197,7 @@ def landing_rst(headline: pd.DataFrame) -> str:
              ".. list-table:: The headline: this run beside the blog and Numenta", "   :header-rows: 1", "",
              "   * - Claim", "     - Blog / Numenta", "     - This run (how obtained)"]
     for row in landing_rows(headline):
-        cells = [cell.replace("*", "\\*") or "-" for cell in row]
+        cells = [cell.replace("*", "\\*") or "—" for cell in row]  # a lone "-" would be a list
         lines += [f"   * - {cells[0]}", f"     - {cells[1]}", f"     - {cells[2]}"]
     return "\n".join(lines) + "\n"
 
