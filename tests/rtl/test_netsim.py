@@ -56,7 +56,21 @@ def test_toy_network_is_exact_and_timed(tmp_path):
     tight = netsim.run(netsim.build(network, tmp_path / "cache"), network, inputs, 3, tmp_path / "tight",
                        limits={name: 2 for name in network.fifos})
     assert np.array_equal(tight.values.reshape(logits.shape), logits)
+    # a run cut off by its cycle budget is incomplete, its words missing, never made up
+    short = netsim.run(netsim.build(network, tmp_path / "cache"), network, inputs, 3, tmp_path / "short",
+                       max_cycles=2_000)
+    assert not short.complete and 0 < len(short.values) < logits.size
+    assert np.array_equal(short.values, logits.reshape(-1)[:len(short.values)])
     assert len(list((tmp_path / "cache").iterdir())) == 1  # built once
+
+
+def test_the_cycle_budget_follows_a_deeply_folded_networks_cycles():
+    from sparsekws.rtl.netsim import cycle_budget
+
+    assert cycle_budget(40, 128) == 100 * 1128 * 48  # fast network: from its input beats
+    # 10.24 M cycles per word (the dense CNN fully folded): every word of the run fits, with room
+    assert cycle_budget(1000, 1024, cycles_per_word=10_240_000) >= 1000 * 10_240_000 * 2
+    assert cycle_budget(10, 1024, throttle=5_000_000) == cycle_budget(10, 1024, cycles_per_word=5_000_000)
 
 
 def test_stitch_checks_value_widths_and_inserts_converters():

@@ -180,7 +180,8 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
                                        Path(cache_dir), Path(work_dir))
     # the same words with every FIFO at 2 words: what the sized depths buy
     tight = netsim.run(netsim.build(network, Path(cache_dir)), network, hw_in.astype(np.int64), expected.shape[1],
-                       Path(work_dir) / "fifos_of_2", limits={name: 2 for name in network.fifos})
+                       Path(work_dir) / "fifos_of_2", limits={name: 2 for name in network.fifos},
+                       cycles_per_word=model_cycles)
     plumbing = plumbing_cost(network, measured.limits, Path(work_dir) / "plumbing")
     classes = expected.shape[1]
     got = np.full(expected.shape, np.iinfo(np.int64).min)
@@ -194,15 +195,17 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
     clock_hz = float(estimate["clock_mhz"]) * 1e6
     mean = timing["cycles_per_word_mean"]
     test = data["split"] == "test"
-    first = ""
+    words_out = len(measured.values) // classes
+    first = "" if measured.complete else f"only {words_out} of {len(x)} words came out within the cycle budget; "
     if len(wrong):
         w = int(wrong[0])
-        first = (f"word {w}: got {got[w].tolist()}, QONNX {expected[w].tolist()}, FINN's integer graph "
+        first += (f"word {w}: got {got[w].tolist()}, QONNX {expected[w].tolist()}, FINN's integer graph "
                  f"{graph[0].astype(int).tolist()}")
     return {
         "model": estimate.get("model"), "board": estimate.get("board"), "source": SIMULATED, "method": METHOD,
         "simulator": "verilator", "clock_mhz": float(estimate["clock_mhz"]), "words": int(len(x)),
-        "complete": bool(measured.complete), "words_mismatching": int(len(wrong)), "first_mismatch": first,
+        "complete": bool(measured.complete), "words_out": int(words_out), "words_mismatching": int(len(wrong)),
+        "first_mismatch": first,
         "words_mismatching_finn_graph": len(unexplained),
         "passed": bool(measured.complete and not unexplained),
         "rounding_note": ROUNDING_NOTE if len(wrong) and not unexplained else "",

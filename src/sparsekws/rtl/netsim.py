@@ -221,16 +221,27 @@ class Pass:
     complete: bool
 
 
+def cycle_budget(words: int, beats_per_word: int, cycles_per_word: int = 0, throttle: int = 0) -> int:
+    """The cycles a run may take before it counts as stuck: per word 100x its input beats plus 1,000, or
+    4x the network's (or the throttle's) cycles per word where that is more, and room for the
+    pipeline to fill. A deeply folded network takes millions of cycles per word; a budget from its
+    input alone would cut it off and leave its words missing."""
+    per_word = max(100 * (beats_per_word + 1000), 4 * max(cycles_per_word, throttle))
+    return per_word * (words + 8)
+
+
 def run(binary: Path, network: Network, inputs: np.ndarray, out_per_word: int, work: Path, throttle: int = 0,
-        limits: dict[str, int] | None = None, max_cycles: int | None = None) -> Pass:
+        limits: dict[str, int] | None = None, max_cycles: int | None = None, cycles_per_word: int = 0) -> Pass:
     """Run ``binary`` of ``network`` on ``inputs`` ``[words, values]`` (one value per beat); the
-    outputs as signed integers of the network's output width, ``out_per_word`` per word."""
+    outputs as signed integers of the network's output width, ``out_per_word`` per word. The run stops
+    after ``max_cycles`` (default ``cycle_budget`` for ``cycles_per_word``, the network's expected cycles
+    per word); ``complete`` says whether every output came out before."""
     work.mkdir(parents=True, exist_ok=True)
     words, per_word = inputs.shape
     mask, out_bits = (1 << network.in_bits) - 1, network.out_bits
     write_text(work / "inputs.hex", "\n".join(format(int(v) & mask, "x") for v in inputs.reshape(-1)) + "\n")
     want = words * out_per_word
-    budget = max_cycles or 100 * (per_word + 1000) * words
+    budget = max_cycles or cycle_budget(words, per_word, cycles_per_word, throttle)
     args = [str(binary), str(work / "inputs.hex"), str(work / "outputs.txt"), str(per_word), str(throttle),
             str(want), str(budget)] + [f"+{name}={depth}" for name, depth in (limits or {}).items()]
     done = subprocess.run(args, capture_output=True, text=True)
@@ -253,11 +264,12 @@ def simulate(network: Network, inputs: np.ndarray, out_per_word: int, model_cycl
     probe of the first ``probe_words`` words at full FIFO capacity (a network slower than its model
     would otherwise fill the FIFOs before its bottleneck)."""
     binary = build(network, cache)
-    probe = run(binary, network, inputs[:probe_words], out_per_word, work / "probe")
+    probe = run(binary, network, inputs[:probe_words], out_per_word, work / "probe", cycles_per_word=model_cycles)
     probed = timing(probe.cycles, out_per_word)["cycles_per_word_mean"]
     interval = max(model_cycles, math.ceil(probed) if math.isfinite(probed) else 0)
     sizing = run(binary, network, inputs, out_per_word, work / "sizing", throttle=interval)
-    measured = run(binary, network, inputs, out_per_word, work / "measure", limits=depths(sizing.peaks))
+    measured = run(binary, network, inputs, out_per_word, work / "measure", limits=depths(sizing.peaks),
+                   cycles_per_word=interval)
     return sizing, measured
 
 
