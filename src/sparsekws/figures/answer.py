@@ -155,10 +155,19 @@ def answer_sentences(headline: pd.DataFrame) -> list[str]:
     return [speed, chip, trained]
 
 
+def _rst(text: str) -> str:
+    """``text`` as reStructuredText prose (``*`` literal, not emphasis)."""
+    return text.replace("*", "\\*")
+
+
+def _answer(headline: pd.DataFrame) -> str:
+    """The three sentences as a reStructuredText paragraph opening with **The answer.**"""
+    return f"**The answer.** {_rst(' '.join(answer_sentences(headline)))}"
+
+
 def answer_rst(headline: pd.DataFrame) -> str:
     """The answer figure's caption: the three sentences, then what the figure shows."""
-    sentences = " ".join(answer_sentences(headline)).replace("*", "\\*")
-    return f"**The answer.** {sentences}\n\n{FIGURE_CAPTION}\n"
+    return f"{_answer(headline)}\n\n{FIGURE_CAPTION}\n"
 
 
 def _number(value: float, unit: str) -> str:
@@ -191,13 +200,12 @@ def landing_rows(headline: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 def landing_rst(headline: pd.DataFrame) -> str:
     """The report's landing page: the answer in three sentences, then the headline table in short."""
-    sentences = " ".join(answer_sentences(headline)).replace("*", "\\*")
-    lines = [f"**The answer.** {sentences} The figure: `answer.png`_ (`0 Answer`_); every number with its note "
+    lines = [f"{_answer(headline)} The figure: `answer.png`_ (`0 Answer`_); every number with its note "
              "and reference: the headline table, `headline.html`_.", "",
              ".. list-table:: The headline: this run beside the blog and Numenta", "   :header-rows: 1", "",
              "   * - Claim", "     - Blog / Numenta", "     - This run (how obtained)"]
     for row in landing_rows(headline):
-        cells = [cell.replace("*", "\\*") or "—" for cell in row]  # a lone "-" would be a list
+        cells = [_rst(cell) or "—" for cell in row]  # a lone "-" would be a list
         lines += [f"   * - {cells[0]}", f"     - {cells[1]}", f"     - {cells[2]}"]
     return "\n".join(lines) + "\n"
 

@@ -39,6 +39,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--hide-scrollbars")
 MAIN_FIGURE = "answer.png"  # the report opens on the answer
 WINDOW = "1600,1000"  # the browser window, in pixels
+LANDING_SCREENSHOT = "landing.png"  # the landing page's screenshot, beside the figures' (<figure stem>.png)
 STYLESHEET = Path("workflow/report/style.css")  # added to the report, relative to the workflow's root
 METADATA_SCRIPT, METADATA_VAR = '<script id="metadata">', "var metadata = "  # the report's landing-page metadata
 PROBE_ID = "sparsekws-probe"
@@ -135,7 +136,7 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
     and ``caption``: the caption's length), ``landing_text``
     (the first page's text), ``main`` (the figure left on screen) and, when ``screenshots`` (a folder)
     is given, ``screenshots``: per figure, a screenshot of its page (``<folder>/<figure stem>.png``), and
-    ``landing_screenshot``: the page the report opens on (``<folder>/landing.png``).
+    ``landing_screenshot``: the page the report opens on (``<folder>/LANDING_SCREENSHOT``).
     """
     chromium = chromium or find_chromium()
     if chromium is None:
@@ -151,17 +152,26 @@ def check_report(report: str | Path, screenshots: str | Path | None = None, chro
                 shot = folder / f"{Path(figure).stem}.png"
                 _screenshot(chromium, html_text, Path(figure).name, shot, Path(tmp) / f"shot{index}", timeout)
                 result["screenshots"][figure] = str(shot)
-            result["landing_screenshot"] = str(folder / "landing.png")
-            _screenshot(chromium, html_text, "", folder / "landing.png", Path(tmp) / "landing", timeout)
+            landing = folder / LANDING_SCREENSHOT
+            _screenshot(chromium, html_text, "", landing, Path(tmp) / "landing", timeout)
+            result["landing_screenshot"] = str(landing)
     return result
+
+
+def _open_probed(chromium: str, html_text: str, main: str, tmp: Path, how: str,
+                 timeout: float) -> subprocess.CompletedProcess:
+    """Chromium run with ``how`` (``--dump-dom``, ``--screenshot=...``) on the report ``html_text`` with
+    the probe added, leaving ``main`` (a figure's file name; empty: the landing page) on screen."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    page = tmp / "report_probe.html"
+    page.write_text(probe_page(html_text, main))
+    return _chromium(chromium, tmp / "profile", how, f"--window-size={WINDOW}", page.resolve().as_uri(),
+                     timeout=timeout)
 
 
 def _probe(chromium: str, html_text: str, main: str, tmp: Path, timeout: float) -> dict[str, Any]:
     """The probe's result for the report ``html_text`` (see ``check_report``)."""
-    page = tmp / "report_probe.html"
-    page.write_text(probe_page(html_text, main))
-    dom = _chromium(chromium, tmp / "profile-dom", f"--window-size={WINDOW}", "--dump-dom", page.resolve().as_uri(),
-                    timeout=timeout)
+    dom = _open_probed(chromium, html_text, main, tmp / "probe", "--dump-dom", timeout)
     match = re.search(rf'<pre id="{PROBE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
     if match is None:
         raise UserError(f"the report's scripts did not finish in Chromium (no probe result); "
@@ -170,12 +180,8 @@ def _probe(chromium: str, html_text: str, main: str, tmp: Path, timeout: float) 
 
 
 def _screenshot(chromium: str, html_text: str, figure: str, shot: Path, tmp: Path, timeout: float) -> None:
-    """A screenshot of the report with ``figure`` on screen, written to ``shot``."""
-    tmp.mkdir()
-    page = tmp / "report_probe.html"
-    page.write_text(probe_page(html_text, figure))
-    done = _chromium(chromium, tmp / "profile", f"--screenshot={shot}", f"--window-size={WINDOW}",
-                     page.resolve().as_uri(), timeout=timeout)
+    """A screenshot of the report with ``figure`` on screen (empty: the landing page), written to ``shot``."""
+    done = _open_probed(chromium, html_text, figure, tmp, f"--screenshot={shot}", timeout)
     if not shot.is_file():
         raise UserError(f"Chromium wrote no screenshot to {shot}: {done.stderr[-1500:]}")
 
@@ -292,10 +298,11 @@ def publish(config: dict, report: Path, figures: Path, tables: Path, out: Path, 
             if find_chromium() is None:
                 log.warning("no Chromium: the published report was not checked in a browser")
             else:
-                result = check_report(staging / "report.html", staging / "screenshots")
-                result["screenshots"] = {figure: str(out / "screenshots" / Path(shot).name)
-                                         for figure, shot in result["screenshots"].items()}
-                result["landing_screenshot"] = str(out / "screenshots" / "landing.png")
+                shots = staging / "screenshots"
+                result = check_report(staging / "report.html", shots)
+                moved = {str(shot): str(out / "screenshots" / shot.name) for shot in shots.resolve().iterdir()}
+                result["screenshots"] = {figure: moved[shot] for figure, shot in result["screenshots"].items()}
+                result["landing_screenshot"] = moved[result["landing_screenshot"]]
                 (staging / "report_check.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (staging / "README.md").write_text(readme(config, files, metadata, result))
     return {"out": str(out), "files": files, "check": result}
