@@ -4,6 +4,7 @@ import pytest
 
 from sparsekws.figures.comparison import best_configuration, configurations, fit_status, model_pairs
 from sparsekws.measure import RECORD_COLUMNS
+from sparsekws.finn.fit import budgets
 
 
 def test_pairs_by_name_then_family():
@@ -17,7 +18,7 @@ def test_pairs_by_name_then_family():
 
 def estimate(model, board, fits, networks, binding="BRAM36", util=0.3):
     return {"model": model, "board": board, "networks_per_chip": networks,
-            "fit": {"fits": fits, "binding_resource": binding, "utilisation": {binding: util}, "budget": 0.8}}
+            "fit": {"fits": fits, "binding_resource": binding, "utilisation": {binding: util}, "budget": budgets(0.8)}}
 
 
 def throughput():

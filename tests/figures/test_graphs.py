@@ -9,6 +9,7 @@ from PIL import Image
 from sparsekws.figures.graphs import (host_bars, plot_energy, plot_full_chip, plot_host_throughput, plot_race,
                                       plot_throughput)
 from sparsekws.figures.style import ESTIMATE_HATCH, model_palette, plot_table, small_texts
+from sparsekws.finn.fit import budgets
 
 
 def table():
@@ -53,7 +54,7 @@ def test_graph1_draws_a_design_that_does_not_fit_as_an_outline(tmp_path, monkeyp
     from sparsekws.figures.comparison import configurations, fit_status
 
     estimates = [{"model": "dense", "board": "zcu104", "networks_per_chip": 0,
-                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 1.2}, "budget": 0.8}}]
+                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 1.2}, "budget": budgets(0.8)}}]
     captured = _keep_figure(monkeypatch)
     plot_throughput(configurations(table(), fit_status(estimates)), {}, ("dense", "sparse"), tmp_path / "g1", "f")
     fig = captured["fig"]
@@ -133,7 +134,7 @@ def test_full_chip_writes_networks_on_the_bars_and_marks_what_does_not_fit(tmp_p
 
     estimates = [{"model": m, "board": "zcu104", "networks_per_chip": n,
                   "fit": {"fits": n > 0, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.3 if n else 1.2},
-                          "budget": 0.8}} for m, n in (("dense", 0), ("sparse", 3))]
+                          "budget": budgets(0.8)}} for m, n in (("dense", 0), ("sparse", 3))]
     frame = table()
     frame["networks"] = 3
     frame = frame[~((frame["model"] == "dense") & (frame["scope"] == "full chip"))]

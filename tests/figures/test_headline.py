@@ -9,6 +9,7 @@ from sparsekws.core.stats import confidence_summary
 from sparsekws.figures.designs import stock_designs
 from sparsekws.figures.headline import BLOG_CLAIMS, HEADLINE_COLUMNS, NUMENTA_REPORTED, headline_table
 from sparsekws.measure import RECORD_COLUMNS
+from sparsekws.finn.fit import budgets
 
 
 def blog_like(power=False):
@@ -27,7 +28,7 @@ def blog_like(power=False):
     add("sparse", "ultra96", "full chip", 1, 6800.0)
     estimates = [{"model": m, "board": b, "networks_per_chip": n,
                   "fit": {"fits": n > 0, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.5 if n else 1.4},
-                          "budget": 0.8}}
+                          "budget": budgets(0.8)}}
                  for m, b, n in (("dense", "u250", 4), ("sparse", "u250", 20), ("dense", "ultra96", 0),
                                  ("sparse", "ultra96", 1))]
     configs = configurations(pd.DataFrame(rows, columns=RECORD_COLUMNS), fit_status(estimates))

@@ -6,6 +6,7 @@ import pytest
 from sparsekws.figures.comparison import configurations, fit_status
 from sparsekws.figures.designs import STOCK_METHOD
 from sparsekws.figures.table1 import OURS, REPORTED, platform_name, table1
+from sparsekws.finn.fit import budgets
 
 
 def configs():
@@ -20,7 +21,7 @@ def configs():
                      "throughput_words_per_s": words, "source": source, "method": f"{source} method"})
     rows.append({**rows[0], "platform": "cpu", "source": "measured", "throughput_words_per_s": 900.0})
     estimates = [{"model": "dense", "board": "ultra96", "networks_per_chip": 0,
-                  "fit": {"fits": False, "binding_resource": "LUT", "utilisation": {"LUT": 1.4}, "budget": 0.8}}]
+                  "fit": {"fits": False, "binding_resource": "LUT", "utilisation": {"LUT": 1.4}, "budget": budgets(0.8)}}]
     return configurations(pd.DataFrame(rows), fit_status(estimates))
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from sparsekws.core.errors import UserError
-from sparsekws.finn.fit import describe_fit, fit_design, regions, to_bram36
+from sparsekws.finn.fit import DEFAULT_BUDGET, budget_text, budgets, describe_fit, fit_design, regions, to_bram36
 
 BOARD = {"name": "toy", "resources": {"LUT": 100_000, "FF": 200_000, "BRAM36": 100, "URAM": 0, "DSP": 50}}
 
 
 def test_bram18_is_converted_to_bram36():
-    assert to_bram36({"LUT": 10, "BRAM_18K": 7, "URAM": 0, "DSP": 1}) == {"LUT": 10, "URAM": 0, "DSP": 1, "BRAM36": 3.5}
+    assert to_bram36({"LUT": 10, "BRAM_18K": 7, "URAM": 0, "DSP": 1}) == {"LUT": 10, "FF": 0, "URAM": 0, "DSP": 1,
+                                                                          "BRAM36": 3.5}
     assert to_bram36({"BRAM36": 4})["BRAM36"] == 4
 
 
@@ -27,7 +28,7 @@ def test_fit_within_budget_and_networks_per_chip():
 
 
 def test_binding_resource_limits_networks():
-    fit = fit_design({"LUT": 5_000, "BRAM_18K": 60, "URAM": 0, "DSP": 2}, BOARD)
+    fit = fit_design({"LUT": 5_000, "BRAM_18K": 60, "URAM": 0, "DSP": 2}, BOARD, 0.8)
     assert fit["binding_resource"] == "BRAM36"  # 30 of 100 BRAM36 vs 5 % LUT and 4 % DSP
     assert fit["networks_per_chip"] == 2  # floor(80 / 30)
     assert fit["networks_per_chip_by_resource"]["LUT"] == 16
@@ -76,12 +77,31 @@ def test_networks_are_packed_per_slr_with_the_platform_reserve_in_its_slr():
 def test_a_network_larger_than_an_slr_does_not_fit_though_the_chip_could_hold_it():
     fit = fit_design({"LUT": 90_000}, SLR_BOARD, 0.8)  # 22 % of the chip, 90 % of an SLR
     assert fit["fits"] is False and fit["networks_per_chip"] == 0
-    assert "(90.0% of an SLR)" in describe_fit(fit, "four-die")
+    assert "(90.0% of an SLR, budget 80%)" in describe_fit(fit, "four-die")
 
 
 def test_bad_budget():
-    with pytest.raises(UserError, match="budget"):
-        fit_design({"LUT": 1}, BOARD, budget=1.5)
+    for bad in (1.5, 0, "lots", {"LUT": 1.2}, {"LUTS": 0.5}):
+        with pytest.raises(UserError, match="budget"):
+            fit_design({"LUT": 1}, BOARD, budget=bad)
+
+
+def test_default_budget_is_amds_usage_guideline_per_resource():
+    assert budgets() == DEFAULT_BUDGET == {"LUT": 0.7, "FF": 0.5, "BRAM36": 0.8, "URAM": 0.8, "DSP": 0.8}
+    assert budgets({"LUT": 0.9}) == {**DEFAULT_BUDGET, "LUT": 0.9} and set(budgets(0.6).values()) == {0.6}
+    fit = fit_design({"LUT": 10_000}, BOARD)
+    assert fit["networks_per_chip"] == 7 and "UG1393" in fit["budget_source"]  # floor(0.7 x 100,000 / 10,000)
+    assert fit_design({"LUT": 10_000}, BOARD, 0.8)["budget_source"] == "compile.budget"
+    assert budget_text(budgets(0.8)) == "80 %" and budget_text(DEFAULT_BUDGET).startswith("LUT 70 %, FF 50 %")
+
+
+def test_ff_is_checked_and_binds_relative_to_its_budget():
+    # 30 % of the LUT (budget 70 %) but 45 % of the FF (budget 50 %): FF binds, 1 copy (not 2)
+    fit = fit_design({"LUT": 30_000, "FF": 90_000}, BOARD)
+    assert fit["utilisation"]["FF"] == pytest.approx(0.45) and fit["binding_resource"] == "FF"
+    assert fit["networks_per_chip"] == 1 and fit["networks_per_chip_by_resource"] == {"LUT": 2, "FF": 1}
+    over = fit_design({"LUT": 30_000, "FF": 110_000}, BOARD)  # 55 % of the FF
+    assert over["fits"] is False and over["binding_resource"] == "FF"
 
 
 def test_require_fit_refuses_over_budget_naming_binding_resource():
@@ -89,7 +109,8 @@ def test_require_fit_refuses_over_budget_naming_binding_resource():
 
     require_fit(fit_design({"LUT": 10_000, "BRAM_18K": 20}, BOARD, 0.8), "toy")  # fits: no error
     over = fit_design({"LUT": 5_000, "BRAM_18K": 170, "DSP": 2}, BOARD, 0.8)  # 85 of 100 BRAM36
-    with pytest.raises(FitError, match=r"does NOT fit toy at a 80% budget; binding resource BRAM36 \(85.0%\)"):
+    with pytest.raises(FitError, match=r"does NOT fit toy within its budget \(80 %\); binding resource BRAM36 "
+                                       r"\(85.0%, budget 80%\)"):
         require_fit(over, "toy")
     assert issubclass(FitError, UserError)
 

@@ -45,6 +45,9 @@ def test_layer_estimates_are_tagged_and_summed(dataflow):
     assert len(layers) == 3 and all(layer["estimator"] == "finn-estimate" for layer in layers.values())
     totals = folding.sum_resources(layers)
     assert totals["LUT"] == pytest.approx(sum(layer["LUT"] for layer in layers.values()))
+    # FINN gives no FF: its matrix units take the project's dense-unit model's, the rest would count 0
+    assert all(layer["ff_modelled"] and layer["FF"] > 0 for layer in layers.values())
+    assert totals["FF"] == pytest.approx(sum(layer["FF"] for layer in layers.values()))
     perf = folding.dataflow_performance(dataflow, layers)
     assert perf["max_cycles"] == max(layer["cycles"] for layer in layers.values())
     assert perf["critical_path_cycles"] == sum(layer["cycles"] for layer in layers.values())
@@ -215,3 +218,13 @@ def test_cheapest_folding_within_width_limits_keeps_the_fastest_allowed_pair():
     assert unit.attrs["SIMD"] * unit.attrs["PE"] * 1000 <= folding.MAX_STREAM_BITS
     assert unit.get_exp_cycles() == min((12 // s) * (8 // p) for s in (1, 2, 3, 4, 6, 12) for p in (1, 2, 4, 8)
                                         if s * p * 1000 <= folding.MAX_STREAM_BITS)
+
+
+def test_a_finn_matrix_unit_is_the_cost_models_dense_unit(dataflow):
+    from sparsekws.finn.ops.estimates import mvau_unit
+
+    node, inst = mvaus(dataflow)[0]
+    unit = mvau_unit(inst)
+    assert (unit.mw, unit.mh, unit.pe, unit.simd) == tuple(inst.get_nodeattr(a) for a in ("MW", "MH", "PE", "SIMD"))
+    assert unit.mode == "dense" and unit.weight_bits == inst.get_input_datatype(1).bitwidth() == 3
+    assert folding.node_estimate(inst, PART)["FF"] == unit.ffs()

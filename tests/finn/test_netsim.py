@@ -49,11 +49,14 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypa
     if record["plumbing"]["status"] == "counted":  # Yosys present: FIFOs and converters cost LUTs, fewer copies fit
         assert record["plumbing"]["total"]["LUT"] > 0 and set(record["plumbing"]["modules"]) >= set(record["fifo_depths"])
         fit = record["fit_with_plumbing"]
-        assert fit["copies_per_chip"] <= fit["copies_per_chip_without"] and fit["plumbing_ff_share_of_board"] > 0
+        assert fit["copies_per_chip"] <= fit["copies_per_chip_without"] and record["plumbing"]["total"]["FF"] > 0
     assert record["words"] == record["words_per_split"]["test"] == 12
-    # a word whose logits equal the model's has its top class; one off by QONNX's rounding may not
-    assert record["top_class_agreement"] >= 1 - record["words_mismatching"] / 12, (record["words_mismatching"],
-                                                                                 record["top_class_agreement"])
+    # a word whose logits equal the model's has its top class, unless its top logit is tied (the
+    # float logits then pick by their rounding noise); one off by QONNX's rounding may not
+    top = np.sort(np.round(data["logits"] / record["host_scale"]), axis=1)
+    ties = int(np.sum(top[:, -1] == top[:, -2]))
+    assert record["top_class_agreement"] >= 1 - (record["words_mismatching"] + ties) / 12, (
+        record["words_mismatching"], ties, record["top_class_agreement"])
     kinds = " ".join(stage["what"] for stage in record["stages"])
     if model_cfg["kwinners"]:
         assert "scatter convolution" in kinds and "constant MVU" in kinds and "pairs out" in kinds

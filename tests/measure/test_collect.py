@@ -35,7 +35,7 @@ def test_a_design_that_does_not_fit_is_skipped_with_the_binding_resource():
     from sparsekws.measure.backends.finn_estimate import skipped_estimates
 
     assert estimate_records(estimate(copies=0)) == []
-    too_big = {**estimate(copies=0), "fit": {"fits": False, "budget": 0.8, "binding_resource": "BRAM36"}}
+    too_big = {**estimate(copies=0), "fit": {"fits": False, "budget": {"BRAM36": 0.8}, "binding_resource": "BRAM36"}}
     assert estimate_records(too_big) == []
     [row] = skipped_estimates(too_big)
     assert "does" not in row["reason"] and "80%" in row["reason"] and "BRAM36" in row["reason"]

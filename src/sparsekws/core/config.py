@@ -164,9 +164,9 @@ def _check_floorplan(plan: Any, path: str | Path) -> None:
     if reserve is None:
         return
     numbers = {k: v for k, v in reserve.items() if k != "slr"} if isinstance(reserve, dict) else {}
-    if (not numbers or not set(numbers) <= {"LUT", "BRAM36", "URAM", "DSP"}
+    if (not numbers or not set(numbers) <= {"LUT", "FF", "BRAM36", "URAM", "DSP"}
             or not all(isinstance(v, (int, float)) and v >= 0 for v in numbers.values())):
-        raise ConfigError(f"board file {path}: floorplan.platform_reserve gives LUT, BRAM36, URAM and DSP "
+        raise ConfigError(f"board file {path}: floorplan.platform_reserve gives LUT, FF, BRAM36, URAM and DSP "
                           "as non-negative numbers (and slr)")
     if not isinstance(reserve.get("slr", 0), int) or not 0 <= reserve.get("slr", 0) < slrs:
         raise ConfigError(f"board file {path}: floorplan.platform_reserve.slr must be one of 0..{slrs - 1}")

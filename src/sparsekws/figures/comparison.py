@@ -70,7 +70,7 @@ def fit_status(estimates: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         binding = chip["binding_resource"]
         rows.append({"model": est["model"], "platform": est["board"], "fits": bool(fit["fits"]),
                      "networks_per_chip": int(est.get("networks_per_chip") or 0), "binding_resource": binding,
-                     "binding_utilisation": chip["utilisation"].get(binding), "budget": fit["budget"]})
+                     "binding_utilisation": chip["utilisation"].get(binding), "budget": fit["budget"][binding]})
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
 
 

@@ -13,7 +13,7 @@ COMPILE_NOTE = ("tuned: the folding search over PE/SIMD, weight memory and arith
                 "(compile.budget); fps, cycles and resources: the fastest network; networks per chip and full-chip "
                 "fps: the search's full-chip design (most words/s per chip), whose cycles and binding resource "
                 "are the full_chip_ columns")
-COLUMNS = ["model", "board", "status", "estimator", "fps", "max_cycles", "latency_ms", "LUT", "BRAM36", "URAM",
+COLUMNS = ["model", "board", "status", "estimator", "fps", "max_cycles", "latency_ms", "LUT", "FF", "BRAM36", "URAM",
            "DSP", "fits", "binding_resource", "networks_per_chip", "full_chip_fps", "full_chip_max_cycles",
            "full_chip_binding_resource", "stock_fps",
            "stock_networks_per_chip", "stock_binding_resource", "stock_full_chip_fps", "tuned_over_stock_full_chip",
@@ -28,7 +28,7 @@ def _design(estimate: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "estimator": estimate.get("estimator", ""), "fps": estimate.get("fps", NAN),
         "max_cycles": estimate.get("max_cycles", NAN), "latency_ms": estimate.get("latency", {}).get("ms", NAN),
-        **{key: used.get(key, NAN) for key in ("LUT", "BRAM36", "URAM", "DSP")},
+        **{key: used.get(key, NAN) for key in ("LUT", "FF", "BRAM36", "URAM", "DSP")},
         "fits": estimate.get("fit", {}).get("fits"), "binding_resource": estimate.get("fit", {}).get("binding_resource"),
         "networks_per_chip": estimate.get("networks_per_chip", 0), "full_chip_fps": full_chip,
         "full_chip_max_cycles": (estimate.get("full_chip") or {}).get("max_cycles", NAN),

@@ -65,6 +65,7 @@ from sparsekws.core.errors import UserError
 from sparsekws.core.files import read_npz, read_onnx, write_json
 from sparsekws.finn import folding, speedups
 from sparsekws.finn.convert import convert_to_sparse_hw
+from sparsekws.finn.fit import DEFAULT_BUDGET, Budget
 from sparsekws.finn.folding import FOLDING_ATTRS
 from sparsekws.finn.specialize import generate_sparse_hdl
 from sparsekws.finn.streamline import streamline_with_kwinners
@@ -103,7 +104,7 @@ class BuildTarget:
     mvau_wwidth_max: int = 36
     folding_config: Path | None = None
     board: Mapping[str, Any] | None = field(default=None, compare=False)
-    budget: float = 0.8
+    budget: Budget = field(default_factory=lambda: dict(DEFAULT_BUDGET), compare=False)
 
     @property
     def clock_period_ns(self) -> float:
@@ -560,8 +561,8 @@ def estimate_dataflow(qonnx_path: str | Path, reference_io: str | Path, target: 
     return {
         "finn_version": finn_version(),
         "layer_cycles": {k: v["cycles"] for k, v in estimates["layers"].items()},
-        "layer_resources": {k: {r: v[r] for r in ("LUT", "BRAM_18K", "URAM", "DSP")}
-                            for k, v in estimates["layers"].items()},
+        "layer_resources": {k: {r: v[r] for r in folding.RESOURCE_KEYS} for k, v in estimates["layers"].items()},
+        "ff_unmodelled": [k for k, v in estimates["layers"].items() if not v["ff_modelled"]],
         "layer_estimators": {k: v["estimator"] for k, v in estimates["layers"].items()},
         "search": {k: v.summary() for k, v in searches.items()} if searches else None,
         "sparse_pass": sparse_pass,

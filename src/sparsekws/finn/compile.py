@@ -34,7 +34,7 @@ from sparsekws.core.files import atomic_dir, write_json
 from sparsekws.core.provenance import stamp
 from sparsekws.core.environment import vivado_status
 from sparsekws.finn.build import BuildTarget, NotMappableError, estimate_dataflow
-from sparsekws.finn.fit import DEFAULT_BUDGET, describe_fit, fit_design, require_fit
+from sparsekws.finn.fit import DEFAULT_BUDGET, budgets, describe_fit, fit_design, require_fit
 from sparsekws.units import calibration
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def build_target(compile_cfg: dict[str, Any], board: dict[str, Any], folding_con
                        target_fps=float(compile_cfg["target_fps"]),
                        mvau_wwidth_max=int(compile_cfg["mvau_wwidth_max"]),
                        folding_config=folding_config, board=board,
-                       budget=float(compile_cfg.get("budget", DEFAULT_BUDGET)))
+                       budget=budgets(compile_cfg.get("budget", DEFAULT_BUDGET)))
 
 
 def search_section(search: dict[str, Any], clock_hz: float) -> dict[str, Any]:
@@ -131,19 +131,20 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
             "SIMD": fold.get("SIMD"),
             "cycles": int(cycles),
             "LUT": float(res.get("LUT", 0)),
+            "FF": float(res.get("FF", 0)),
             "BRAM_18K": float(res.get("BRAM_18K", 0)),
             "URAM": float(res.get("URAM", 0)),
             "DSP": float(res.get("DSP", 0)),
             "weight_zero_fraction": result["weight_zero_fraction"].get(name),
             "estimator": result["layer_estimators"].get(name, ESTIMATOR),
         })
-    totals = {key: float(sum(layer[key] for layer in layers)) for key in ("LUT", "BRAM_18K", "URAM", "DSP")}
+    totals = {key: float(sum(layer[key] for layer in layers)) for key in ("LUT", "FF", "BRAM_18K", "URAM", "DSP")}
     max_cycles = max(layer["cycles"] for layer in layers)
     latency_cycles = sum(layer["cycles"] for layer in layers)
     clock_hz = target.clock_mhz * 1e6
     fps = clock_hz / max_cycles
     budget = target.budget
-    fit = fit_design(totals, board, budget)
+    fit = {**fit_design(totals, board, budget), "ff_unmodelled": result.get("ff_unmodelled", [])}
     search = result.get("search")
     tuned = search_section(search["tuned"], clock_hz) if search else None
     if tuned:  # the full chip runs the search's full-chip design, not copies of the fastest network

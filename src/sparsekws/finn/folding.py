@@ -47,8 +47,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sparsekws.finn.fit import fit_design, to_bram36
+from sparsekws.finn.fit import Budget, budget_text, budgets, fit_design, to_bram36
 from sparsekws.finn.ops.analysis import estimate_source
+from sparsekws.finn.ops.estimates import mvau_unit
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ FINN_LOGGER = "finn_logger"
 LADDER_STEP = math.sqrt(2)
 #: Largest number of placement combinations tried exhaustively (beyond: coordinate descent).
 MAX_COMBINATIONS = 20_000
-RESOURCE_KEYS = ("LUT", "BRAM_18K", "URAM", "DSP")
+RESOURCE_KEYS = ("LUT", "FF", "BRAM_18K", "URAM", "DSP")
 #: Ladder steps without a faster folding after which a width limit's ladder ends.
 STALL_STEPS = 3
 
@@ -143,13 +144,20 @@ def is_finn_layer(node) -> bool:
 
 
 def node_estimate(inst, part: str) -> dict[str, Any]:
-    """Cycles and resources of one HW layer from its own estimate methods (FF only where the op
-    models it: FINN's layers have no FF estimate)."""
+    """Cycles and resources of one HW layer from its own estimate methods. FINN estimates no FF: a
+    FINN matrix unit's FF are the project's dense-unit model's (``ops.estimates.mvau_unit``), the
+    project's ops model their own; FINN's other layers count 0 FF (``ff_modelled`` False)."""
+    from finn.custom_op.fpgadataflow.matrixvectoractivation import MVAU
+
     out = {"cycles": int(inst.get_exp_cycles()), "LUT": float(inst.lut_estimation(part)),
            "BRAM_18K": float(inst.bram_estimation(part)), "URAM": float(inst.uram_estimation(part)),
-           "DSP": float(inst.dsp_estimation(part))}
+           "DSP": float(inst.dsp_estimation(part)), "FF": 0.0, "ff_modelled": True}
     if hasattr(inst, "ff_estimation"):
         out["FF"] = float(inst.ff_estimation(part))
+    elif isinstance(inst, MVAU):
+        out["FF"] = float(mvau_unit(inst).ffs())
+    else:
+        out["ff_modelled"] = False
     return out
 
 
@@ -243,7 +251,7 @@ def chip_share(estimate: Mapping[str, float], board: Mapping[str, Any]) -> float
     """Sum over LUT, BRAM, URAM and DSP of the fraction of the chip a layer estimate uses."""
     available = board["resources"]
     return sum(value / float(available[key]) if available.get(key) else (math.inf if value else 0.0)
-               for key, value in to_bram36(estimate).items())
+               for key, value in to_bram36(estimate).items() if key != "FF")
 
 
 def cheapest_folding(inst, target_cycles: int, bounds: Mapping[str, int], part: str, board: Mapping[str, Any],
@@ -443,17 +451,18 @@ def placement_options(model, part: str, settings: Settings, board: Mapping[str, 
 
 
 def _worst(fit: Mapping[str, Any]) -> float:
-    """The highest utilisation of a fit (infinite for a resource the chip lacks)."""
-    return max((u if u is not None else math.inf) for u in fit["utilisation"].values())
+    """The highest utilisation of a fit relative to its resource's budget (infinite for a resource
+    the chip lacks)."""
+    return max((u / fit["budget"][name] if u is not None else math.inf) for name, u in fit["utilisation"].items())
 
 
-def _score(totals: Mapping[str, float], board: Mapping[str, Any], budget: float) -> tuple:
+def _score(totals: Mapping[str, float], board: Mapping[str, Any], budget: Budget) -> tuple:
     fit = fit_design(totals, board, budget)
     return (fit["networks_per_chip"] or 0, -_worst(fit))
 
 
 def best_placement(base: Mapping[str, dict[str, Any]], options: Mapping[str, list], board: Mapping[str, Any],
-                   budget: float) -> dict[str, dict[str, Any]]:
+                   budget: Budget) -> dict[str, dict[str, Any]]:
     """Choose one option per layer maximising copies per chip, then minimising the worst utilisation.
 
     ``base``: per-layer estimates at the current attributes. Returns ``{layer: attrs}``.
@@ -490,7 +499,7 @@ def best_placement(base: Mapping[str, dict[str, Any]], options: Mapping[str, lis
 
 # ---- the search ------------------------------------------------------------------------------
 
-def evaluate(model, part: str, board: Mapping[str, Any], budget: float, settings: Settings,
+def evaluate(model, part: str, board: Mapping[str, Any], budget: Budget, settings: Settings,
              target_cycles: int, wwidth_max: int, mem_mode: str | None = None) -> tuple[Candidate, Any]:
     """Fold, place, estimate and fit one candidate; return it and its folded model."""
     folded = fold(model, target_cycles, wwidth_max, mem_mode, part, board)
@@ -562,13 +571,13 @@ def _quiet_finn():
         finn_log.setLevel(level)
 
 
-def search_folding(model, part: str, board: Mapping[str, Any], budget: float, settings: Settings) -> SearchResult:
+def search_folding(model, part: str, board: Mapping[str, Any], budget: Budget, settings: Settings) -> SearchResult:
     """Fastest folding that fits ``board`` within ``budget``; if none fits, the most folded one."""
     with _quiet_finn():
         return _search(model, part, board, budget, settings)
 
 
-def _search(model, part: str, board: Mapping[str, Any], budget: float, settings: Settings) -> SearchResult:
+def _search(model, part: str, board: Mapping[str, Any], budget: Budget, settings: Settings) -> SearchResult:
     slowest, _ = evaluate(model, part, board, budget, STOCK, 10**12, min(settings.wwidth_max))
     candidates = []
     best: tuple[Candidate, Any] | None = None
@@ -603,8 +612,8 @@ def _search(model, part: str, board: Mapping[str, Any], budget: float, settings:
         folded = apply_attrs(fold(model, fallback.target_cycles, fallback.wwidth_max, fallback.mem_mode, part, board),
                              fallback.attrs)
         best = (fallback, folded)
-        log.warning("%s settings: no folding fits at a %.0f%% budget; closest: %s", settings.name, budget * 100,
-                    fallback.fit["binding_resource"])
+        log.warning("%s settings: no folding fits within the budget (%s); closest: %s", settings.name,
+                    budget_text(budgets(budget)), fallback.fit["binding_resource"])
     return SearchResult(settings=settings, best=best[0], model=best[1], candidates=candidates,
                         full_chip=best_full_chip(candidates))
 

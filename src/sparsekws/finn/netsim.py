@@ -133,7 +133,7 @@ def plumbing_cost(network: netsim.Network, depths: dict[str, int], work: Path) -
 
 def fit_with_plumbing(estimate: dict, board: dict, plumbing: dict) -> dict:
     """The compile stage's fit of the simulated design with the FIFOs and width converters added
-    (``finn.fit.fit_design`` at the compile budget), and their FFs against the board's."""
+    (``finn.fit.fit_design`` at the compile budget)."""
     from sparsekws.finn.fit import fit_design
 
     if plumbing.get("status") != "counted":
@@ -141,16 +141,14 @@ def fit_with_plumbing(estimate: dict, board: dict, plumbing: dict) -> dict:
     extra = plumbing["total"]
     used = dict(estimate["fit"]["used"])
     used["LUT"] = used.get("LUT", 0) + extra["LUT"]
+    used["FF"] = used.get("FF", 0) + extra["FF"]
     used["BRAM36"] = used.get("BRAM36", 0) + extra["BRAM_18K"] / 2
     used["DSP"] = used.get("DSP", 0) + extra["DSP"]
     fit = fit_design(used, board, estimate["fit"]["budget"])
-    board_ff = float(board["resources"].get("FF", 0) or 0)
     return {"status": "counted", "fits": fit["fits"], "binding_resource": fit["binding_resource"],
             "utilisation": fit["utilisation"], "utilisation_of": fit["utilisation_of"],
             "copies_per_chip": fit["networks_per_chip"], "copies_per_chip_without": estimate["fit"]["networks_per_chip"],
-            "plumbing_ff_share_of_board": extra["FF"] / board_ff if board_ff else None,
-            "note": "copies of the simulated (fastest single-network) design, not of the full-chip design; FF of "
-                    "the FIFOs and converters only (FINN's layer estimates give no FF)"}
+            "note": "copies of the simulated (fastest single-network) design, not of the full-chip design"}
 
 
 def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path,

@@ -1,8 +1,12 @@
-"""FINN's estimate methods of a HW op, answered by the op's ``cost_unit()`` (``units.cost``)."""
+"""FINN's estimate methods of a HW op, answered by the op's ``cost_unit()`` (``units.cost``), and
+FINN's matrix unit as the project's cost model sees it (``mvau_unit``)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from sparsekws.units import calibration
+from sparsekws.units.cost import MatrixUnit
 
 #: Cost units by (op type, serialised node): a unit is a function of the node's attributes alone,
 #: and the folding search asks for the same node's estimates thousands of times.
@@ -47,3 +51,19 @@ class CostModelEstimates:
         res = super().node_res_estimation(fpgapart)
         res["FF"] = self.ff_estimation(fpgapart)
         return res
+
+
+def mvau_unit(inst, **sparse) -> MatrixUnit:
+    """A FINN ``MVAU`` node (or the project's subclass) as a ``units.cost.MatrixUnit``: its shape,
+    folding, data types and memory settings; ``sparse`` adds the sparse unit's fields (``mode``,
+    ``fan_in`` ...). With none it is FINN's dense unit, whose FF the cost model gives (FINN has none)."""
+    out_bits = 0 if inst.get_nodeattr("noActivation") else inst.get_output_datatype().bitwidth()
+    return MatrixUnit(
+        mw=inst.get_nodeattr("MW"), mh=inst.get_nodeattr("MH"), pe=inst.get_nodeattr("PE"),
+        simd=inst.get_nodeattr("SIMD"), weight_bits=inst.get_input_datatype(1).bitwidth(),
+        input_bits=inst.get_input_datatype(0).bitwidth(), input_signed=inst.get_input_datatype(0).signed(),
+        n_vectors=int(np.prod(inst.get_nodeattr("numInputVectors"))),
+        acc_bits=inst.get_accumulator_datatype().bitwidth(), output_bits=out_bits,
+        res_type=inst.get_nodeattr("resType"), mem_mode=inst.get_nodeattr("mem_mode"),
+        ram_style=inst.get_nodeattr("ram_style"), ram_style_thresholds=inst.get_nodeattr("ram_style_thresholds"),
+        **sparse)

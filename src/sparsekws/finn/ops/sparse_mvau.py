@@ -32,7 +32,7 @@ import numpy as np
 from finn.custom_op.fpgadataflow.matrixvectoractivation import MVAU
 from qonnx.custom_op.general.multithreshold import multithreshold
 
-from sparsekws.finn.ops.estimates import CostModelEstimates
+from sparsekws.finn.ops.estimates import CostModelEstimates, mvau_unit
 from sparsekws.finn.ops.hdl import HdlBackend
 from sparsekws.units.bits import index_bits
 from sparsekws.units.constant import ConstantUnit, csd_terms
@@ -157,17 +157,9 @@ class SparseMVAU(HdlBackend, CostModelEstimates, MVAU):
                 acc_bits=self.get_accumulator_datatype().bitwidth(), output_bits=out_bits,
                 n_vectors=int(np.prod(self.get_nodeattr("numInputVectors"))),
                 input_signed=self.get_input_datatype(0).signed())
-        return MatrixUnit(
-            mw=self.get_nodeattr("MW"), mh=self.get_nodeattr("MH"), pe=self.get_nodeattr("PE"),
-            simd=self.get_nodeattr("SIMD"), weight_bits=self.get_input_datatype(1).bitwidth(),
-            input_bits=self.get_input_datatype(0).bitwidth(), input_signed=self.get_input_datatype(0).signed(),
-            n_vectors=int(np.prod(self.get_nodeattr("numInputVectors"))), mode=mode,
-            fan_in=self.get_nodeattr("fan_in"), row_nnz=self.get_nodeattr("row_nnz"),
-            active_inputs=self.get_nodeattr("active_inputs"), bank_depth=self._bank_depth(mode),
-            operand_style=self.get_nodeattr("operand_style"),
-            acc_bits=self.get_accumulator_datatype().bitwidth(), output_bits=out_bits,
-            res_type=self.get_nodeattr("resType"), mem_mode=self.get_nodeattr("mem_mode"),
-            ram_style=self.get_nodeattr("ram_style"), ram_style_thresholds=self.get_nodeattr("ram_style_thresholds"))
+        return mvau_unit(self, mode=mode, fan_in=self.get_nodeattr("fan_in"), row_nnz=self.get_nodeattr("row_nnz"),
+                         active_inputs=self.get_nodeattr("active_inputs"), bank_depth=self._bank_depth(mode),
+                         operand_style=self.get_nodeattr("operand_style"))
 
     def bram_efficiency_estimation(self, fpgapart):
         brams = self.bram_estimation(fpgapart)

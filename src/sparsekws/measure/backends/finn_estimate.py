@@ -25,7 +25,7 @@ def estimate_records(estimate: dict) -> list[dict]:
         "batch_size": 1, "threads": NAN, "repeats": NAN, "throughput_iqr_words_per_s": NAN,
         "power_w": NAN, "energy_per_word_j": NAN, "source": "estimated",
         "method": (f"{estimate['estimator']}: analytic cycle model (FINN's for its layers, the project's "
-                   "for sparse units; no FIFOs, no shell)"),
+                   "for sparse units; cycles without FIFOs or DMA; networks per chip with the shell reserved)"),
         "accuracy_on_measured": NAN, "model_accuracy_on_measured": NAN, "outputs_match_model": NAN,
         "n_measured": 0, "timestamp": "", **estimate["provenance"],
     }
@@ -56,9 +56,9 @@ def skipped_estimates(estimate: dict) -> list[dict]:
         reason = estimate["reason"]
     elif not _fits(estimate):
         fit = estimate.get("fit", {})
+        binding = fit.get("binding_resource")
         reason = (f"no folding fits {estimate['board']} within the compile budget"
-                  + (f" of {fit['budget']:.0%}" if "budget" in fit else "")
-                  + (f" (binding resource {fit['binding_resource']})" if fit.get("binding_resource") else ""))
+                  + (f" (binding resource {binding}, budget {fit['budget'][binding]:.0%})" if binding else ""))
     else:
         return []
     return [skipped_row(estimate["model"], estimate["board"], BACKEND, reason, estimate["provenance"])]
