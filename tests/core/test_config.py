@@ -37,6 +37,8 @@ def test_defaults_are_filled_in_nested_sections():
     (("dataset", "source"), "internet", "dataset.source"),
     (("task", "words"), [True, "up"], "task.words.0"),
     (("train", "optimiser"), "adam", "'optimiser' was unexpected"),
+    (("compile", "budget"), {"LUTS": 0.5}, "compile.budget"),
+    (("compile", "budget"), 1.5, "compile.budget"),
 ])
 def test_invalid_values_name_the_key(path, value, expected):
     config = default_config()
@@ -46,6 +48,17 @@ def test_invalid_values_name_the_key(path, value, expected):
     node[path[-1]] = value
     with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
         validate(config)
+
+
+def test_the_default_budget_is_the_fit_checks():
+    from sparsekws.finn.fit import DEFAULT_BUDGET
+
+    config = default_config()
+    config["compile"].pop("budget", None)
+    validate(config)
+    assert config["compile"]["budget"] == DEFAULT_BUDGET
+    config["compile"]["budget"] = {"LUT": 0.6}
+    validate(config)  # a mapping may name some resources only
 
 
 def test_unknown_board_is_named_with_the_known_ones():
