@@ -42,7 +42,8 @@ def test_designs_per_board_prefer_a_simulation_to_an_estimate():
 
 def test_a_model_that_does_not_fit_is_a_design_of_zero_words():
     estimates = [{"model": "dense", "board": "ultra96", "networks_per_chip": 0,
-                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.9}, "budget": budgets(0.8)}}]
+                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 0.9},
+                          "budget": budgets(0.8)}}]
     configs = configurations(rows(), fit_status(estimates))  # adds a full-chip row of 0 networks only
     table = fpga_designs(configs, ("dense", "sparse"), {}, "single network")
     tuned = table[(table["board"] == "ultra96") & (table["design"] == TUNED)].iloc[0]

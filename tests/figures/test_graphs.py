@@ -54,7 +54,8 @@ def test_graph1_draws_a_design_that_does_not_fit_as_an_outline(tmp_path, monkeyp
     from sparsekws.figures.comparison import configurations, fit_status
 
     estimates = [{"model": "dense", "board": "zcu104", "networks_per_chip": 0,
-                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 1.2}, "budget": budgets(0.8)}}]
+                  "fit": {"fits": False, "binding_resource": "BRAM36", "utilisation": {"BRAM36": 1.2},
+                          "budget": budgets(0.8)}}]
     captured = _keep_figure(monkeypatch)
     plot_throughput(configurations(table(), fit_status(estimates)), {}, ("dense", "sparse"), tmp_path / "g1", "f")
     fig = captured["fig"]

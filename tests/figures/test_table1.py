@@ -21,7 +21,8 @@ def configs():
                      "throughput_words_per_s": words, "source": source, "method": f"{source} method"})
     rows.append({**rows[0], "platform": "cpu", "source": "measured", "throughput_words_per_s": 900.0})
     estimates = [{"model": "dense", "board": "ultra96", "networks_per_chip": 0,
-                  "fit": {"fits": False, "binding_resource": "LUT", "utilisation": {"LUT": 1.4}, "budget": budgets(0.8)}}]
+                  "fit": {"fits": False, "binding_resource": "LUT", "utilisation": {"LUT": 1.4},
+                          "budget": budgets(0.8)}}]
     return configurations(pd.DataFrame(rows), fit_status(estimates))
 
 

@@ -172,4 +172,5 @@ def describe_fit(fit: Mapping[str, Any], board_name: str) -> str:
     util_text = "not available on the chip" if util is None else f"{util:.1%}{where}"
     verdict = "fits" if fit["fits"] else "does NOT fit"
     return (f"design {verdict} {board_name} within its budget ({budget_text(fit['budget'])}); binding resource "
-            f"{binding} ({util_text}, budget {fit['budget'][binding]:.0%}); networks per chip: {fit['networks_per_chip']}")
+            f"{binding} ({util_text}, budget {fit['budget'][binding]:.0%}); "
+            f"networks per chip: {fit['networks_per_chip']}")

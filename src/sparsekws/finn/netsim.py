@@ -132,18 +132,18 @@ def plumbing_cost(network: netsim.Network, depths: dict[str, int], work: Path) -
 
 
 def fit_with_plumbing(estimate: dict, board: dict, plumbing: dict) -> dict:
-    """The compile stage's fit of the simulated design with the FIFOs and width converters added
-    (``finn.fit.fit_design`` at the compile budget)."""
-    from sparsekws.finn.fit import fit_design
+    """The compile stage's fit of the simulated (fastest) network with its FIFOs and width converters
+    added (``finn.fit.fit_design`` at the compile budget). The full-chip design's own FIFOs are not
+    simulated: its copies per chip stay the compile stage's."""
+    from sparsekws.finn.fit import fit_design, to_bram36
 
     if plumbing.get("status") != "counted":
         return {"status": plumbing.get("status", "not counted")}
     extra = plumbing["total"]
-    used = dict(estimate["fit"]["used"])
-    used["LUT"] = used.get("LUT", 0) + extra["LUT"]
-    used["FF"] = used.get("FF", 0) + extra["FF"]
-    used["BRAM36"] = used.get("BRAM36", 0) + extra["BRAM_18K"] / 2
-    used["DSP"] = used.get("DSP", 0) + extra["DSP"]
+    used = to_bram36(estimate["fit"]["used"])
+    for key in ("LUT", "FF", "DSP"):
+        used[key] += extra[key]
+    used["BRAM36"] += extra["BRAM_18K"] / 2
     fit = fit_design(used, board, estimate["fit"]["budget"])
     return {"status": "counted", "fits": fit["fits"], "binding_resource": fit["binding_resource"],
             "utilisation": fit["utilisation"], "utilisation_of": fit["utilisation_of"],
