@@ -149,12 +149,13 @@ if unknown_netsim:
 
 
 def netsim_targets():
-    """The whole-network simulation records of netsim.models x netsim.boards."""
+    """The whole-network simulation records of netsim.models x netsim.boards x netsim.designs."""
     return expand(
-        "results/netsim/{dataset}/{model}/{board}/netsim.json",
+        "results/netsim/{dataset}/{model}/{board}/{design}.json",
         dataset=DATASET,
         model=NETSIM["models"],
         board=NETSIM["boards"],
+        design=NETSIM["designs"],
     )
 
 
@@ -182,6 +183,7 @@ wildcard_constraints:
     board="|".join(BOARDS),
     frontend="|".join(FRONTENDS),
     index=r"\d+",
+    design="fastest|full_chip",
 
 
 def settings(*sections, model=None, training=False, **values):

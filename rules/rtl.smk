@@ -49,9 +49,10 @@ rule rtl:
 
 
 # The whole network in RTL (config section netsim; target `netsim`, part of `all` only with
-# netsim.in_default_run): the compiled dataflow graph of one model and board stitched from the
-# project's Verilog units, simulated in Verilator on netsim.words words (finn.netsim). The
-# Verilator builds are cached per network Verilog in results/netsim/.cache.
+# netsim.in_default_run): one compiled design (the fastest network or the full-chip design) of a
+# model and board stitched from the project's Verilog units, simulated in Verilator on
+# netsim.words words (finn.netsim). The Verilator builds are cached per network Verilog in
+# results/netsim/.cache.
 rule netsim:
     input:
         netsim_targets(),
@@ -64,11 +65,11 @@ rule netsim_run:
         features=features_of,
         board="config/boards/{board}.yaml",
     output:
-        "results/netsim/{dataset}/{model}/{board}/netsim.json",
+        "results/netsim/{dataset}/{model}/{board}/{design}.json",
     log:
-        "results/logs/netsim/{dataset}_{model}_{board}.log",
+        "results/logs/netsim/{dataset}_{model}_{board}_{design}.log",
     benchmark:
-        "results/benchmarks/rules/netsim/{dataset}_{model}_{board}.tsv"
+        "results/benchmarks/rules/netsim/{dataset}_{model}_{board}_{design}.tsv"
     conda:
         "../envs/sparsekws.yaml"
     resources:
@@ -79,5 +80,6 @@ rule netsim_run:
         words=NETSIM["words"],
     shell:
         "python -m sparsekws netsim --compile-dir {params.compile_dir} --qonnx {input.qonnx}"
-        " --features {input.features} --board-file {input.board} --words {params.words} --cache-dir results/netsim/.cache"
+        " --features {input.features} --board-file {input.board} --words {params.words} --design {wildcards.design}"
+        " --cache-dir results/netsim/.cache"
         " --out {output} > {log} 2>&1"

@@ -76,7 +76,16 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypa
     monkeypatch.setattr(netsim, "plumbing_cost", lambda *args: {"status": "not counted in this test"})
     again = simulate_compiled(compile_dir, {k: v[:4] for k, v in data.items()}, tmp_path / "work2", tmp_path / "cache")
     assert again["passed"] and len(list((tmp_path / "cache").iterdir())) == 1
-    assert again["fit_with_plumbing"] == {"status": "no board file"}
+    assert again["fit_with_plumbing"] == {"status": "no board file",
+                                          "copies_per_chip_without": estimate["fit"]["networks_per_chip"]}
+    # the full-chip design: its folding applied, its cycles modelled, its copies per chip
+    chip = simulate_compiled(compile_dir, {k: v[:4] for k, v in data.items()}, tmp_path / "work3", tmp_path / "cache",
+                             design="full_chip")
+    assert chip["passed"] and chip["design"] == "full_chip"
+    assert chip["modelled_cycles_per_word"] == estimate["full_chip"]["max_cycles"]
+    assert chip["fit_with_plumbing"]["copies_per_chip_without"] == estimate["networks_per_chip"]
+    with pytest.raises(netsim.NetworkUnsupported, match="design 'tiny' unknown"):
+        simulate_compiled(compile_dir, data, tmp_path / "work4", tmp_path / "cache", design="tiny")
 
 
 def test_expected_logits_are_the_qonnx_logits_over_the_host_scale():

@@ -23,6 +23,18 @@ def test_a_passed_simulation_is_one_simulated_single_network_row():
     assert row["outputs_match_model"] == 1.0 and math.isnan(row["power_w"])
 
 
+def test_a_full_chip_simulation_is_a_full_chip_row_of_its_copies_with_fifos():
+    fit = {"status": "counted", "copies_per_chip": 15, "copies_per_chip_without": 18}
+    [row] = simulated_records(record(design="full_chip", words_per_second=20000.0, fit_with_plumbing=fit))
+    assert row["scope"] == "full chip" and row["networks"] == 15 and row["throughput_words_per_s"] == 300000.0
+    assert "with the simulated FIFOs" in row["method"]
+    [row] = simulated_records(record(design="full_chip", fit_with_plumbing={"status": "not counted: no Yosys",
+                                                                             "copies_per_chip_without": 18}))
+    assert row["networks"] == 18 and "without FIFOs (not counted: no Yosys)" in row["method"]
+    none_fit = {"status": "counted", "copies_per_chip": 0, "copies_per_chip_without": 1}
+    assert simulated_records(record(design="full_chip", fit_with_plumbing=none_fit)) == []
+
+
 def test_a_failed_simulation_or_a_design_that_does_not_fit_gives_no_number():
     assert simulated_records(record(passed=False, words_mismatching=3)) == []
     assert simulated_records(record(design_fits=False)) == []

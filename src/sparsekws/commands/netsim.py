@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board-file", type=Path, default=None,
                         help="the board's file (config/boards/<board>.yaml): the fit with FIFOs and converters counted")
     parser.add_argument("--words", type=int, default=1000, help="words to simulate (>= 3)")
-    parser.add_argument("--out", required=True, type=Path, help="netsim.json to write")
+    parser.add_argument("--design", choices=("fastest", "full_chip"), default="fastest",
+                        help="the compile stage's fastest network, or its full-chip design (folding_config_full_chip.json)")
+    parser.add_argument("--out", required=True, type=Path, help="the record (JSON) to write")
     parser.add_argument("--cache-dir", required=True, type=Path,
                         help="Verilator builds, one per network Verilog (reused when the network is unchanged)")
     parser.add_argument("--work-dir", type=Path, default=None,
@@ -44,10 +46,10 @@ def run(args: argparse.Namespace) -> None:
     data = network_words(args.features, args.qonnx, args.words)
     with tempfile.TemporaryDirectory(prefix="sparsekws_netsim_") as tmp:
         record = simulate_compiled(args.compile_dir, data, args.work_dir or Path(tmp), args.cache_dir,
-                                   load_board(args.board_file) if args.board_file else None)
+                                   load_board(args.board_file) if args.board_file else None, args.design)
     write_json(args.out, record)
-    log.info("%s on %s: %d words, %d off the QONNX logits (%d off FINN's integer graph), %.1f cycles/word "
-             "(model %d), %.0f words/s", record["model"], record["board"], record["words"],
+    log.info("%s on %s, %s design: %d words, %d off the QONNX logits (%d off FINN's integer graph), %.1f "
+             "cycles/word (model %d), %.0f words/s", record["model"], record["board"], args.design, record["words"],
              record["words_mismatching"], record["words_mismatching_finn_graph"], record["cycles_per_word_mean"],
              record["modelled_cycles_per_word"], record["words_per_second"])
     if not record["passed"]:

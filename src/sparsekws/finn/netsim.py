@@ -1,7 +1,8 @@
 """Whole-network RTL simulation of a compiled model (what the ``netsim`` command runs).
 
 The compile folder's dataflow graph (``finn/onnx/dataflow_model.onnx``, the tuned folding of one
-network) becomes one Verilog module of the project's units (``finn.network``), stitched by FIFOs
+network; for ``design="full_chip"`` with the full-chip design's folding applied,
+``folding_config_full_chip.json``) becomes one Verilog module of the project's units (``finn.network``), stitched by FIFOs
 and width converters and simulated with Verilator (``rtl.netsim``: FIFO depths from a sizing pass,
 then a back-to-back measurement pass). The inputs are the first ``words`` words of the features
 file (``network_words``: the test split first), as the QONNX model takes them; the expected outputs are the QONNX model's logits
@@ -13,13 +14,13 @@ A word whose simulated logits differ from QONNX's is run through FINN's own inte
 pre-activation within rounding of a threshold lands one level apart, ``finn.build.ROUNDING_NOTE``),
 and the simulation passes; a word that differs from both fails it.
 
-The record (``netsim.json``): words, words whose logits differ from QONNX's (with the first) and from
+The record (``<design>.json``): the design, words, words whose logits differ from QONNX's (with the first) and from
 FINN's integer graph, top-class
 agreement, steady-state cycles per word (mean, p99, max), the first word's latency, the words/s at
 the board clock that the compile stage assumed, the compile stage's modelled cycles beside them, the
 FIFO depths (and the cycles per word with every FIFO at 2 words, ``fifos_of_2``), the FIFOs' and
-width converters' Yosys counts and the compile stage's fit with them
-added (``fit_with_plumbing``), every stage, provenance. ``source`` is ``simulated``.
+width converters' Yosys counts and the compile stage's fit of the design with them added
+(``fit_with_plumbing``: its copies per chip), every stage, provenance. ``source`` is ``simulated``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sparsekws.rtl import netsim
 
 log = logging.getLogger(__name__)
 SIMULATED = "simulated"
+DESIGNS = ("fastest", "full_chip")  # the compile stage's two designs of a model and board
 METHOD = ("Verilator (C++ testbench) of the whole network stitched from the project's Verilog units, FIFOs sized "
           "from a rate-limited pass; back-to-back words, output always ready; words/s at the board clock "
           "the compile stage assumed (no timing closure checked)")
@@ -131,37 +133,52 @@ def plumbing_cost(network: netsim.Network, depths: dict[str, int], work: Path) -
     return {"status": "counted", "tool": "yosys synth_xilinx -family xcup", "total": total, "modules": modules}
 
 
-def fit_with_plumbing(estimate: dict, board: dict, plumbing: dict) -> dict:
-    """The compile stage's fit of the simulated (fastest) network with its FIFOs and width converters
-    added (``finn.fit.fit_design`` at the compile budget). The full-chip design's own FIFOs are not
-    simulated: its copies per chip stay the compile stage's."""
+def fit_with_plumbing(used: dict, copies: int, budget: dict, board: dict, plumbing: dict) -> dict:
+    """The compile stage's fit of a design (``used``: its resources, ``copies``: its copies per chip)
+    with its simulated FIFOs and width converters added (``finn.fit.fit_design`` at ``budget``)."""
     from sparsekws.finn.fit import fit_design, to_bram36
 
     if plumbing.get("status") != "counted":
-        return {"status": plumbing.get("status", "not counted")}
+        return {"status": plumbing.get("status", "not counted"), "copies_per_chip_without": copies}
     extra = plumbing["total"]
-    used = to_bram36(estimate["fit"]["used"])
+    used = to_bram36(used)
     for key in ("LUT", "FF", "DSP"):
         used[key] += extra[key]
     used["BRAM36"] += extra["BRAM_18K"] / 2
-    fit = fit_design(used, board, estimate["fit"]["budget"])
+    fit = fit_design(used, board, budget)
     return {"status": "counted", "fits": fit["fits"], "binding_resource": fit["binding_resource"],
             "utilisation": fit["utilisation"], "utilisation_of": fit["utilisation_of"],
-            "copies_per_chip": fit["networks_per_chip"], "copies_per_chip_without": estimate["fit"]["networks_per_chip"],
-            "note": "copies of the simulated (fastest single-network) design, not of the full-chip design"}
+            "copies_per_chip": fit["networks_per_chip"], "copies_per_chip_without": copies}
+
+
+def design_of(model, compile_dir: Path, estimate: dict, design: str):
+    """The dataflow graph of ``design`` (``DESIGNS``), its modelled cycles per word, resources and
+    copies per chip, as the compile stage made it."""
+    if design not in DESIGNS:
+        raise NetworkUnsupported(f"design {design!r} unknown; use one of {', '.join(DESIGNS)}")
+    if design == "fastest":
+        return model, int(estimate["max_cycles"]), estimate["fit"]["used"], estimate["fit"]["networks_per_chip"]
+    chip = estimate.get("full_chip")
+    if not chip:
+        raise NetworkUnsupported("the compile stage made no full-chip design (a given folding, or no design fits)")
+    from finn.transformation.general import ApplyConfig
+
+    model = model.transform(ApplyConfig(str(Path(compile_dir) / "folding_config_full_chip.json")))
+    return model, int(chip["max_cycles"]), chip["totals"], estimate["networks_per_chip"]
 
 
 def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path,
-                      board: dict | None = None) -> dict:
-    """Simulate the compiled network on the words of ``data`` (``network_words``); the ``netsim.json``
-    record (with ``board``, the board file: the fit with the FIFOs and width converters counted)."""
+                      board: dict | None = None, design: str = "fastest") -> dict:
+    """Simulate one of the compiled designs (``DESIGNS``) on the words of ``data`` (``network_words``);
+    its record (with ``board``, the board file: the fit with the FIFOs and width converters counted)."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     started = time.time()
     compile_dir = Path(compile_dir)
     estimate = read_json(compile_dir / "estimate.json")
     onnx_dir = compile_dir / "finn" / "onnx"
-    model = ModelWrapper(str(onnx_dir / "dataflow_model.onnx"))
+    model, model_cycles, used, copies = design_of(ModelWrapper(str(onnx_dir / "dataflow_model.onnx")), compile_dir,
+                                                  estimate, design)
     perm, scale = host_io(ModelWrapper(str(onnx_dir / "dataflow_parent.onnx")))
     x, labels, qonnx_logits = data["x"], data["labels"], data["logits"]
     hw_in = x.transpose(perm).reshape(len(x), -1)
@@ -172,8 +189,8 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         raise NetworkUnsupported(f"QONNX logits / host scale {scale} are not integers (off by {rounding:.3g})")
     stages = network_stages(model)
     network = netsim.stitch(stages)
-    log.info("%s on %s: %d stages, %d words", estimate.get("model"), estimate.get("board"), len(stages), len(x))
-    model_cycles = int(estimate["max_cycles"])
+    log.info("%s on %s, %s design: %d stages, %d words", estimate.get("model"), estimate.get("board"), design,
+             len(stages), len(x))
     sizing, measured = netsim.simulate(network, hw_in.astype(np.int64), expected.shape[1], model_cycles,
                                        Path(cache_dir), Path(work_dir))
     # the same words with every FIFO at 2 words: what the sized depths buy
@@ -200,7 +217,8 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         first += (f"word {w}: got {got[w].tolist()}, QONNX {expected[w].tolist()}, FINN's integer graph "
                  f"{graph[0].astype(int).tolist()}")
     return {
-        "model": estimate.get("model"), "board": estimate.get("board"), "source": SIMULATED, "method": METHOD,
+        "model": estimate.get("model"), "board": estimate.get("board"), "design": design, "source": SIMULATED,
+        "method": METHOD,
         "simulator": "verilator", "clock_mhz": float(estimate["clock_mhz"]), "words": int(len(x)),
         "complete": bool(measured.complete), "words_out": int(words_out), "words_mismatching": int(len(wrong)),
         "first_mismatch": first,
@@ -222,9 +240,10 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
         "fifos_of_2": {"cycles_per_word_mean": netsim.timing(tight.cycles, classes)["cycles_per_word_mean"],
                        "outputs_equal": bool(tight.complete and np.array_equal(tight.values, measured.values))},
         "plumbing": plumbing,
-        "fit_with_plumbing": fit_with_plumbing(estimate, board, plumbing) if board else {"status": "no board file"},
+        "fit_with_plumbing": (fit_with_plumbing(used, copies, estimate["fit"]["budget"], board, plumbing) if board
+                              else {"status": "no board file", "copies_per_chip_without": copies}),
         "stages": [{"name": s.name, "what": s.what, "in": f"{s.in_lanes} x {s.in_bits} bits",
                     "out": f"{s.out_lanes} x {s.out_bits} bits"} for s in stages],
         "verilog_sha256": network.digest, "seconds": round(time.time() - started, 1),
-        "provenance": stamp({"compile_dir": str(compile_dir), "words": int(len(x))}),
+        "provenance": stamp({"compile_dir": str(compile_dir), "design": design, "words": int(len(x))}),
     }
