@@ -59,6 +59,16 @@ def test_best_configuration_prefers_full_chip_and_keeps_zero():
     assert best.loc[("dense", "zu3eg"), "throughput_words_per_s"] == 0
 
 
+def test_best_configuration_takes_each_configuration_at_its_best_source():
+    frame = throughput()
+    simulated = {**frame.iloc[-1].to_dict(), "source": "simulated", "throughput_words_per_s": 1990.0}
+    faster_estimate = {**frame.iloc[0].to_dict(), "model": "sparse", "throughput_words_per_s": 1500.0}
+    table = configurations(pd.concat([frame, pd.DataFrame([simulated, faster_estimate])], ignore_index=True))
+    best = best_configuration(table).set_index(["model", "platform"]).loc[("sparse", "zu3eg")]
+    # the full chip, simulated (not its higher estimate), still beats the single network's estimate
+    assert best["scope"] == "full chip" and best["source"] == "simulated" and best["throughput_words_per_s"] == 1990
+
+
 def test_backends_are_separate_configurations():
     frame = throughput()
     frame["backend"] = "finn"

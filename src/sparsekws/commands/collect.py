@@ -12,7 +12,7 @@ from sparsekws.measure.collect import collect, collect_skipped
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--measurements", nargs="*", default=[], help="measurement CSVs")
     parser.add_argument("--estimates", nargs="*", default=[], help="estimate.json files of the compile stage")
-    parser.add_argument("--simulated", nargs="*", default=[], help="netsim.json files of whole-network RTL simulations")
+    parser.add_argument("--simulated", nargs="*", default=[], help="records of whole-network RTL simulations (results/netsim/.../<design>.json)")
     parser.add_argument("--skipped", nargs="*", default=[], help="skipped-backend CSVs")
     parser.add_argument("--out", required=True, help="combined throughput CSV")
     parser.add_argument("--skipped-out", required=True, help="combined skipped CSV")

@@ -129,11 +129,13 @@ def by_source(rows: pd.DataFrame) -> pd.DataFrame:
 def best_configuration(config_table: pd.DataFrame) -> pd.DataFrame:
     """Per (model, platform) the configuration with the highest throughput.
 
-    Measured rows are preferred to estimated ones on the same platform; a model that fits
-    nowhere on a board keeps a row of throughput 0.
+    Each configuration (scope and batch size) counts at its best source (``by_source``: measured,
+    then simulated, then estimated); measured configurations are preferred to the others on the same
+    platform; a model that fits nowhere on a board keeps a row of throughput 0.
     """
-    table = config_table.copy()
-    table["_measured"] = table["source"] == "measured"
+    keys = ["model", "platform", "scope", "batch_size"]
+    table = by_source(config_table).groupby(keys, dropna=False, sort=False).head(1)
+    table = table.assign(_measured=table["source"] == "measured")
     table = table.sort_values(["model", "platform", "_measured", "throughput_words_per_s", "networks"],
                               ascending=[True, True, False, False, False], kind="stable")
     return table.groupby(["model", "platform"], sort=True).head(1).drop(columns="_measured").reset_index(drop=True)

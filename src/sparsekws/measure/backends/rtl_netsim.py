@@ -1,4 +1,4 @@
-"""Whole-network RTL simulations (``finn.netsim``, ``netsim.json``) as records, labelled simulated.
+"""Whole-network RTL simulations (``finn.netsim``, ``<design>.json``) as records, labelled simulated.
 
 One row per simulated design of a (model, board): the fastest network's a single-network row,
 the full-chip design's a full-chip row of its copies per chip with its simulated FIFOs and width
@@ -16,7 +16,7 @@ BACKEND = "rtl-netsim"
 
 
 def simulated_records(record: dict) -> list[dict]:
-    """The row of one ``netsim.json`` (none when the simulation did not pass, or when the simulated
+    """The row of one simulation record (none when the simulation did not pass, or when the simulated
     design does not fit its board: the estimate's row says so)."""
     if not record.get("passed") or not record.get("design_fits", True):
         return []
