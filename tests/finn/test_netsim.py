@@ -86,6 +86,11 @@ def test_compiled_cnn_simulates_exactly(verilator, model_cfg, tmp_path, monkeypa
     assert chip["fit_with_plumbing"]["copies_per_chip_without"] == estimate["networks_per_chip"]
     with pytest.raises(netsim.NetworkUnsupported, match="design 'tiny' unknown"):
         simulate_compiled(compile_dir, data, tmp_path / "work4", tmp_path / "cache", design="tiny")
+    # a model that does not fit its board is not simulated: its record says so, and gives no row
+    estimate["fit"]["fits"] = False
+    (compile_dir / "estimate.json").write_text(json.dumps(estimate))
+    skipped = simulate_compiled(compile_dir, data, tmp_path / "work5", tmp_path / "cache", design="full_chip")
+    assert not skipped["simulated"] and not skipped["passed"] and "not simulated" in skipped["reason"]
 
 
 def test_expected_logits_are_the_qonnx_logits_over_the_host_scale():

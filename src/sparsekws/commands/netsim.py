@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> None:
         record = simulate_compiled(args.compile_dir, data, args.work_dir or Path(tmp), args.cache_dir,
                                    load_board(args.board_file) if args.board_file else None, args.design)
     write_json(args.out, record)
+    if not record["simulated"]:
+        log.warning("%s on %s, %s design: %s", record["model"], record["board"], args.design, record["reason"])
+        return
     log.info("%s on %s, %s design: %d words, %d off the QONNX logits (%d off FINN's integer graph), %.1f "
              "cycles/word (model %d), %.0f words/s", record["model"], record["board"], args.design, record["words"],
              record["words_mismatching"], record["words_mismatching_finn_graph"], record["cycles_per_word_mean"],

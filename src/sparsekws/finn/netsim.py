@@ -170,12 +170,19 @@ def design_of(model, compile_dir: Path, estimate: dict, design: str):
 def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: Path, cache_dir: Path,
                       board: dict | None = None, design: str = "fastest") -> dict:
     """Simulate one of the compiled designs (``DESIGNS``) on the words of ``data`` (``network_words``);
-    its record (with ``board``, the board file: the fit with the FIFOs and width converters counted)."""
+    its record (with ``board``, the board file: the fit with the FIFOs and width converters counted).
+    A model that does not fit its board is not simulated: its record says so (``simulated`` False)."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     started = time.time()
     compile_dir = Path(compile_dir)
     estimate = read_json(compile_dir / "estimate.json")
+    if not estimate.get("fit", {}).get("fits", True):
+        return {"model": estimate.get("model"), "board": estimate.get("board"), "design": design,
+                "source": SIMULATED, "simulated": False, "passed": False, "design_fits": False,
+                "reason": f"not simulated: no design of it fits {estimate.get('board')} (binding resource "
+                          f"{estimate['fit'].get('binding_resource')}); the compile stage's record says why",
+                "provenance": stamp({"compile_dir": str(compile_dir), "design": design})}
     onnx_dir = compile_dir / "finn" / "onnx"
     model, model_cycles, used, copies = design_of(ModelWrapper(str(onnx_dir / "dataflow_model.onnx")), compile_dir,
                                                   estimate, design)
@@ -218,7 +225,7 @@ def simulate_compiled(compile_dir: Path, data: dict[str, np.ndarray], work_dir: 
                  f"{graph[0].astype(int).tolist()}")
     return {
         "model": estimate.get("model"), "board": estimate.get("board"), "design": design, "source": SIMULATED,
-        "method": METHOD,
+        "simulated": True, "method": METHOD,
         "simulator": "verilator", "clock_mhz": float(estimate["clock_mhz"]), "words": int(len(x)),
         "complete": bool(measured.complete), "words_out": int(words_out), "words_mismatching": int(len(wrong)),
         "first_mismatch": first,
