@@ -64,6 +64,23 @@ def test_toy_network_is_exact_and_timed(tmp_path):
     assert len(list((tmp_path / "cache").iterdir())) == 1  # built once
 
 
+def test_jobs_building_the_same_network_at_once_do_not_meet(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        apply_verilator_env()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    stages, inputs, logits = toy(words=6)
+    network = stitch(stages)
+    with ThreadPoolExecutor(2) as pool:
+        binaries = list(pool.map(lambda _: netsim.build(network, tmp_path / "cache", jobs=1), range(2)))
+    assert binaries[0] == binaries[1] and binaries[0].is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [network.digest]  # no build folder left behind
+    run = netsim.run(binaries[0], network, inputs, 3, tmp_path / "run")
+    assert run.complete and np.array_equal(run.values.reshape(logits.shape), logits)
+
+
 def test_the_cycle_budget_follows_a_deeply_folded_networks_cycles():
     from sparsekws.rtl.netsim import cycle_budget
 

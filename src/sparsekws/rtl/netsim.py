@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,16 +184,17 @@ int main(int argc, char** argv) {
 
 
 def build(network: Network, cache: Path, jobs: int = 2, log=None) -> Path:
-    """The simulator binary of ``network`` (built once per Verilog text under ``cache/<digest>``)."""
+    """The simulator binary of ``network`` (built once per Verilog text under ``cache/<digest>``;
+    each build in a folder of its own, so that jobs building the same network at once do not meet:
+    the first to finish puts its build in place)."""
     if max(network.in_bits, network.out_bits) > 64:
         raise ValueError("the testbench streams values of up to 64 bits")
     folder = Path(cache) / network.digest
     binary = folder / "obj" / "sim"
     if binary.is_file():
         return binary
-    work = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f"{network.digest}.", suffix=".tmp"))
     write_text(work / "net.v", network.verilog)
     write_text(work / "tb.cpp", TESTBENCH)
     env = {**os.environ, **verilator_env()}
@@ -205,8 +207,13 @@ def build(network: Network, cache: Path, jobs: int = 2, log=None) -> Path:
     write_text(work / "build.log", done.stdout + done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"Verilator build of the network failed; see {work / 'build.log'}:\n{done.stderr[-2000:]}")
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(work, folder)
+    if not binary.is_file():
+        shutil.rmtree(folder, ignore_errors=True)  # a folder without its binary: a build cut off
+        try:
+            os.replace(work, folder)
+        except OSError:  # another job's build was put in place meanwhile
+            pass
+    shutil.rmtree(work, ignore_errors=True)
     return binary
 
 
