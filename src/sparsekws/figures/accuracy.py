@@ -85,8 +85,21 @@ def plot_accuracy_vs_macs(accuracy: pd.DataFrame, stem: str | Path, footer: str)
         ax.set_xlabel(f"MACs per inference, {MAC_COUNTS[cost]}")
         ax.set_ylabel("test accuracy (%)" + (", mean over seeds" if score.endswith("mean") else ""))
     key(fig, models=models)
-    fig.suptitle("Accuracy vs compute (measured accuracy)")
+    fig.suptitle(f"Accuracy vs compute (measured accuracy{words_tested(accuracy)})")
     return save_figure(fig, stem, footer)
+
+
+def words_tested(accuracy: pd.DataFrame) -> str:
+    """`` on 480 test words`` where every model was tested on the same number of words, else ``""``
+    (the counts per model are in the table's ``test_samples``)."""
+    sizes = set(accuracy["test_samples"].dropna().astype(int)) if "test_samples" in accuracy else set()
+    return f" on {sizes.pop():,} test words" if len(sizes) == 1 else ""
+
+
+def held_out_label(table: pd.DataFrame, family: str) -> str:
+    """A cross-voice tick label: the held-out family and how many of its words were tested."""
+    words = table.loc[table["held_out"] == family, "n"] if "n" in table else pd.Series(dtype=float)
+    return f"without {family}" + (f"\n({int(words.iloc[0]):,} words)" if len(words) else "")
 
 
 def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target: float = 0.8) -> list[Path]:
@@ -111,7 +124,7 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
                           label=f"{model}, {label}", yerr=whiskers, capsize=2, error_kw={"lw": 0.8})
             ax.bar_label(bars, fmt="%.0f", padding=1)
     ax.axhline(100 * target, color="0.3", ls=":", lw=1, label=f"target {100 * target:.0f} %")
-    ax.set_xticks(np.arange(len(families)), [f"without {f}" for f in families])
+    ax.set_xticks(np.arange(len(families)), [held_out_label(table, f) for f in families])
     ax.set_ylim(0, 115)
     ax.set_ylabel("accuracy (%)")
     ax.legend(loc="upper center", ncol=3, frameon=False)
