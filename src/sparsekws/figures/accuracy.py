@@ -127,7 +127,7 @@ def plot_cross_voice(table: pd.DataFrame, stem: str | Path, footer: str, target:
     ax.set_xticks(np.arange(len(families)), [held_out_label(table, f) for f in families])
     ax.set_ylim(0, 115)
     ax.set_ylabel("accuracy (%)")
-    ax.legend(loc="upper center", ncol=3, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)  # below: no bar hidden
     fig.suptitle("Leave one voice family out: accuracy on voices never heard (measured)")
     seeds = int(table["seeds"].min()) if "seeds" in table else 1
     ax.set_title(f"mean over {seeds} seeds, whisker 95 % t-interval" if seeds > 1 else "one seed: no interval")
