@@ -18,6 +18,8 @@ from sparsekws.core.errors import ConfigError
 
 #: model keys that only the compile and measure stages read: a change to them does not retrain
 HARDWARE_KEYS = ("hardware", "sparse_hw")
+#: the FPGA resources a board file counts (``resources``, ``floorplan.platform_reserve``) and the fit checks
+BOARD_RESOURCES = ("LUT", "FF", "BRAM36", "URAM", "DSP")
 
 
 def _with_defaults(validator_class):
@@ -164,7 +166,7 @@ def _check_floorplan(plan: Any, path: str | Path) -> None:
     if reserve is None:
         return
     numbers = {k: v for k, v in reserve.items() if k != "slr"} if isinstance(reserve, dict) else {}
-    if (not numbers or not set(numbers) <= {"LUT", "FF", "BRAM36", "URAM", "DSP"}
+    if (not numbers or not set(numbers) <= set(BOARD_RESOURCES)
             or not all(isinstance(v, (int, float)) and v >= 0 for v in numbers.values())):
         raise ConfigError(f"board file {path}: floorplan.platform_reserve gives LUT, FF, BRAM36, URAM and DSP "
                           "as non-negative numbers (and slr)")

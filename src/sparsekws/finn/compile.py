@@ -35,6 +35,7 @@ from sparsekws.core.provenance import stamp
 from sparsekws.core.environment import vivado_status
 from sparsekws.finn.build import BuildTarget, NotMappableError, estimate_dataflow
 from sparsekws.finn.fit import DEFAULT_BUDGET, budgets, describe_fit, fit_design, require_fit
+from sparsekws.finn.folding import RESOURCE_KEYS
 from sparsekws.units import calibration
 
 log = logging.getLogger(__name__)
@@ -130,15 +131,11 @@ def summarise(model_name: str, board: dict[str, Any], target: BuildTarget, resul
             "PE": fold.get("PE"),
             "SIMD": fold.get("SIMD"),
             "cycles": int(cycles),
-            "LUT": float(res.get("LUT", 0)),
-            "FF": float(res.get("FF", 0)),
-            "BRAM_18K": float(res.get("BRAM_18K", 0)),
-            "URAM": float(res.get("URAM", 0)),
-            "DSP": float(res.get("DSP", 0)),
+            **{key: float(res.get(key, 0)) for key in RESOURCE_KEYS},
             "weight_zero_fraction": result["weight_zero_fraction"].get(name),
             "estimator": result["layer_estimators"].get(name, ESTIMATOR),
         })
-    totals = {key: float(sum(layer[key] for layer in layers)) for key in ("LUT", "FF", "BRAM_18K", "URAM", "DSP")}
+    totals = {key: float(sum(layer[key] for layer in layers)) for key in RESOURCE_KEYS}
     max_cycles = max(layer["cycles"] for layer in layers)
     latency_cycles = sum(layer["cycles"] for layer in layers)
     clock_hz = target.clock_mhz * 1e6

@@ -32,9 +32,10 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from sparsekws.core.config import BOARD_RESOURCES
 from sparsekws.core.errors import UserError
 
-RESOURCES = ("LUT", "FF", "BRAM36", "URAM", "DSP")
+RESOURCES = BOARD_RESOURCES
 Budget = float | Mapping[str, float]
 #: AMD's usage guidelines above which timing closure gets hard (BUDGET_SOURCE), per device or SLR.
 DEFAULT_BUDGET = {"LUT": 0.7, "FF": 0.5, "BRAM36": 0.8, "URAM": 0.8, "DSP": 0.8}
